@@ -1,0 +1,92 @@
+/**
+ * The `stateproof` command: a table of subcommands, each in src/cli/commands/<name>.ts, loaded
+ * lazily so `stateproof proxy` does not pay for the engine's imports.
+ *
+ * A command module exports `help: string` and `run(argv: string[]): Promise<number>` (the exit code).
+ */
+import { EXIT_ENVIRONMENT, EXIT_USAGE, isUserError } from './errors.ts';
+
+export interface Command {
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
+
+// Resolved at run time so a command lands with its own module, without editing this table's types.
+const load = (file: string) => () => import(new URL(`./commands/${file}.ts`, import.meta.url).href) as Promise<Command>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: { summary: 'run one scenario (or your k6 script) against a topology or --target', load: load('run') },
+  suite: { summary: 'run every scenario and write one combined report', load: load('suite') },
+  up: { summary: 'start Redis, fault proxies, service instances and a router; stay up until Ctrl-C', load: load('up') },
+  proxy: { summary: 'a Toxiproxy-compatible fault proxy server (like toxiproxy-server)', load: load('proxy') },
+  k6: { summary: 'run any k6 script with the built-in engine, as `k6 run` would', load: load('k6') },
+  report: { summary: 're-render every report of a run from its result.json', load: load('report') },
+  compare: { summary: 'put runs side by side; gate on regressions against a baseline', load: load('compare') },
+  capacity: { summary: 'project session memory from a long-session run', load: load('capacity') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'stateproof — load-testing and chaos harness for stateful AI backends',
+    '',
+    'Usage: stateproof <command> [options]     (stateproof <command> --help for its options)',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Exit codes: 0 pass, 1 an invariant or threshold failed, 2 usage or config error, 3 environment problem.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
+    process.stdout.write(`stateproof ${pkg.version}\n`);
+    return 0;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    const near = Object.keys(commands).filter((c) => c.startsWith(name.slice(0, 2)));
+    process.stderr.write(
+      `stateproof: unknown command '${name}'.${near.length ? ` Did you mean ${near.map((c) => `'${c}'`).join(' or ')}?` : ''}\n` +
+        `Run 'stateproof --help' for the list of commands.\n`,
+    );
+    return EXIT_USAGE;
+  }
+  let command: Command;
+  try {
+    command = await entry.load();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`commands/${name}.ts`)) {
+      process.stderr.write(`stateproof: the '${name}' command is not available in this build yet.\n`);
+      return EXIT_ENVIRONMENT;
+    }
+    throw e;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help.trimEnd() + '\n');
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`stateproof ${name}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    // node:util parseArgs throws these for unknown or malformed flags: a usage error, not a crash.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`stateproof ${name}: ${(e as Error).message}\nRun 'stateproof ${name} --help' for its options.\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
