@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startRedisStack, type RedisStack } from '../../src/topology/redis-stack.ts';
+import { processStartTime } from '../../src/topology/cleanup.ts';
+
+describe('startRedisStack', () => {
+  const stacks: RedisStack[] = [];
+  afterEach(async () => {
+    await Promise.all(stacks.splice(0).map((s) => s.stop()));
+  });
+
+  it('starts a primary and a replica that follows it, and stops both', async () => {
+    const stack = await startRedisStack({ replica: true });
+    stacks.push(stack);
+    const primary = new Redis(stack.primary.url, { maxRetriesPerRequest: 1 });
+    const replica = new Redis(stack.replica!.url, { maxRetriesPerRequest: 1 });
+    try {
+      await primary.set('k', 'v1');
+      const deadline = Date.now() + 5_000;
+      let seen: string | null = null;
+      while (Date.now() < deadline && seen !== 'v1') {
+        seen = await replica.get('k');
+        if (seen !== 'v1') await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(seen).toBe('v1');
+      await expect(replica.set('k', 'x')).rejects.toThrow(/READONLY/);
+    } finally {
+      primary.disconnect();
+      replica.disconnect();
+    }
+    // A restarted replica follows the primary again.
+    await stack.processes['redis-replica']!.restart();
+    const again = new Redis(stack.replica!.url, { maxRetriesPerRequest: 1 });
+    expect((await again.info('replication')).includes('role:slave')).toBe(true);
+    again.disconnect();
+    const pids = [stack.primary.pid, stack.replica!.pid];
+    await stack.stop();
+    for (const pid of pids) expect(processStartTime(pid)).toBeUndefined();
+  });
+});
