@@ -1,0 +1,163 @@
+/**
+ * One proxy: a listener that accepts clients and connects each to the upstream, with the
+ * proxy's toxics on both directions (Toxiproxy's proxy.go).
+ *
+ *   Client <-> proxy (listen) <-> Upstream
+ *
+ * Disabled (`enabled: false`) means not listening — new clients are refused — and every open
+ * connection is closed. A client whose upstream cannot be reached is accepted, then closed.
+ */
+import net from 'node:net';
+import { ProxyAlreadyStarted } from './api-errors.ts';
+import { Connection } from './link.ts';
+import type { Random } from './random.ts';
+import { ToxicCollection, type ToxicJson } from './toxic-collection.ts';
+
+export interface ProxyJson {
+  name: string;
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+  toxics: ToxicJson[];
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "host:port" or "[v6]:port"; an empty or "localhost" host means `defaultHost`. */
+export function splitHostPort(address: string, defaultHost: string): HostPort | undefined {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d{1,5})$/.exec(address.trim());
+  if (!m) return address.trim() === '' ? { host: defaultHost, port: 0 } : undefined;
+  let host = m[1] ?? m[2] ?? '';
+  if (host === '' || host === 'localhost') host = defaultHost;
+  const port = Number(m[3]);
+  return port <= 65535 ? { host, port } : undefined;
+}
+
+export function joinHostPort({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The listen error as Go's net.Listen words it, e.g. "listen tcp 127.0.0.1:3310: bind: address already in use". */
+function listenError(address: string, e: NodeJS.ErrnoException): Error {
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'bind: address already in use',
+    EADDRNOTAVAIL: 'bind: cannot assign requested address',
+    EACCES: 'bind: permission denied',
+  };
+  return new Error(`listen tcp ${address}: ${reasons[e.code ?? ''] ?? e.message}`);
+}
+
+export class Proxy {
+  enabled = false;
+  readonly toxics: ToxicCollection;
+  private readonly connections = new Set<Connection>();
+  private readonly pending = new Set<net.Socket>();
+  private server: net.Server | undefined;
+
+  constructor(
+    readonly name: string,
+    public listen: string,
+    public upstream: string,
+    private readonly defaultHost: string,
+    private readonly random: Random,
+  ) {
+    this.toxics = new ToxicCollection(() => this.connections);
+  }
+
+  toJSON(): ProxyJson {
+    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, toxics: this.toxics.list() };
+  }
+
+  /** Throws a plain Error (a 500 on the API) when the address cannot be used. */
+  resolveListen(listen: string): string {
+    const hp = splitHostPort(listen, this.defaultHost);
+    if (!hp) throw new Error(`address ${listen}: missing port in address`);
+    return joinHostPort(hp);
+  }
+
+  async start(): Promise<void> {
+    if (this.enabled) throw new ProxyAlreadyStarted();
+    const address = this.resolveListen(this.listen);
+    const hp = splitHostPort(address, this.defaultHost)!;
+    const server = net.createServer({ noDelay: true }, (client) => this.accept(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(listenError(address, e)));
+      server.listen(hp.port, hp.host, () => resolve());
+    });
+    server.on('error', () => {});
+    const bound = server.address() as net.AddressInfo;
+    this.listen = joinHostPort({ host: bound.address, port: bound.port });
+    this.server = server;
+    this.enabled = true;
+  }
+
+  stop(): void {
+    if (!this.enabled) return;
+    this.enabled = false;
+    this.server?.close();
+    this.server = undefined;
+    for (const s of this.pending) s.destroy();
+    this.pending.clear();
+    for (const c of this.connections) c.destroy();
+    this.connections.clear();
+  }
+
+  /** Toxiproxy's Update: a changed listen or upstream restarts the proxy; then `enabled` is applied. */
+  async update(input: { listen: string; upstream: string; enabled: boolean }): Promise<void> {
+    const listen = this.resolveListen(input.listen);
+    if (listen !== this.listen || input.upstream !== this.upstream) {
+      this.stop();
+      this.listen = listen;
+      this.upstream = input.upstream;
+    }
+    if (input.enabled !== this.enabled) {
+      if (input.enabled) await this.start();
+      else this.stop();
+    }
+  }
+
+  differs(listen: string, upstream: string): boolean {
+    return this.resolveListen(listen) !== this.listen || upstream !== this.upstream;
+  }
+
+  private accept(client: net.Socket): void {
+    client.on('error', () => {});
+    const target = splitHostPort(this.upstream, 'localhost');
+    if (!target) {
+      client.destroy();
+      return;
+    }
+    this.pending.add(client);
+    const upstream = net.connect({ host: target.host, port: target.port, noDelay: true });
+    upstream.on('error', () => {});
+    this.pending.add(upstream);
+    const abandon = () => {
+      this.pending.delete(client);
+      this.pending.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.once('close', abandon);
+    upstream.once('close', abandon);
+    upstream.once('connect', () => {
+      client.off('close', abandon);
+      upstream.off('close', abandon);
+      this.pending.delete(client);
+      this.pending.delete(upstream);
+      if (!this.enabled || client.destroyed) {
+        abandon();
+        return;
+      }
+      const conn = new Connection(client, upstream, this.toxics.snapshot(), this.random, (c) => this.connections.delete(c));
+      this.connections.add(conn);
+    });
+  }
+
+  /** Open client connections, for tests and the runner's checks. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+}
