@@ -1,0 +1,104 @@
+/**
+ * startService(): the reference service in-process — Redis clients, safeguards, metrics, audit log
+ * and the HTTP server wired together. main.ts is the CLI around it.
+ */
+import type { AddressInfo } from 'node:net';
+import { Redis, type RedisOptions } from 'ioredis';
+import { resolveConfig, type ResolvedConfig, type ServiceConfig } from './config.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createAuditLog } from './observability/audit.ts';
+import { createStoreGuard } from './safeguards/breaker.ts';
+import { LocalCache } from './safeguards/cache.ts';
+import { SessionStore } from './store/session-store.ts';
+import { createModel } from './model.ts';
+import { createHttpServer } from './http/server.ts';
+import type { ServiceContext } from './handlers/context.ts';
+
+export interface ServiceHandle extends AsyncDisposable {
+  readonly url: string;
+  readonly port: number;
+  readonly config: ResolvedConfig;
+  close(): Promise<void>;
+}
+
+const redisOptions: RedisOptions = {
+  // Commands issued in one tick go out in one write: the turn path's GET + ZSCORE and concurrent
+  // requests share round trips.
+  enableAutoPipelining: true,
+  // A command waiting for a lost connection fails after two reconnect attempts instead of twenty,
+  // so with the breaker off a stopped Redis surfaces as 500s within a second rather than hanging.
+  maxRetriesPerRequest: 2,
+  retryStrategy: (times) => Math.min(times * 100, 1_000),
+  connectTimeout: 2_000,
+};
+
+export async function startService(input: Partial<ServiceConfig>): Promise<ServiceHandle> {
+  const cfg = resolveConfig(input);
+  const metrics = createMetrics(cfg.safe.observability);
+  const redis = new Redis(cfg.redisUrl, redisOptions);
+  const replica = cfg.replicaRedisUrl ? new Redis(cfg.replicaRedisUrl, redisOptions) : undefined;
+  for (const [name, client] of [['redis', redis], ['replica', replica]] as const) {
+    let last = '';
+    // Log each distinct connection error once, to stderr: stdout carries only the ready line.
+    client?.on('error', (e: Error) => {
+      if (e.message !== last) process.stderr.write(`stateproof-service ${cfg.instanceId}: ${name}: ${e.message}\n`);
+      last = e.message;
+    });
+    client?.on('ready', () => (last = ''));
+  }
+  const guard = createStoreGuard(cfg.safe.breaker, {
+    timeoutMs: cfg.storeTimeoutMs,
+    failures: cfg.breakerFailures,
+    halfOpenAfterMs: cfg.breakerHalfOpenAfterMs,
+    onStateChange: (s) => {
+      metrics.breakerState(s === 'closed' ? 0 : s === 'open' ? 1 : 2);
+      if (s === 'open') metrics.lifecycle('degrade');
+    },
+  });
+  const ctx: ServiceContext = {
+    cfg,
+    store: new SessionStore(redis, replica, guard, metrics),
+    cache: new LocalCache(cfg.cacheEntries),
+    metrics,
+    model: createModel(cfg.latency),
+    guard,
+  };
+  const audit = createAuditLog(cfg.safe.observability ? cfg.auditLog : undefined, cfg.instanceId);
+  const server = createHttpServer({ ctx, audit, tokens: new Map(Object.entries(cfg.tokens)), redis });
+
+  await Promise.race([
+    new Promise<void>((resolve) => redis.once('ready', () => resolve())),
+    new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref()),
+  ]);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.port, cfg.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      });
+      guard.dispose();
+      redis.disconnect();
+      replica?.disconnect();
+      await audit.close();
+    })());
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    config: cfg,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
