@@ -126,8 +126,9 @@ export async function startProcess(spec: ProcessSpec): Promise<StartedProcess> {
     const pid = child.pid!;
     const gone = exited.then(() => true);
     try {
-      // A stopped process cannot act on SIGTERM until it is continued.
-      if (paused) process.kill(pid, 'SIGCONT');
+      // A stopped process cannot act on SIGTERM until it is continued (it may have been stopped
+      // from outside this handle, e.g. by a fault plan acting on the pid).
+      if (signal !== 'SIGKILL') process.kill(pid, 'SIGCONT');
       process.kill(pid, signal);
     } catch {
       return; // already gone

@@ -1,0 +1,32 @@
+/**
+ * `startTopology(opts)`: one call starts the world a run needs and returns a handle that tears all
+ * of it down (`await using topology = await startTopology({...})`, or `topology.stop()`), also on
+ * error and on SIGINT/SIGTERM. Providers: `local` (default), `docker`, `external`.
+ */
+import { UsageError } from '../cli/errors.ts';
+import { ROUTER_POLICIES } from './router.ts';
+import { TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions, type TopologyProvider } from './types.ts';
+
+export type { Topology, TopologyOptions, TopologyInstance, TopologyProvider, InstanceSpec, ExternalTarget, FaultTargets, StoppedTopology } from './types.ts';
+export { TOPOLOGY_DEFAULTS, LINK_NAMES } from './types.ts';
+export type { FaultableProcess } from './faultable.ts';
+export type { RouterPolicy, Router } from './router.ts';
+export { ROUTER_POLICIES, startRouter } from './router.ts';
+export { sweepStaleRuns } from './cleanup.ts';
+
+const PROVIDERS: readonly TopologyProvider[] = ['local', 'docker', 'external'];
+
+export async function startTopology(opts: TopologyOptions = {}): Promise<Topology> {
+  const provider = opts.provider ?? TOPOLOGY_DEFAULTS.provider;
+  if (!PROVIDERS.includes(provider)) throw new UsageError(`Unknown topology provider "${provider}"; use one of ${PROVIDERS.join(', ')}.`);
+  if (opts.router !== undefined && !ROUTER_POLICIES.includes(opts.router)) throw new UsageError(`Unknown router policy "${opts.router}"; use one of ${ROUTER_POLICIES.join(', ')}.`);
+  // Providers load lazily: `external` must not pay for testcontainers, nor `local` for docker.
+  switch (provider) {
+    case 'local':
+      return (await import('./local.ts')).startLocalTopology(opts);
+    case 'docker':
+      return (await import('./docker.ts')).startDockerTopology(opts);
+    case 'external':
+      return (await import('./external.ts')).startExternalTopology(opts);
+  }
+}

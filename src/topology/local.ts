@@ -1,0 +1,193 @@
+/**
+ * Provider `local`: everything as child processes and in-process servers on 127.0.0.1.
+ *
+ *   load ──► router ──► i1 ──► [redis-i1] ──┐
+ *                  ├──► i2 ──► [redis-i2] ──┼──► [redis] ──► redis-server (primary)
+ *                  └──► iN ──► [redis-iN] ──┘                     ▲
+ *                        └──(eventual reads)──► [redis-replica] ──► replica ──[replication]──┘
+ *
+ * [x] = a proxy on the fault proxy (embedded, or a real Toxiproxy at TOXIPROXY_URL). Cutting
+ * "redis-i2" isolates one instance; cutting "redis" isolates them all; "replication" lags the replica.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/server.ts';
+import { RunRegistry, sweepStaleRuns } from './cleanup.ts';
+import { createLink, removeLinks, type Link } from './links.ts';
+import { startRedisStack, type RedisStack } from './redis-stack.ts';
+import { startRouter, type Router } from './router.ts';
+import { startServiceInstance, type ServiceInstance } from './service-instance.ts';
+import { LINK_NAMES, TOPOLOGY_DEFAULTS, type InstanceSpec, type StoppedTopology, type Topology, type TopologyOptions } from './types.ts';
+import type { FaultableProcess } from './faultable.ts';
+import { UsageError } from '../cli/errors.ts';
+
+export function resolveInstanceSpecs(instances: TopologyOptions['instances']): Array<InstanceSpec & { id: string }> {
+  const list: InstanceSpec[] = typeof instances === 'number' || instances === undefined ? Array.from({ length: instances ?? TOPOLOGY_DEFAULTS.instances }, () => ({})) : instances;
+  if (list.length < 1 || list.length > 32) throw new UsageError(`A topology needs between 1 and 32 instances; ${list.length} were asked for.`);
+  const specs = list.map((s, i) => ({ ...s, id: s.id ?? `i${i + 1}` }));
+  const ids = new Set(specs.map((s) => s.id));
+  if (ids.size !== specs.length) throw new UsageError(`Instance ids must be unique; got ${specs.map((s) => s.id).join(', ')}.`);
+  return specs;
+}
+
+export function reportSweep(log: (m: string) => void): void {
+  const swept = sweepStaleRuns();
+  if (swept.runs === 0) return;
+  const procs = swept.processesKilled.map((p) => `${p.name} (pid ${p.pid})`).join(', ');
+  log(
+    `stateproof: cleaned up after ${swept.runs} earlier run(s) whose harness had died: ` +
+      `${swept.processesKilled.length ? `killed ${procs}` : 'no process was still running'}` +
+      `${swept.dirsRemoved.length ? `; removed ${swept.dirsRemoved.length} temp dir(s)` : ''}.`,
+  );
+}
+
+export async function startLocalTopology(opts: TopologyOptions): Promise<Topology> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const specs = resolveInstanceSpecs(opts.instances);
+  reportSweep(log);
+
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  const registry = new RunRegistry(runId);
+  const ownDir = opts.runDir === undefined;
+  const dir = opts.runDir ?? (await mkdtemp(path.join(os.tmpdir(), 'stateproof-run-')));
+  if (ownDir) registry.addDir(dir);
+  else await mkdir(dir, { recursive: true });
+
+  // Teardown in reverse order of start; each step tolerates a half-started world.
+  const undo: Array<() => Promise<void>> = [];
+  const instances: ServiceInstance[] = [];
+  let stopping: Promise<StoppedTopology> | undefined;
+  const stop = (): Promise<StoppedTopology> => {
+    stopping ??= (async () => {
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch (e) {
+          log(`stateproof: a teardown step failed: ${(e as Error).message}`);
+        }
+      }
+      if (ownDir) await rm(dir, { recursive: true, force: true });
+      registry.close();
+      return { runId, keptDir: ownDir ? undefined : dir, auditLogPaths: ownDir ? [] : instances.map((i) => i.auditLogPath!).filter(Boolean) };
+    })();
+    return stopping;
+  };
+  registry.onTeardown(async () => void (await stop()));
+
+  try {
+    // The fault proxy.
+    const toxiproxyUrl = opts.toxiproxyUrl ?? process.env.TOXIPROXY_URL;
+    let embedded: ToxiproxyServer | undefined;
+    if (!toxiproxyUrl) {
+      embedded = await startToxiproxyServer({ host: '127.0.0.1', port: 0 });
+      const e = embedded;
+      undo.push(() => e.close());
+    }
+    const proxyUrl = toxiproxyUrl ?? embedded!.url;
+    const links: Link[] = [];
+    if (toxiproxyUrl) undo.push(() => removeLinks(toxiproxyUrl, links.map((l) => l.name)));
+    const link = async (name: string, upstream: string) => {
+      const l = await createLink(proxyUrl, name, upstream);
+      links.push(l);
+      return l;
+    };
+
+    // Redis, with the replica following through "replication".
+    const stack: RedisStack = await startRedisStack({
+      aof: opts.aof,
+      replica: opts.replica,
+      config: opts.redisConfig,
+      tracker: registry,
+      clock: opts.clock,
+      replicationLink: async (primary) => link(LINK_NAMES.replication, `${primary.host}:${primary.port}`),
+    });
+    undo.push(() => stack.stop());
+
+    const front = await link(LINK_NAMES.redis, `${stack.primary.host}:${stack.primary.port}`);
+    const replicaReads = stack.replica ? await link(LINK_NAMES.replicaReads, `${stack.replica.host}:${stack.replica.port}`) : undefined;
+
+    // Tokens file: the service maps token → tenant.
+    const tenants = opts.tenants ?? TOPOLOGY_DEFAULTS.tenants;
+    const tokensFile = path.join(dir, 'tokens.json');
+    await writeFile(tokensFile, JSON.stringify(Object.fromEntries(Object.entries(tenants).map(([tenant, token]) => [token, tenant]))));
+
+    // Instances, each through its own link to the front door.
+    undo.push(async () => void (await Promise.all(instances.map((i) => i.stop()))));
+    const started = await Promise.allSettled(
+      specs.map(async (spec) => {
+        const own = await link(LINK_NAMES.instance(spec.id), `${front.host}:${front.port}`);
+        const instance = await startServiceInstance({
+          id: spec.id,
+          redisUrl: `redis://${own.host}:${own.port}`,
+          replicaRedisUrl: replicaReads ? `redis://${replicaReads.host}:${replicaReads.port}` : undefined,
+          tokensFile,
+          auditLogPath: path.join(dir, `audit-${spec.id}.jsonl`),
+          logPath: path.join(dir, `service-${spec.id}.log`),
+          schemaVersion: spec.schemaVersion ?? opts.schemaVersion,
+          unsafe: spec.unsafe ?? opts.unsafe,
+          args: [...(opts.serviceArgs ?? []), ...(spec.args ?? [])],
+          command: opts.serviceCommand,
+          readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
+          clock: opts.clock,
+          tracker: registry,
+        });
+        instances.push(instance);
+        return instance;
+      }),
+    );
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    instances.sort((a, b) => specs.findIndex((s) => s.id === a.id) - specs.findIndex((s) => s.id === b.id));
+
+    const router: Router = await startRouter({
+      instances: instances.map((i) => ({ id: i.id, url: i.url })),
+      policy: opts.router ?? TOPOLOGY_DEFAULTS.router,
+      seed: opts.routerSeed ?? TOPOLOGY_DEFAULTS.routerSeed,
+    });
+    undo.push(() => router.close());
+
+    const processes: Record<string, FaultableProcess> = { ...stack.processes };
+    for (const i of instances) processes[i.id] = i;
+    const redis = {
+      url: stack.primary.url,
+      server: stack.primary,
+      replica: stack.replica ? { url: stack.replica.url, server: stack.replica } : undefined,
+    };
+    const proxyNames = links.map((l) => l.name);
+
+    const topology: Topology = {
+      provider: 'local',
+      runId,
+      dir,
+      routerUrl: router.url,
+      router,
+      routerPolicy: router.policy,
+      instances: instances.map((i) => ({
+        id: i.id,
+        url: i.url,
+        get schemaVersion() {
+          return i.schemaVersion;
+        },
+        unsafe: i.unsafe,
+        auditLogPath: i.auditLogPath,
+        logPath: i.logPath,
+        process: i,
+        redisLink: LINK_NAMES.instance(i.id),
+      })),
+      redis,
+      toxiproxy: { url: proxyUrl, embedded: embedded !== undefined, proxies: proxyNames },
+      tenants: { ...tenants },
+      auditLogPaths: instances.map((i) => i.auditLogPath!),
+      processes,
+      faultTargets: () => ({ toxiproxyUrl: proxyUrl, proxies: [...proxyNames], redis: { url: redis.url, server: redis.server }, processes: { ...processes } }),
+      stop,
+      [Symbol.asyncDispose]: async () => void (await stop()),
+    };
+    return topology;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

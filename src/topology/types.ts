@@ -1,0 +1,138 @@
+/**
+ * What `startTopology(opts)` takes and returns: the public shape of topology, shared by providers.
+ */
+import type { Clock } from './clock.ts';
+import type { FaultableProcess } from './faultable.ts';
+import type { RedisServer } from './redis-server.ts';
+import type { Router, RouterPolicy } from './router.ts';
+
+export type TopologyProvider = 'local' | 'docker' | 'external';
+
+/** One instance's settings; every field falls back to the topology-wide default. */
+export interface InstanceSpec {
+  /** Default i1, i2, … */
+  id?: string;
+  schemaVersion?: number;
+  /** Safeguards switched off: subset of breaker,bounds,cas,migrations,observability. */
+  unsafe?: string[];
+  /** More service flags, e.g. ['--store-timeout-ms', '200']. */
+  args?: string[];
+}
+
+export interface ExternalTarget {
+  /** The backend's entry point (its load balancer or single instance). */
+  routerUrl: string;
+  /** Per-instance URLs, when reachable (used for metrics scraping, never for faults). */
+  instances?: Array<{ id: string; url: string }>;
+  /** A Toxiproxy API whose proxies the backend's links go through; enables network faults. */
+  toxiproxyUrl?: string;
+  /** Proxy names on that Toxiproxy to offer as fault targets; default every proxy it lists. */
+  proxies?: string[];
+  /** Direct Redis URL; enables store faults and snapshots. */
+  redisUrl?: string;
+}
+
+export interface TopologyOptions {
+  /** Default 'local'. */
+  provider?: TopologyProvider;
+  /** Number of instances, or one spec per instance. Default 2. */
+  instances?: number | InstanceSpec[];
+  /** Default 'sticky'. */
+  router?: RouterPolicy;
+  /** Seed of the random router policy. Default 1. */
+  routerSeed?: number;
+  /** Start a Redis replica following the primary through the "replication" proxy. Default false. */
+  replica?: boolean;
+  /** Append-only file with fsync always, so acknowledged writes survive a Redis restart. Default false. */
+  aof?: boolean;
+  /** Extra redis-server config for the primary, e.g. { maxmemory: '20mb' }. */
+  redisConfig?: Record<string, string>;
+  /** Defaults for every instance. */
+  schemaVersion?: number;
+  unsafe?: string[];
+  serviceArgs?: string[];
+  /** Command that runs the service under test; default `node bin/stateproof-service.mjs`. */
+  serviceCommand?: string[];
+  /** tenant → bearer token. Default two tenants: tenant-a/tenant-a-token, tenant-b/tenant-b-token. */
+  tenants?: Record<string, string>;
+  /** A real Toxiproxy's API URL; default $TOXIPROXY_URL, else the embedded server. */
+  toxiproxyUrl?: string;
+  /** Where audit logs, service logs and the tokens file go. Default a temp dir removed on stop. */
+  runDir?: string;
+  /** For provider 'external'. */
+  external?: ExternalTarget;
+  /** Wait this long for each process to be ready. */
+  readyTimeoutMs?: number;
+  clock?: Clock;
+  /** Progress and cleanup notes; default writes to stderr. */
+  log?: (message: string) => void;
+}
+
+export interface TopologyInstance {
+  readonly id: string;
+  readonly url: string;
+  readonly schemaVersion?: number;
+  readonly unsafe: readonly string[];
+  readonly auditLogPath?: string;
+  readonly logPath?: string;
+  /** Present when the harness started it and can fault it. */
+  readonly process?: FaultableProcess;
+  /** The proxy of this instance's own link to Redis, e.g. "redis-i1". */
+  readonly redisLink?: string;
+}
+
+/** What chaos/runPlan takes (INTERFACES.md §2). */
+export interface FaultTargets {
+  toxiproxyUrl?: string;
+  proxies?: string[];
+  redis?: { url: string; server?: RedisServer };
+  processes?: Record<string, FaultableProcess>;
+}
+
+export interface Topology extends AsyncDisposable {
+  readonly provider: TopologyProvider;
+  readonly runId: string;
+  /** Where audit logs, service logs and the tokens file are. */
+  readonly dir: string;
+  /** The entry point for load: the router (local/docker) or the external backend. */
+  readonly routerUrl: string;
+  readonly router?: Router;
+  readonly routerPolicy?: RouterPolicy;
+  readonly instances: readonly TopologyInstance[];
+  /** Direct (unproxied) Redis, for seeding and snapshots; absent when not reachable. */
+  readonly redis?: { readonly url: string; readonly server?: RedisServer; readonly replica?: { readonly url: string; readonly server?: RedisServer } };
+  readonly toxiproxy?: { readonly url: string; readonly embedded: boolean; readonly proxies: readonly string[] };
+  /** tenant → bearer token. */
+  readonly tenants: Readonly<Record<string, string>>;
+  readonly auditLogPaths: readonly string[];
+  /** Process-fault handles by name: i1…iN, redis-server, redis-replica. */
+  readonly processes: Readonly<Record<string, FaultableProcess>>;
+  /** Everything this topology lets a chaos plan act on. */
+  faultTargets(): FaultTargets;
+  /** Tears everything down; idempotent. */
+  stop(): Promise<StoppedTopology>;
+}
+
+export interface StoppedTopology {
+  readonly runId: string;
+  /** The run dir, when it was kept (a runDir was given). */
+  readonly keptDir?: string;
+  readonly auditLogPaths: readonly string[];
+}
+
+export const TOPOLOGY_DEFAULTS = {
+  provider: 'local' as TopologyProvider,
+  instances: 2,
+  router: 'sticky' as RouterPolicy,
+  routerSeed: 1,
+  tenants: { 'tenant-a': 'tenant-a-token', 'tenant-b': 'tenant-b-token' } as Record<string, string>,
+  readyTimeoutMs: 20_000,
+} as const;
+
+/** Proxy names: the store's front door, each instance's own link, replication, replica reads. */
+export const LINK_NAMES = {
+  redis: 'redis',
+  instance: (id: string) => `redis-${id}`,
+  replication: 'replication',
+  replicaReads: 'redis-replica',
+} as const;
