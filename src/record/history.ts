@@ -45,6 +45,11 @@ export interface HistoryEntry {
   /** Appends: whether the turn was applied (false on an idempotent replay). */
   applied?: boolean;
   mode?: StateMode;
+  /**
+   * The body's `mode` when the recorder keeps it apart from the X-State-Mode header (`mode`);
+   * the degradation-flagged checker reports any disagreement.
+   */
+  bodyMode?: StateMode;
   schemaVersion?: number;
   /** Which instance served it (router header), when known. */
   instance?: string;

@@ -1,0 +1,117 @@
+/**
+ * Lost writes: an acknowledged turn that the last later read of its session neither shows nor
+ * counts.
+ *
+ * For each acknowledged turn we bound its position from below (it cannot sit before the turns
+ * the session already had when its first attempt was sent, nor before the position its own
+ * `applied: true` answer reported) and ask the witness, the last trustworthy read that started
+ * after the acknowledgement:
+ *
+ *   position >= witness.turnCount                 → not counted: lost
+ *   position >= witness's window start, not shown → should be in the window: lost
+ *   position <  window start                      → compacted into the summary: counted only
+ *
+ * Trustworthy: not degraded; strong, or bounded and started more than the staleness bound after
+ * the acknowledgement. Eventual reads may lag forever, so they never witness. Transient misses
+ * that a later read repairs are session-guarantee violations, not lost writes.
+ */
+import type { HistoryEntry } from '../record/history.ts';
+import type { ResolvedOptions } from './options.ts';
+import { coverStart, lowerBound, observationOf, possiblyApplied, type Observation, type SessionIndex } from './sessions.ts';
+import type { Anomaly, CheckStats } from './types.ts';
+
+export interface LostWritesResult {
+  anomalies: Anomaly[];
+  stats: CheckStats['acknowledgedTurns'];
+}
+
+export function checkLostWrites(sessions: readonly SessionIndex[], opts: ResolvedOptions): LostWritesResult {
+  const anomalies: Anomaly[] = [];
+  const stats = { total: 0, seenInWindow: 0, countedOnly: 0, unverified: 0, lost: 0 };
+  for (const s of sessions) for (const epoch of s.epochs) checkEpoch(s.key, epoch, opts, anomalies, stats);
+  return { anomalies, stats };
+}
+
+function checkEpoch(
+  key: string,
+  epoch: readonly HistoryEntry[],
+  opts: ResolvedOptions,
+  anomalies: Anomaly[],
+  stats: CheckStats['acknowledgedTurns'],
+): void {
+  let lastStrong: Observation | undefined;
+  let lastBounded: Observation | undefined;
+  const counts: Array<{ endMs: number; count: number }> = [];
+  const attempts = new Map<string, HistoryEntry[]>();
+  for (const e of epoch) {
+    const o = observationOf(e, opts);
+    if (o && !o.degraded) {
+      counts.push({ endMs: e.endMs, count: o.count });
+      if (o.consistency === 'strong') lastStrong = o;
+      else if (o.consistency === 'bounded') lastBounded = o;
+    }
+    if (e.op === 'append' && e.turnId !== undefined) {
+      if (e.outcome === 'ok' && e.turnCount !== undefined && e.mode !== 'degraded') counts.push({ endMs: e.endMs, count: e.turnCount });
+      let a = attempts.get(e.turnId);
+      if (!a) attempts.set(e.turnId, (a = []));
+      a.push(e);
+    }
+  }
+  counts.sort((a, b) => a.endMs - b.endMs);
+  const ends = counts.map((c) => c.endMs);
+  const prefixMax: number[] = [];
+  for (let i = 0, m = 0; i < counts.length; i++) prefixMax.push((m = Math.max(m, counts[i]!.count)));
+  const idSets = new Map<number, Set<string>>();
+
+  for (const [turnId, tries] of attempts) {
+    const acks = tries.filter((t) => t.outcome === 'ok');
+    if (acks.length === 0) continue;
+    stats.total++;
+    const ack = acks.reduce((a, b) => (b.endMs < a.endMs ? b : a));
+    const firstStartMs = Math.min(...tries.filter(possiblyApplied).map((t) => t.startMs));
+    const before = lowerBound(ends, firstStartMs);
+    let minPos = before > 0 ? prefixMax[before - 1]! : 0;
+    const appliedAck = acks.find((a) => a.applied === true && a.turnCount !== undefined);
+    if (appliedAck) minPos = Math.max(minPos, appliedAck.turnCount! - 1);
+
+    const witness = pickWitness(lastStrong, lastBounded, ack.endMs, opts.stalenessBoundMs);
+    if (!witness) {
+      stats.unverified++;
+      continue;
+    }
+    let ids = idSets.get(witness.entry.id);
+    if (!ids) idSets.set(witness.entry.id, (ids = new Set(witness.ids)));
+    if (ids.has(turnId)) {
+      stats.seenInWindow++;
+      continue;
+    }
+    const windowStart = coverStart(witness, opts.windowTurns);
+    if (minPos < windowStart) {
+      stats.countedOnly++;
+      continue;
+    }
+    stats.lost++;
+    const why =
+      minPos >= witness.count
+        ? `turnCount ${witness.count} does not count it (its position is at least ${minPos})`
+        : `its position (at least ${minPos}) is inside the window [${windowStart}, ${witness.count}) but the window does not hold it`;
+    anomalies.push({
+      type: 'lost-write',
+      session: key,
+      message: `turn ${turnId} acknowledged by op ${ack.id} is missing from the later read op ${witness.entry.id}: ${why}`,
+      ops: [ack.id, witness.entry.id],
+    });
+  }
+}
+
+function pickWitness(
+  strong: Observation | undefined,
+  bounded: Observation | undefined,
+  ackEndMs: number,
+  boundMs: number,
+): Observation | undefined {
+  const s = strong && strong.entry.startMs > ackEndMs ? strong : undefined;
+  const b = bounded && bounded.entry.startMs > ackEndMs + boundMs ? bounded : undefined;
+  if (s && b) return b.entry.startMs > s.entry.startMs ? b : s;
+  return s ?? b;
+}

@@ -1,0 +1,136 @@
+/**
+ * The service's /metrics against the client's view. Counters are compared as deltas between a
+ * scrape before and after the run, summed over instances (a counter that went down was reset by a
+ * restart: its after value is the delta). Answers the client never got may have been counted by the
+ * service, so the service's count may exceed the client's by at most that many; never fall short.
+ *
+ *   state metrics present on every instance   (observability off → they are missing, named)
+ *   Δ conflicts_total          ∈ [client 409 revision_conflict, + appends without a definite answer]
+ *   Δ degraded_responses_total ∈ [client answers flagged degraded, + requests that got no answer]
+ *   Δ lifecycle{event=migrate} ≥ expectedMigrationsMin (when given)
+ *   state_size_bytes recorded saves, and the largest saved size ≥ the largest state the client read
+ */
+import type { HistoryEntry } from '../record/history.ts';
+import { countRevisionConflicts } from './conflicts.ts';
+import { parsePrometheusText, sumSamples, type MetricFamily } from './prom-text.ts';
+import { sessionKey } from './sessions.ts';
+import type { Anomaly, MetricsScrape } from './types.ts';
+
+/** The state metrics INTERFACES.md section 1 promises. */
+export const REQUIRED_METRICS = [
+  'stateproof_state_op_duration_seconds',
+  'stateproof_state_size_bytes',
+  'stateproof_state_conflicts_total',
+  'stateproof_state_cache_total',
+  'stateproof_state_lifecycle_events_total',
+  'stateproof_breaker_state',
+  'stateproof_degraded_responses_total',
+  'stateproof_http_requests_total',
+] as const;
+
+export interface MetricsCrossCheckOptions {
+  expectedMigrationsMin?: number;
+}
+
+type Parsed = { instance: string; before: Map<string, MetricFamily>; after: Map<string, MetricFamily> };
+
+export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: readonly MetricsScrape[], opts: MetricsCrossCheckOptions = {}): Anomaly[] {
+  if (scrapes.length === 0) return [{ type: 'metrics-missing', message: 'no /metrics scrape was given', ops: [] }];
+  const anomalies: Anomaly[] = [];
+  const parsed: Parsed[] = scrapes.map((s) => ({ instance: s.instance, before: parsePrometheusText(s.before ?? ''), after: parsePrometheusText(s.after) }));
+  const missing = new Set<string>();
+  for (const p of parsed) {
+    const absent = REQUIRED_METRICS.filter((m) => !p.after.has(m));
+    for (const m of absent) missing.add(m);
+    if (absent.length > 0) {
+      anomalies.push({ type: 'metrics-missing', message: `instance ${p.instance} /metrics lacks ${absent.join(', ')}`, ops: [] });
+    }
+  }
+  const delta = (family: string, match: Record<string, string> = {}, sampleName?: string): number => {
+    let total = 0;
+    for (const p of parsed) {
+      const a = sumSamples(p.after.get(family), match, sampleName);
+      const b = sumSamples(p.before.get(family), match, sampleName);
+      total += a >= b ? a - b : a;
+    }
+    return total;
+  };
+  const noAnswer = history.filter((e) => e.status === 0).length;
+  const indefiniteAppends = history.filter((e) => e.op === 'append' && e.outcome === 'unknown').length;
+
+  if (!missing.has('stateproof_state_conflicts_total')) {
+    const server = delta('stateproof_state_conflicts_total');
+    const client = countRevisionConflicts(history);
+    if (server < client || server > client + indefiniteAppends) {
+      anomalies.push({
+        type: 'metrics-conflicts-mismatch',
+        message: `the service counted ${server} revision conflicts; the client saw ${client} 409 revision_conflict answers (${indefiniteAppends} appends got no definite answer)`,
+        ops: [],
+      });
+    }
+  }
+  if (!missing.has('stateproof_degraded_responses_total')) {
+    const server = delta('stateproof_degraded_responses_total');
+    const client = history.filter((e) => e.mode === 'degraded').length;
+    if (server < client || server > client + noAnswer) {
+      anomalies.push({
+        type: 'metrics-degraded-mismatch',
+        message: `the service counted ${server} degraded responses; the client saw ${client} answers flagged degraded (${noAnswer} requests got no answer)`,
+        ops: [],
+      });
+    }
+  }
+  if (opts.expectedMigrationsMin !== undefined && !missing.has('stateproof_state_lifecycle_events_total')) {
+    const server = delta('stateproof_state_lifecycle_events_total', { event: 'migrate' });
+    if (server < opts.expectedMigrationsMin) {
+      anomalies.push({
+        type: 'metrics-migrations-missing',
+        message: `the service counted ${server} migrate events; at least ${opts.expectedMigrationsMin} were expected`,
+        ops: [],
+      });
+    }
+  }
+  if (!missing.has('stateproof_state_size_bytes')) anomalies.push(...checkStateSize(history, parsed, delta));
+  return anomalies;
+}
+
+function checkStateSize(history: readonly HistoryEntry[], parsed: Parsed[], delta: (f: string, m?: Record<string, string>, s?: string) => number): Anomaly[] {
+  const family = 'stateproof_state_size_bytes';
+  const saves = delta(family, {}, `${family}_count`);
+  const applied = history.filter((e) => e.op === 'append' && e.outcome === 'ok' && e.applied === true).length;
+  if (applied > 0 && saves === 0) {
+    return [{ type: 'metrics-state-size-missing', message: `the client had ${applied} appends applied but the service recorded no state size`, ops: [] }];
+  }
+  // Only sessions written during the run: their sizes were saved while the scrapes were watching.
+  const written = new Set(history.filter((e) => e.op === 'append' && e.outcome === 'ok' && e.applied === true).map(sessionKey));
+  let biggest: HistoryEntry | undefined;
+  for (const e of history) if (e.op === 'read' && e.outcome === 'ok' && e.bytes !== undefined && written.has(sessionKey(e)) && (!biggest || e.bytes > biggest.bytes!)) biggest = e;
+  if (!biggest) return [];
+  // Upper bound of the largest saved size: the smallest bucket bound that holds every save.
+  let upper = 0;
+  for (const p of parsed) {
+    const buckets = new Map<number, number>();
+    for (const [m, sign] of [[p.after, 1], [p.before, -1]] as const) {
+      for (const s of m.get(family)?.samples ?? []) {
+        if (s.name !== `${family}_bucket` || s.labels.le === undefined) continue;
+        const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+        buckets.set(le, (buckets.get(le) ?? 0) + sign * s.value);
+      }
+    }
+    const bounds = [...buckets.keys()].sort((a, b) => a - b);
+    const total = buckets.get(Infinity) ?? 0;
+    if (total <= 0) continue;
+    upper = Math.max(upper, bounds.find((b) => buckets.get(b)! >= total) ?? Infinity);
+  }
+  if (biggest.bytes! > upper) {
+    return [
+      {
+        type: 'metrics-state-size-mismatch',
+        session: sessionKey(biggest),
+        message: `read op ${biggest.id} showed a ${biggest.bytes}-byte state, but every size the service recorded was at most ${upper} bytes`,
+        ops: [biggest.id],
+      },
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,211 @@
+/**
+ * Three witnesses of one run: the client's history, the service's audit trail, the store.
+ * Where two disagree, that is a finding in itself.
+ *
+ *   client ack ──must be──▶ audit `applied` (once) ──must be──▶ counted by the store (and in its window)
+ *   client saw it fail ──must not be──▶ audit `applied` / stored
+ *
+ * Audit records and snapshots name a tenant; when the history names none, sessions are matched
+ * by session id alone. The store snapshot must list every session key of the run's tenants: a
+ * session the client wrote to that is missing from it is reported as gone.
+ */
+import type { HistoryEntry } from '../record/history.ts';
+import { possiblyApplied } from './sessions.ts';
+import type { Anomaly, AuditRecord, StoreSnapshot } from './types.ts';
+
+interface Keyer {
+  ofEntry(e: HistoryEntry): string;
+  of(tenant: string, session: string): string;
+}
+
+function keyer(history: readonly HistoryEntry[]): Keyer {
+  const tenants = history.some((e) => e.tenant !== undefined);
+  return {
+    ofEntry: (e) => (tenants ? `${e.tenant ?? ''}/${e.session}` : e.session),
+    of: (tenant, session) => (tenants ? `${tenant}/${session}` : session),
+  };
+}
+
+function turnKey(session: string, turnId: string): string {
+  return `${session}\u0000${turnId}`;
+}
+
+/** Parses an audit log (pino JSON lines); lines that are not audit records are skipped. */
+export function parseAuditLog(text: string): AuditRecord[] {
+  const out: AuditRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    try {
+      const r = JSON.parse(line) as Partial<AuditRecord>;
+      if (r.msg === 'audit' && typeof r.session === 'string' && typeof r.op === 'string') out.push(r as AuditRecord);
+    } catch {
+      // a torn last line (process killed mid-write) is not a record
+    }
+  }
+  return out;
+}
+
+export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly AuditRecord[]): Anomaly[] {
+  const k = keyer(history);
+  const anomalies: Anomaly[] = [];
+  const applied = new Map<string, AuditRecord[]>();
+  let auditDegraded = 0;
+  for (const r of audit) {
+    if (r.result === 'degraded') auditDegraded++;
+    if (r.op !== 'append' || r.result !== 'applied' || r.turnId === undefined) continue;
+    const key = turnKey(k.of(r.tenant, r.session), r.turnId);
+    const a = applied.get(key);
+    if (a) a.push(r);
+    else applied.set(key, [r]);
+  }
+  const attempts = new Map<string, HistoryEntry[]>();
+  for (const e of history) {
+    if (e.op !== 'append' || e.turnId === undefined) continue;
+    const key = turnKey(k.ofEntry(e), e.turnId);
+    const a = attempts.get(key);
+    if (a) a.push(e);
+    else attempts.set(key, [e]);
+  }
+  for (const [key, tries] of attempts) {
+    const session = key.split('\u0000')[0]!;
+    const turnId = tries[0]!.turnId!;
+    const rec = applied.get(key) ?? [];
+    const ack = tries.find((t) => t.outcome === 'ok');
+    if (ack && rec.length === 0) {
+      anomalies.push({ type: 'ack-not-in-audit', session, message: `turn ${turnId} was acknowledged (op ${ack.id}) but the audit trail never applied it`, ops: [ack.id] });
+    }
+    if (rec.length > 0 && !tries.some(possiblyApplied)) {
+      anomalies.push({
+        type: 'audit-applied-client-failed',
+        session,
+        message: `the audit trail applied turn ${turnId} (${rec[0]!.instance}) but every client append of it failed`,
+        ops: tries.map((t) => t.id),
+      });
+    }
+  }
+  for (const [key, rec] of applied) {
+    if (rec.length < 2) continue;
+    const [session, turnId] = key.split('\u0000') as [string, string];
+    anomalies.push({
+      type: 'audit-applied-twice',
+      session,
+      message: `the audit trail applied turn ${turnId} ${rec.length} times (instances ${rec.map((r) => r.instance).join(', ')})`,
+      ops: (attempts.get(key) ?? []).map((t) => t.id),
+    });
+  }
+  // Every degraded answer the service logged must have reached the client flagged, except
+  // answers the client never got (no response).
+  const clientDegraded = history.filter((e) => e.mode === 'degraded').length;
+  const noAnswer = history.filter((e) => e.status === 0).length;
+  if (auditDegraded > clientDegraded + noAnswer) {
+    anomalies.push({
+      type: 'degraded-unflagged',
+      message: `the audit trail logged ${auditDegraded} degraded answers but the client saw only ${clientDegraded} flagged degraded (and ${noAnswer} requests got no answer)`,
+      ops: [],
+    });
+  }
+  return anomalies;
+}
+
+export interface StoreReconcileOptions {
+  audit?: readonly AuditRecord[];
+  windowTurns: number;
+  maxStateBytes?: number;
+}
+
+interface Expected {
+  turnId: string;
+  /** Position when known (from an applied: true answer or an audit `applied` record). */
+  pos?: number;
+  ops: number[];
+  source: string;
+}
+
+export function reconcileStore(history: readonly HistoryEntry[], store: readonly StoreSnapshot[], opts: StoreReconcileOptions): Anomaly[] {
+  const k = keyer(history);
+  const anomalies: Anomaly[] = [];
+  const snaps = new Map(store.map((s, i) => [k.of(s.tenant, s.session), { s, i }]));
+  const expected = new Map<string, Map<string, Expected>>();
+  const failedOnly = new Map<string, Set<string>>();
+  const expect = (session: string, x: Expected): void => {
+    let m = expected.get(session);
+    if (!m) expected.set(session, (m = new Map()));
+    const had = m.get(x.turnId);
+    if (!had) m.set(x.turnId, x);
+    else if (had.pos === undefined && x.pos !== undefined) had.pos = x.pos;
+  };
+
+  // Only what happened after the session's last delete is expected to be stored.
+  const lastDeleteMs = new Map<string, number>();
+  for (const e of history) if (e.op === 'delete' && e.outcome !== 'fail') lastDeleteMs.set(k.ofEntry(e), Math.max(lastDeleteMs.get(k.ofEntry(e)) ?? -Infinity, e.endMs));
+  const byTurn = new Map<string, HistoryEntry[]>();
+  for (const e of history) {
+    if (e.op !== 'append' || e.turnId === undefined) continue;
+    const key = turnKey(k.ofEntry(e), e.turnId);
+    const a = byTurn.get(key);
+    if (a) a.push(e);
+    else byTurn.set(key, [e]);
+  }
+  for (const [key, tries] of byTurn) {
+    const session = key.split('\u0000')[0]!;
+    const turnId = tries[0]!.turnId!;
+    if (!tries.some(possiblyApplied)) {
+      let f = failedOnly.get(session);
+      if (!f) failedOnly.set(session, (f = new Set()));
+      f.add(turnId);
+      continue;
+    }
+    const ack = tries.find((t) => t.outcome === 'ok' && t.startMs > (lastDeleteMs.get(session) ?? -Infinity));
+    if (!ack) continue;
+    const appliedAck = tries.find((t) => t.outcome === 'ok' && t.applied === true && t.turnCount !== undefined);
+    expect(session, { turnId, pos: appliedAck ? appliedAck.turnCount! - 1 : undefined, ops: [ack.id], source: `acknowledged by op ${ack.id}` });
+  }
+  if (opts.audit) {
+    const auditDeleteMs = new Map<string, number>();
+    for (const r of opts.audit) if (r.op === 'delete' && r.result === 'ok') auditDeleteMs.set(k.of(r.tenant, r.session), Math.max(auditDeleteMs.get(k.of(r.tenant, r.session)) ?? -Infinity, r.time));
+    for (const r of opts.audit) {
+      if (r.op !== 'append' || r.result !== 'applied' || r.turnId === undefined) continue;
+      const session = k.of(r.tenant, r.session);
+      if (r.time <= (auditDeleteMs.get(session) ?? -Infinity)) continue;
+      expect(session, { turnId: r.turnId, pos: r.turnCount !== undefined ? r.turnCount - 1 : undefined, ops: [], source: `applied in the audit trail (${r.instance})` });
+    }
+  }
+
+  for (const [session, turns] of expected) {
+    const snap = snaps.get(session);
+    if (!snap) {
+      const first = turns.values().next().value!;
+      anomalies.push({ type: 'store-session-missing', session, message: `the store has no key for the session, though turn ${first.turnId} was ${first.source}`, ops: first.ops });
+      continue;
+    }
+    const { s } = snap;
+    const ids = new Set(s.turnIds);
+    const windowStart = s.turnCount - Math.max(s.turnIds.length, Math.min(opts.windowTurns, s.turnCount));
+    let reported = 0;
+    for (const x of turns.values()) {
+      if (ids.has(x.turnId) || x.pos === undefined || x.pos < windowStart || reported >= 5) continue;
+      reported++;
+      anomalies.push({
+        type: x.pos >= s.turnCount ? 'store-not-counted' : 'store-window-missing',
+        session,
+        message: `turn ${x.turnId} (${x.source}, position ${x.pos}) is ${x.pos >= s.turnCount ? `not counted by the store's turnCount ${s.turnCount}` : `missing from the store's window [${windowStart}, ${s.turnCount})`}`,
+        ops: x.ops,
+      });
+    }
+  }
+  for (const [session, { s, i }] of snaps) {
+    const where = `store snapshot #${i}`;
+    if (s.ttlSeconds === -1) anomalies.push({ type: 'store-no-ttl', session, message: `${where}: the session key has no TTL`, ops: [] });
+    if (opts.maxStateBytes !== undefined && s.bytes > opts.maxStateBytes) {
+      anomalies.push({ type: 'store-over-cap', session, message: `${where}: ${s.bytes} bytes stored, cap ${opts.maxStateBytes}`, ops: [] });
+    }
+    if (new Set(s.turnIds).size !== s.turnIds.length) anomalies.push({ type: 'store-duplicate', session, message: `${where}: the window holds a turn id twice`, ops: [] });
+    const failed = failedOnly.get(session);
+    for (const id of s.turnIds) {
+      if (!failed?.has(id)) continue;
+      const ops = (byTurn.get(turnKey(session, id)) ?? []).map((t) => t.id);
+      anomalies.push({ type: 'store-phantom', session, message: `${where}: turn ${id} is stored but every client append of it failed`, ops });
+    }
+  }
+  return anomalies;
+}

@@ -1,0 +1,104 @@
+/**
+ * Shapes the checkers read and produce. `InvariantResult` and `Anomaly` are exactly the shapes of
+ * INTERFACES.md section 4 (the report's zod schema is strict, so nothing extra goes in them);
+ * counts and measurements travel beside them in `CheckReport.stats`.
+ */
+import type { Consistency } from '../record/history.ts';
+
+export interface Anomaly {
+  type: string;
+  /** `tenant/session` when the history names tenants, else the session id. */
+  session?: string;
+  message: string;
+  /** History entry ids that prove it (audit line numbers / snapshot indexes are named in the message). */
+  ops: number[];
+}
+
+export interface InvariantResult {
+  /** Stable machine name, e.g. `no-lost-writes`. */
+  name: string;
+  holds: boolean;
+  description: string;
+  anomalies: Anomaly[];
+}
+
+/** One audit line as INTERFACES.md section 1 defines it (pino JSON; other pino fields are ignored). */
+export interface AuditRecord {
+  time: number;
+  msg: 'audit';
+  instance: string;
+  tenant: string;
+  session: string;
+  op: 'append' | 'read' | 'delete';
+  result:
+    | 'applied'
+    | 'replayed'
+    | 'conflict'
+    | 'too_large'
+    | 'unsupported_schema'
+    | 'degraded'
+    | 'unavailable'
+    | 'not_found'
+    | 'ok'
+    | 'error';
+  turnId?: string;
+  revision?: number;
+  turnCount?: number;
+  schemaVersion?: number;
+  status: number;
+}
+
+/** What the store holds for one session after the run (read straight from Redis). */
+export interface StoreSnapshot {
+  tenant: string;
+  session: string;
+  schemaVersion: number;
+  revision: number;
+  turnCount: number;
+  /** Turn ids in the retained window, oldest first. */
+  turnIds: string[];
+  /** Size of the stored value in bytes. */
+  bytes: number;
+  /** Redis TTL: -1 no expiry, -2 no such key. */
+  ttlSeconds: number;
+}
+
+/** /metrics scrapes of one instance lifetime: counters are summed as (after - before) over entries. */
+export interface MetricsScrape {
+  instance: string;
+  /** Text scraped before the run (absent: the instance started during the run, counters from 0). */
+  before?: string;
+  after: string;
+}
+
+export interface StalenessStats {
+  reads: number;
+  /** Reads that returned a state older than one already acknowledged or read before they started. */
+  staleReads: number;
+  maxMs: number;
+  p99Ms: number;
+}
+
+export interface CheckStats {
+  entries: number;
+  sessions: number;
+  ops: Record<string, { ok: number; fail: number; unknown: number }>;
+  /** Acknowledged turns and how the lost-write check could verify them. */
+  acknowledgedTurns: {
+    total: number;
+    seenInWindow: number;
+    countedOnly: number;
+    unverified: number;
+    lost: number;
+  };
+  /** Measured staleness per read consistency (non-degraded reads only). */
+  staleness: Partial<Record<Consistency, StalenessStats>>;
+  degradedResponses: number;
+  revisionConflicts: number;
+}
+
+export interface CheckReport {
+  holds: boolean;
+  invariants: InvariantResult[];
+  stats: CheckStats;
+}
