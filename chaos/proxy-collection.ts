@@ -68,7 +68,16 @@ export class ProxyCollection {
   }
 
   /** Validates every entry before creating any, as Toxiproxy does. */
-  async populate(raw: unknown): Promise<{ proxies: Proxy[]; error?: Error }> {
+  async populate(raw: unknown): Promise<{ proxies: Proxy[] | null; error?: Error }> {
+    try {
+      return await this.populateChecked(raw);
+    } catch (e) {
+      // Toxiproxy answers a bad populate body with the error AND `"proxies": null`.
+      return { proxies: null, error: e as Error };
+    }
+  }
+
+  private async populateChecked(raw: unknown): Promise<{ proxies: Proxy[]; error?: Error }> {
     if (!Array.isArray(raw)) {
       const kind = raw === null ? 'null' : typeof raw === 'object' ? 'object' : typeof raw;
       if (raw !== null) throw apiErrors.badRequestBody(`json: cannot unmarshal ${kind} into Go value of type []toxiproxy.Proxy`);

@@ -1,0 +1,224 @@
+/**
+ * Runs a fault plan against a run's targets: each fault applied at its time, verified, and undone
+ * at its end — and every active fault undone when the run ends early (abort signal, stop(), an
+ * error), each undo bounded by a timeout so a hung proxy API cannot stall the run. The actual
+ * start and end of each fault are recorded for the report.
+ *
+ *   plan ─ validatePlan ─> schedule (seeded jitter) ─> per entry: wait ─ apply ─ verify ─ wait ─ undo
+ *                                                                        └── abort: undo now ──┘
+ *
+ * It talks to proxies only through the Toxiproxy HTTP API, so the same plan runs against the
+ * embedded server or a real Toxiproxy.
+ */
+import type { RedisServer } from '../src/topology/redis-server.ts';
+import { addToxic, proxyDown, type ToxicFault } from './network-faults.ts';
+import { durationMs, faultFamily, processTargets, STORE_TARGET, validatePlan, type Fault, type FaultPlan } from './plan.ts';
+import { killProcess, restartProcess, rollingRestart, stopProcess, type AppliedFault, type FaultableProcess } from './process.ts';
+import { freshSeed, seededRandom } from './random.ts';
+import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall } from './store-faults.ts';
+
+export interface PlanTargets {
+  /** Toxiproxy API URL; default TOXIPROXY_URL from the environment. */
+  toxiproxyUrl?: string;
+  /** Proxy names plans may target. */
+  proxies?: string[];
+  /** The store: its URL, and the server handle (needed for redis_restart). */
+  redis?: { url: string; server?: RedisServer };
+  processes?: Record<string, FaultableProcess>;
+}
+
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const t = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    }),
+};
+
+export interface RunPlanOptions {
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** Bound on each undo, in ms. Default 5 000. */
+  undoTimeoutMs?: number;
+  /** Bound on each apply + verify, in ms. Default 15 000 (a redis restart can take seconds). */
+  applyTimeoutMs?: number;
+}
+
+export interface FaultTimelineEntry {
+  id: string;
+  target: string;
+  fault: Fault;
+  plannedStartMs: number;
+  plannedEndMs: number;
+  actualStartMs: number;
+  actualEndMs: number;
+  verified: boolean;
+  /** What verification saw. */
+  detail?: string;
+  /** The fault could not be applied. */
+  error?: string;
+  undoError?: string;
+}
+
+export type FaultTimeline = FaultTimelineEntry[];
+
+export interface PlanRun extends AsyncDisposable {
+  readonly seed: number;
+  readonly done: Promise<FaultTimeline>;
+  /** Entries applied and not yet undone. */
+  active(): string[];
+  /** End the run now: undo everything active, skip what has not started. */
+  stop(): Promise<FaultTimeline>;
+}
+
+export const DEFAULTS = { undoTimeoutMs: 5_000, applyTimeoutMs: 15_000 } as const;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Apply one fault to its target. */
+async function applyFault(entryId: string, target: string, fault: Fault, faultDurationMs: number, targets: PlanTargets, signal: AbortSignal): Promise<AppliedFault> {
+  switch (faultFamily(fault.type)) {
+    case 'network': {
+      const url = targets.toxiproxyUrl ?? process.env.TOXIPROXY_URL;
+      if (!url) throw new Error('no Toxiproxy URL: pass targets.toxiproxyUrl or set TOXIPROXY_URL');
+      if (fault.type === 'down') return proxyDown(url, target);
+      return addToxic(url, target, `stateproof_${entryId}`, fault as ToxicFault);
+    }
+    case 'store': {
+      const redis = targets.redis;
+      if (!redis) throw new Error(`no redis-server for target ${STORE_TARGET}`);
+      switch (fault.type) {
+        case 'oom':
+          return storeOutOfMemory(redis.url, { maxmemory: fault.maxmemory });
+        case 'evict':
+          return storeEviction(redis.url, { maxmemory: fault.maxmemory, policy: fault.policy });
+        case 'pause_writes':
+          return storePauseWrites(redis.url, { durationMs: faultDurationMs });
+        case 'stall':
+          return storeStall(redis.url, { durationMs: faultDurationMs });
+        case 'flushall':
+          return storeFlushAll(redis.url);
+        case 'redis_restart':
+          if (!redis.server) throw new Error('redis_restart needs the RedisServer handle (targets.redis.server)');
+          return storeRestart(redis.server, { hard: fault.hard });
+      }
+      break;
+    }
+    case 'process': {
+      const procs = processTargets(target).map((n) => {
+        const p = targets.processes?.[n];
+        if (!p) throw new Error(`no process "${n}"`);
+        return p;
+      });
+      const p = procs[0]!;
+      switch (fault.type) {
+        case 'kill9':
+          return killProcess(p);
+        case 'sigstop':
+          return stopProcess(p);
+        case 'restart':
+          return restartProcess(p, { schemaVersion: fault.schemaVersion });
+        case 'rolling_restart':
+          return rollingRestart(procs, { schemaVersion: fault.schemaVersion, gapMs: fault.gapMs, signal });
+      }
+    }
+  }
+  throw new Error(`fault type ${fault.type} has no implementation`);
+}
+
+/**
+ * Validate `plan` (throws UsageError naming the bad entry, before anything starts), then run it.
+ * `done` never rejects for a fault that failed: that is recorded in its entry.
+ */
+export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOptions = {}): PlanRun {
+  const valid: FaultPlan = validatePlan(plan, {
+    proxies: targets.proxies,
+    store: targets.redis !== undefined,
+    processes: Object.keys(targets.processes ?? {}),
+  });
+  const clock = opts.clock ?? realClock;
+  const undoTimeoutMs = opts.undoTimeoutMs ?? DEFAULTS.undoTimeoutMs;
+  const applyTimeoutMs = opts.applyTimeoutMs ?? DEFAULTS.applyTimeoutMs;
+  const seed = valid.seed ?? freshSeed();
+  const random = seededRandom(seed);
+  const stopper = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stopper.signal]) : stopper.signal;
+  const t0 = clock.now();
+  const active = new Set<string>();
+
+  const schedule = valid.faults.map((entry, i) => {
+    const offset = entry.jitter ? Math.floor(random() * durationMs(entry.jitter)) : 0;
+    const start = t0 + durationMs(entry.at) + offset;
+    return { entry, id: entry.id ?? `f${i}`, start, end: start + durationMs(entry.duration) };
+  });
+
+  const runOne = async ({ entry, id, start, end }: (typeof schedule)[number]): Promise<FaultTimelineEntry | undefined> => {
+    await clock.sleep(start - clock.now(), signal);
+    if (signal.aborted) return undefined;
+    const record: FaultTimelineEntry = { id, target: entry.target, fault: entry.fault, plannedStartMs: start, plannedEndMs: end, actualStartMs: clock.now(), actualEndMs: 0, verified: false };
+    let applied: AppliedFault | undefined;
+    active.add(id);
+    const applying = applyFault(id, entry.target, entry.fault, end - start, targets, signal);
+    try {
+      applied = await withTimeout(applying, applyTimeoutMs, `applying ${id}`);
+      record.verified = applied.verified;
+      if (applied.detail) record.detail = applied.detail;
+    } catch (e) {
+      record.error = message(e);
+      // A late apply must still be undone when it lands.
+      applying.then((late) => late.undo().catch(() => {}), () => {});
+    }
+    await clock.sleep(end - clock.now(), signal);
+    if (applied) {
+      try {
+        await withTimeout(applied.undo(), undoTimeoutMs, `undoing ${id}`);
+      } catch (e) {
+        record.undoError = message(e);
+      }
+    }
+    active.delete(id);
+    record.actualEndMs = clock.now();
+    return record;
+  };
+
+  const done = Promise.all(schedule.map((s) => runOne(s).catch((e): FaultTimelineEntry => ({ id: s.id, target: s.entry.target, fault: s.entry.fault, plannedStartMs: s.start, plannedEndMs: s.end, actualStartMs: clock.now(), actualEndMs: clock.now(), verified: false, error: message(e) })))).then(
+    (entries) => entries.filter((e): e is FaultTimelineEntry => e !== undefined).sort((a, b) => a.actualStartMs - b.actualStartMs),
+  );
+
+  const run: PlanRun = {
+    seed,
+    done,
+    active: () => [...active],
+    stop() {
+      stopper.abort();
+      return done;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await run.stop();
+    },
+  };
+  return run;
+}
