@@ -58,7 +58,7 @@ export async function followPrimary(replica: RedisServer, source: { host: string
   }
 }
 
-function redisProcess(name: string, server: RedisServer, afterRestart: () => Promise<void>, tracker: RedisStackOptions['tracker']): FaultableProcess {
+function redisProcess(name: string, server: RedisServer, afterRestart: () => Promise<void>): FaultableProcess {
   const signal = (s: NodeJS.Signals) => {
     if (server.pid <= 0) throw new Error(`${name} is not running`);
     process.kill(server.pid, s);
@@ -72,34 +72,52 @@ function redisProcess(name: string, server: RedisServer, afterRestart: () => Pro
     pause: async () => signal('SIGSTOP'),
     resume: async () => signal('SIGCONT'),
     async restart() {
-      const old = server.pid;
-      // A paused server must be continued before it can be stopped.
-      if (old > 0) {
-        try {
-          process.kill(old, 'SIGCONT');
-        } catch {
-          /* already gone */
-        }
-      }
+      // (redis-server.ts continues a paused server before stopping it.)
       await server.restart();
-      tracker?.removeProcess(old);
-      tracker?.addProcess(name, server.pid);
       await afterRestart();
     },
   };
 }
 
+/**
+ * The same server handle, but a restart (by a store fault, say) re-registers the new pid with the
+ * cleanup tracker, so a crash of the harness right after still finds it.
+ */
+function trackedServer(server: RedisServer, name: string, tracker: RedisStackOptions['tracker']): RedisServer {
+  if (!tracker) return server;
+  const track = async <T>(action: () => Promise<T>): Promise<T> => {
+    const old = server.pid;
+    try {
+      return await action();
+    } finally {
+      if (server.pid !== old) {
+        tracker.removeProcess(old);
+        tracker.addProcess(name, server.pid);
+      }
+    }
+  };
+  return Object.create(server, {
+    restart: { value: (o?: { hard?: boolean }) => track(() => server.restart(o)) },
+    stop: { value: async (o?: { keepDir?: boolean }) => {
+      const pid = server.pid;
+      await server.stop(o);
+      tracker.removeProcess(pid);
+    } },
+    [Symbol.asyncDispose]: { value: () => server.stop() },
+  }) as RedisServer;
+}
+
 export async function startRedisStack(opts: RedisStackOptions = {}): Promise<RedisStack> {
   // Redis waits 5 s by default before a diskless full sync, hoping more replicas join; ours is alone.
   const base: RedisServerOptions = { aof: opts.aof ?? false, config: { ...(opts.replica ? { 'repl-diskless-sync-delay': '0' } : {}), ...opts.config } };
-  const primary = await startRedisServer(base);
+  const primary = trackedServer(await startRedisServer(base), 'redis-server', opts.tracker);
   opts.tracker?.addProcess('redis-server', primary.pid);
   let replica: RedisServer | undefined;
   let source: { host: string; port: number } | undefined;
   try {
     if (opts.replica) {
       source = opts.replicationLink ? await opts.replicationLink({ host: primary.host, port: primary.port }) : { host: primary.host, port: primary.port };
-      replica = await startRedisServer({ config: { 'replica-read-only': 'yes' } });
+      replica = trackedServer(await startRedisServer({ config: { 'replica-read-only': 'yes' } }), 'redis-replica', opts.tracker);
       opts.tracker?.addProcess('redis-replica', replica.pid);
       await followPrimary(replica, source, { clock: opts.clock });
     }
@@ -109,13 +127,13 @@ export async function startRedisStack(opts: RedisStackOptions = {}): Promise<Red
     throw e;
   }
   const processes: Record<string, FaultableProcess> = {
-    'redis-server': redisProcess('redis-server', primary, async () => {}, opts.tracker),
+    'redis-server': redisProcess('redis-server', primary, async () => {}),
   };
   if (replica && source) {
     const r = replica;
     const s = source;
     // REPLICAOF was given at run time, so a restarted replica must be told again.
-    processes['redis-replica'] = redisProcess('redis-replica', r, () => followPrimary(r, s, { clock: opts.clock }), opts.tracker);
+    processes['redis-replica'] = redisProcess('redis-replica', r, () => followPrimary(r, s, { clock: opts.clock }));
   }
   let stopped: Promise<void> | undefined;
   const stack: RedisStack = {

@@ -37,4 +37,18 @@ describe('startRedisStack', () => {
     await stack.stop();
     for (const pid of pids) expect(processStartTime(pid)).toBeUndefined();
   });
+
+  it('tells the cleanup tracker about the new pid when a fault restarts Redis', async () => {
+    const tracked = new Map<number, string>();
+    const tracker = { addProcess: (name: string, pid: number) => void tracked.set(pid, name), removeProcess: (pid: number) => void tracked.delete(pid) };
+    const stack = await startRedisStack({ tracker });
+    stacks.push(stack);
+    const before = stack.primary.pid;
+    expect([...tracked.entries()]).toEqual([[before, 'redis-server']]);
+    await stack.primary.restart({ hard: true });
+    expect(stack.primary.pid).not.toBe(before);
+    expect([...tracked.entries()]).toEqual([[stack.primary.pid, 'redis-server']]);
+    await stack.stop();
+    expect(tracked.size).toBe(0);
+  });
 });
