@@ -1,12 +1,5 @@
 /**
- * The process-fault interface (INTERFACES.md §2). chaos/process.ts owns it; until that lands this
- * is an identical local copy, so topology can implement it without waiting.
+ * The process-fault interface is chaos's (INTERFACES.md §2); topology implements it for service
+ * instances and Redis. Re-exported here so topology modules import it from one place.
  */
-export interface FaultableProcess {
-  readonly name: string;
-  readonly pid: number;
-  kill9(): Promise<void>;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  restart(opts?: { schemaVersion?: number }): Promise<void>;
-}
+export type { FaultableProcess } from '../../chaos/process.ts';

@@ -1,6 +1,7 @@
 /**
  * What `startTopology(opts)` takes and returns: the public shape of topology, shared by providers.
  */
+import type { PlanTargets } from '../../chaos/runner.ts';
 import type { Clock } from './clock.ts';
 import type { FaultableProcess } from './faultable.ts';
 import type { RedisServer } from './redis-server.ts';
@@ -82,12 +83,7 @@ export interface TopologyInstance {
 }
 
 /** What chaos/runPlan takes (INTERFACES.md §2). */
-export interface FaultTargets {
-  toxiproxyUrl?: string;
-  proxies?: string[];
-  redis?: { url: string; server?: RedisServer };
-  processes?: Record<string, FaultableProcess>;
-}
+export type FaultTargets = PlanTargets;
 
 export interface Topology extends AsyncDisposable {
   readonly provider: TopologyProvider;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { startTopology, type Topology } from '../../src/topology/index.ts';
+import { runPlan } from '../../chaos/runner.ts';
 import { append, eventually, read } from './helpers.ts';
 
 describe('local topology: sticky routing, per-instance links, replication lag', () => {
@@ -100,5 +101,22 @@ describe('local topology: sticky routing, per-instance links, replication lag', 
     } finally {
       await (await proxy.getToxic('lag')).remove();
     }
+  });
+
+  it("hands chaos plans its targets: a kill -9 and a cut link are applied, verified and undone", async () => {
+    const plan = {
+      faults: [
+        { id: 'kill-i3', at: 0, duration: 400, target: 'i3', fault: { type: 'kill9' } },
+        { id: 'cut-i2', at: 0, duration: 400, target: 'redis-i2', fault: { type: 'down' } },
+      ],
+    };
+    const timeline = await runPlan(plan, topo.faultTargets()).done;
+    expect(timeline.map((e) => [e.id, e.verified, e.error ?? null, e.undoError ?? null])).toEqual([
+      ['kill-i3', true, null, null],
+      ['cut-i2', true, null, null],
+    ]);
+    // Undone: i3 was restarted, and i2 reaches Redis again.
+    expect((await append(topo.instances[2]!.url, token, 'after-plan')).status).toBeLessThan(300);
+    expect(await eventually(async () => (await append(topo.instances[1]!.url, token, 'after-plan-2')).status < 300, 20_000, 200)).toBe(true);
   });
 });
