@@ -1,0 +1,115 @@
+/**
+ * summary.md: what a reviewer needs in a PR comment or a CI step summary ($GITHUB_STEP_SUMMARY):
+ * verdict, invariants with the first anomalies, latency per phase, faults and recovery.
+ */
+import { DASH, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from './format.ts';
+import { decodeHistogram, findSnapshot, phaseOrder, summarize } from './hdr.ts';
+import type { RunResult } from './result-schema.ts';
+
+export function mdCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function mdTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const align = headers.map((h) => (h.endsWith('#') ? '---:' : '---'));
+  const head = headers.map((h) => (h.endsWith('#') ? h.slice(0, -1).trimEnd() : h));
+  return [`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
+}
+
+export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = {}): string {
+  const h = '#'.repeat(opts.headingLevel ?? 2);
+  const out: string[] = [];
+  const icon = r.verdict.pass ? '✅' : '❌';
+  out.push(`${h} ${icon} ${r.verdict.pass ? 'PASS' : 'FAIL'} — ${r.scenario.name} (${r.scenario.profile})`);
+  out.push('');
+  out.push(
+    `Run \`${r.runId}\` · ${fmtDuration(r.endedAtMs - r.startedAtMs)} · ${fmtInt(r.metrics.totals.count)} requests · ${fmtNum(r.metrics.throughputPerSec)} req/s · error rate ${fmtPct(r.metrics.errorRate)}` +
+      (r.scenario.backend ? ` · backend ${r.scenario.backend}` : ''),
+  );
+  if (r.verdict.reasons.length) {
+    out.push('');
+    for (const reason of r.verdict.reasons) out.push(`- ${reason}`);
+  }
+  out.push('');
+  out.push(`${h}# Invariants`);
+  out.push('');
+  if (r.invariants.length === 0) out.push('No invariants were checked.');
+  else {
+    out.push(
+      mdTable(
+        ['Invariant', 'Result', 'Anomalies #', 'First anomaly'],
+        r.invariants.map((i) => {
+          const a = i.anomalies[0];
+          return [
+            i.name,
+            i.holds ? 'holds' : '**violated**',
+            fmtInt(i.anomalies.length),
+            a ? `${a.type}${a.session ? ` (${a.session})` : ''}: ${a.message} — ops ${a.ops.slice(0, 10).map((o) => `#${o}`).join(' ')}` : DASH,
+          ];
+        }),
+      ),
+    );
+  }
+  const phases = phaseOrder(
+    r.latency.histograms.filter((s) => s.op === 'all' && s.instance === 'all').map((s) => s.phase),
+    r.timeline.map((t) => t.id),
+  );
+  if (phases.length) {
+    out.push('');
+    out.push(`${h}# Latency (ms, from intended start)`);
+    out.push('');
+    out.push(
+      mdTable(
+        ['Phase', 'Count #', 'p50 #', 'p90 #', 'p99 #', 'p99.9 #', 'Max #'],
+        phases.map((phase) => {
+          const s = findSnapshot(r.latency.histograms, { phase });
+          const x = s && s.count > 0 ? summarize(decodeHistogram(s.snapshot)) : null;
+          return [phaseLabel(phase), fmtInt(s?.count ?? 0), fmtMs(x?.p50Ms), fmtMs(x?.p90Ms), fmtMs(x?.p99Ms), fmtMs(x?.p999Ms), fmtMs(x?.maxMs)];
+        }),
+      ),
+    );
+  }
+  if (r.faults.length) {
+    out.push('');
+    out.push(`${h}# Faults`);
+    out.push('');
+    const target = new Map(r.timeline.map((t) => [t.id, t]));
+    out.push(
+      mdTable(
+        ['Fault', 'Target', 'Applied', 'Ops #', 'Error rate #', 'Degraded #', 'Sessions hit #', 'Time to recover'],
+        r.faults.map((f) => [
+          f.faultId,
+          target.get(f.faultId)?.target ?? DASH,
+          target.get(f.faultId)?.verified ? 'verified' : 'not verified',
+          fmtInt(f.ops),
+          fmtPct(f.errorRate),
+          fmtInt(f.degraded),
+          fmtInt(f.affectedSessions),
+          f.recovered ? fmtDuration(f.timeToRecoverMs) : '**not recovered**',
+        ]),
+      ),
+    );
+  }
+  if (r.thresholds.length) {
+    out.push('');
+    out.push(`${h}# Thresholds`);
+    out.push('');
+    out.push(mdTable(['Metric', 'Threshold', 'Observed', 'Result'], r.thresholds.map((t) => [t.metric, `\`${t.expression}\``, t.observed ?? DASH, t.ok ? 'met' : '**failed**'])));
+  }
+  if (r.capacity) {
+    const c = r.capacity;
+    out.push('');
+    out.push(`${h}# Capacity`);
+    out.push('');
+    out.push(
+      `Bytes/session p50 ${fmtBytes(c.measured.bytesPerSession.p50)}, p99 ${fmtBytes(c.measured.bytesPerSession.p99)}, max ${fmtBytes(c.measured.bytesPerSession.max)}; Redis used_memory/session ${fmtBytes(c.measured.usedMemoryPerSessionBytes)}.`,
+    );
+    if (c.projections.length) {
+      out.push('');
+      out.push(mdTable(['Sessions #', 'Payload p99 #', 'Redis used_memory #'], c.projections.map((p) => [fmtInt(p.sessions), fmtBytes(p.payloadP99Bytes), fmtBytes(p.redisBytes)])));
+    }
+  }
+  out.push('');
+  out.push(`Full report: \`index.html\` in the run directory. Environment: Node ${r.environment.node}${r.environment.redis ? `, Redis ${r.environment.redis}` : ''}, ${r.environment.cpus} cores${r.environment.gitCommit ? `, commit ${r.environment.gitCommit.slice(0, 12)}` : ''}.`);
+  return out.join('\n') + '\n';
+}

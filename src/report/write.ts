@@ -1,0 +1,72 @@
+/**
+ * writeReports(result, runDir): every per-run output, rendered from the result alone.
+ *
+ *   result ──redact──▶ validate ──▶ result.json
+ *                                 ├▶ index.html   (html/run-report.ts)
+ *                                 ├▶ summary.md   (markdown.ts)
+ *                                 ├▶ junit.xml    (junit.ts)
+ *                                 └▶ latency/<op>.<phase>.<instance>.<kind>.hgrm
+ *
+ * history.json is the recorder's, written beside result.json by the run; writeReports writes it
+ * only when handed a history, and `report --out` copies it.
+ */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { decodeHistogram } from './hdr.ts';
+import { toHgrm } from './hgrm.ts';
+import { renderRunHtml } from './html/run-report.ts';
+import { renderJunit } from './junit.ts';
+import { renderSummaryMd } from './markdown.ts';
+import { redact } from './redact.ts';
+import { parseResult, type HdrSnapshot, type RunResult } from './result-schema.ts';
+import { stableStringify } from './stable-json.ts';
+
+export const RESULT_FILE = 'result.json';
+export const HISTORY_FILE = 'history.json';
+
+/** Redact the free-form parts again: a hand-edited or foreign result.json must not leak either. */
+export function sanitize(result: unknown): RunResult {
+  const r = parseResult(result);
+  return parseResult({ ...r, config: redact(r.config), topology: redact(r.topology), faultPlan: redact(r.faultPlan), timeline: redact(r.timeline) });
+}
+
+export function hgrmFileName(s: Pick<HdrSnapshot, 'op' | 'phase' | 'instance' | 'kind'>): string {
+  const safe = (x: string) => x.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return `${safe(s.op)}.${safe(s.phase)}.${safe(s.instance)}.${s.kind}.hgrm`;
+}
+
+export interface RenderedReports {
+  /** relative path → content */
+  files: Map<string, string>;
+}
+
+/** Every output as text, without touching the disk (the CLI and tests compare these). */
+export function renderReports(input: unknown): RenderedReports {
+  const r = sanitize(input);
+  const files = new Map<string, string>();
+  files.set(RESULT_FILE, stableStringify(r));
+  files.set('index.html', renderRunHtml(r));
+  files.set('summary.md', renderSummaryMd(r));
+  files.set('junit.xml', renderJunit([r]));
+  for (const s of r.latency.histograms) {
+    if (s.count === 0) continue;
+    files.set(`latency/${hgrmFileName(s)}`, toHgrm(decodeHistogram(s.snapshot)));
+  }
+  return { files };
+}
+
+export async function writeReports(result: unknown, runDir: string, opts: { history?: readonly unknown[] } = {}): Promise<string[]> {
+  const { files } = renderReports(result);
+  await mkdir(path.join(runDir, 'latency'), { recursive: true });
+  // Stale .hgrm files from an earlier render would survive otherwise and no longer match result.json.
+  for (const f of await readdir(path.join(runDir, 'latency'))) {
+    if (f.endsWith('.hgrm') && !files.has(`latency/${f}`)) await rm(path.join(runDir, 'latency', f));
+  }
+  if (opts.history) files.set(HISTORY_FILE, JSON.stringify(opts.history) + '\n');
+  const written: string[] = [];
+  for (const [rel, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    await writeFile(path.join(runDir, rel), text);
+    written.push(rel);
+  }
+  return written;
+}
