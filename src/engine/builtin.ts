@@ -1,0 +1,255 @@
+/**
+ * The built-in engine: runs a k6 script in this process with k6's semantics.
+ *
+ *   bundle (node) ─> Script ─> VU 0: init, options ─> thresholds, scenarios
+ *                            ─> VUs 1..N: init
+ *   setup() ─> scenarios (executors, concurrently, each at its startTime) ─> teardown()
+ *          ─> thresholds ─> summary ─> handleSummary()
+ */
+import { UsageError } from '../cli/errors.ts';
+import { bundleScript } from './bundle.ts';
+import { parseDurationMs } from './duration.ts';
+import { arrivalRate } from './executors/arrival-rate.ts';
+import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
+import { rampingVus } from './executors/ramping-vus.ts';
+import { ScenarioRun, waitUntil } from './executors/scenario-run.ts';
+import { EXIT_SCRIPT_ABORTED } from './k6/execution.ts';
+import { checkOptionKeys, EXECUTOR_DEFAULTS, maxVUsOf, plannedDurationMs, resolveScenarios, type ScenarioConfig } from './options.ts';
+import { Script } from './script.ts';
+import { buildSummary, textSummary } from './summary.ts';
+import { Abort, nowMs, TestRun, UNMEASURED_METRICS } from './test-run.ts';
+import { parseThresholds, Thresholds, type ThresholdResult } from './thresholds.ts';
+import type { EngineResult, Progress, RunScriptOptions } from './types.ts';
+import { VU } from './vu.ts';
+
+/** k6's exit codes (errext/exitcodes). */
+export const EXIT = Object.freeze({ ok: 0, thresholdsFailed: 99, setupTimeout: 100, teardownTimeout: 101, externalAbort: 105, scriptException: 107, scriptAborted: EXIT_SCRIPT_ABORTED });
+const THRESHOLD_EVAL_MS = 2000; // k6 evaluates thresholds for abortOnFail every 2 s
+
+const EXECUTORS: Record<ScenarioConfig['executor'], (s: ScenarioRun) => Promise<void>> = {
+  'constant-vus': constantVus,
+  'ramping-vus': rampingVus,
+  'per-vu-iterations': perVuIterations,
+  'shared-iterations': sharedIterations,
+  'constant-arrival-rate': arrivalRate,
+  'ramping-arrival-rate': arrivalRate,
+};
+
+export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> {
+  const bundle = await bundleScript(opts.scriptPath, { target: 'node' });
+  const script = new Script(bundle);
+  const env = { ...(opts.env ?? {}) };
+
+  // VU 0 runs init first to read options, then setup, teardown and handleSummary (as in k6).
+  const probe = new TestRun(env, {}, opts.phase, opts.history, {});
+  const vu0probe = new VU(0, probe);
+  const exports0 = instantiateChecked(script, vu0probe, { ...env });
+  const options = (exports0.options ?? {}) as Record<string, unknown>;
+  checkOptionKeys(options);
+  const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options);
+  run.discardResponseBodies = options.discardResponseBodies === true;
+  const vu0 = new VU(0, run);
+  vu0.exports = instantiateChecked(script, vu0, { ...env });
+  const configs = resolveScenarios(options, {
+    vus: opts.vus,
+    iterations: opts.iterations,
+    durationMs: opts.duration === undefined ? undefined : parseDurationMs(opts.duration, '--duration'),
+  });
+  for (const c of configs) {
+    if (typeof vu0.exports[c.exec] !== 'function') {
+      throw new UsageError(`scenario '${c.name}': the script exports no function '${c.exec}'${c.exec === 'default' ? ' (export default function)' : ''}`);
+    }
+  }
+  const thresholds = new Thresholds(parseThresholds(options.thresholds), run.registry, UNMEASURED_METRICS);
+  const trendStats = Array.isArray(options.summaryTrendStats) ? options.summaryTrendStats.map(String) : EXECUTOR_DEFAULTS.summaryTrendStats;
+
+  // Initialise VUs up front, as k6 does; arrival-rate executors may add more up to maxVUs.
+  const all: VU[] = [];
+  const free: VU[] = [];
+  let setupJson: string | undefined;
+  const newVU = (): VU => {
+    const vu = new VU(all.length + 1, run);
+    vu.exports = instantiateChecked(script, vu, { ...env });
+    vu.setupData = setupJson === undefined ? undefined : JSON.parse(setupJson);
+    all.push(vu);
+    run.vusInitialized++;
+    return vu;
+  };
+  const needed = configs.reduce((a, c) => a + maxVUsOf(c), 0);
+  for (let i = 0; i < needed; i++) free.push(newVU());
+
+  const onUnhandled = (e: unknown) => vu0.logError(e);
+  process.on('unhandledRejection', onUnhandled);
+  const stopOnSignal = () => run.stop(new Abort('test run aborted by signal', EXIT.externalAbort));
+  opts.signal?.addEventListener('abort', stopOnSignal, { once: true });
+  const runs: ScenarioRun[] = [];
+  const stopAll = () => runs.forEach((s) => s.interruptAll());
+  run.abortController.signal.addEventListener('abort', stopAll, { once: true });
+  let progressTimer: NodeJS.Timeout | undefined;
+  let setupData: unknown;
+  try {
+    run.startMs = nowMs();
+    if (opts.signal?.aborted) stopOnSignal();
+    // setup()
+    if (typeof vu0.exports.setup === 'function') {
+      const timeoutMs = options.setupTimeout !== undefined ? parseDurationMs(options.setupTimeout, 'options.setupTimeout') : EXECUTOR_DEFAULTS.setupTimeoutMs;
+      const r = await callWithTimeout(vu0, vu0.exports.setup as () => unknown, undefined, timeoutMs);
+      if (r.error) return fail(run, `setup: ${describe(r.error)}`, r.timedOut ? EXIT.setupTimeout : EXIT.scriptException);
+      setupData = r.value;
+      setupJson = setupData === undefined ? undefined : JSON.stringify(setupData);
+      for (const vu of all) vu.setupData = setupJson === undefined ? undefined : JSON.parse(setupJson);
+    }
+
+    const source = {
+      acquire: (create: boolean) => free.pop() ?? (create ? newVU() : undefined),
+      release: (vu: VU) => free.push(vu),
+    };
+    for (const c of configs) {
+      runs.push(
+        new ScenarioRun(c, run, source, (vu) => vu.exports[c.exec] as (d: unknown) => unknown, (vu) => vu.setupData),
+      );
+    }
+    for (const s of runs) s.onTake = (vu) => (vu.env = Object.assign(vu.env, s.config.env));
+    const totalMs = Math.max(...configs.map(plannedDurationMs));
+    let lastRequests = 0;
+    let lastAt = nowMs();
+    let lastThresholdEval = 0;
+    const tick = () => {
+      const now = nowMs();
+      run.registry.add(run.m.vus, run.vusActive, run.globalTags);
+      run.registry.add(run.m.vus_max, run.vusInitialized, run.globalTags);
+      if (now - lastThresholdEval >= THRESHOLD_EVAL_MS) {
+        lastThresholdEval = now;
+        const failed = thresholds.abortReason(run.elapsedMs);
+        if (failed) run.stop(new Abort(`thresholds on metrics '${failed.metric}' were crossed; at least one has abortOnFail enabled, stopping test prematurely`, EXIT.thresholdsFailed));
+      }
+      if (opts.onProgress) {
+        const p = progress(run, totalMs, (run.requests - lastRequests) / Math.max(0.001, (now - lastAt) / 1000), runs);
+        lastRequests = run.requests;
+        lastAt = now;
+        opts.onProgress(p);
+      }
+    };
+    progressTimer = setInterval(tick, Math.min(opts.progressIntervalMs ?? 1000, THRESHOLD_EVAL_MS));
+    await Promise.all(
+      runs.map(async (s) => {
+        if (!(await waitUntil(run.startMs + s.config.startTimeMs, run.abortController.signal))) return;
+        s.startedAtMs = nowMs();
+        await EXECUTORS[s.config.executor](s);
+      }),
+    );
+    clearInterval(progressTimer);
+    progressTimer = undefined;
+    if (run.fatal) throw run.fatal;
+
+    // teardown(data)
+    if (typeof vu0.exports.teardown === 'function' && !(run.abort && run.abort.exitCode === EXIT.scriptException)) {
+      const timeoutMs = options.teardownTimeout !== undefined ? parseDurationMs(options.teardownTimeout, 'options.teardownTimeout') : EXECUTOR_DEFAULTS.teardownTimeoutMs;
+      const r = await callWithTimeout(vu0, vu0.exports.teardown as (d: unknown) => unknown, setupJson === undefined ? undefined : JSON.parse(setupJson), timeoutMs);
+      if (r.error && !run.abort) run.stop(new Abort(`teardown: ${describe(r.error)}`, r.timedOut ? EXIT.teardownTimeout : EXIT.scriptException));
+    }
+    if (run.fatal) throw run.fatal;
+    const durationMs = run.elapsedMs;
+    const results = thresholds.evaluate(durationMs);
+    const summary = buildSummary(run, results, durationMs, trendStats, setupData);
+    let summaryOutputs: Record<string, string | ArrayBuffer> = { stdout: textSummary(summary) };
+    if (typeof vu0.exports.handleSummary === 'function') {
+      const r = await callWithTimeout(vu0, vu0.exports.handleSummary as (d: unknown) => unknown, summary, 120_000);
+      if (r.error) {
+        vu0.logError(new Error(`handleSummary: ${describe(r.error)}`));
+      } else if (r.value && typeof r.value === 'object') {
+        summaryOutputs = r.value as Record<string, string | ArrayBuffer>;
+      } else summaryOutputs = {};
+    }
+    if (opts.onProgress) opts.onProgress(progress(run, Math.max(...configs.map(plannedDurationMs)), 0, runs));
+    return result(run, results, summary, summaryOutputs, durationMs, runs);
+  } finally {
+    if (progressTimer) clearInterval(progressTimer);
+    opts.signal?.removeEventListener('abort', stopOnSignal);
+    process.off('unhandledRejection', onUnhandled);
+    for (const s of runs) s.interruptAll();
+    await Promise.all([...all, vu0].map((vu) => vu.close()));
+  }
+}
+
+function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType<typeof buildSummary>, outputs: Record<string, string | ArrayBuffer>, durationMs: number, runs: ScenarioRun[]): EngineResult {
+  const failed = thresholds.some((t) => !t.ok);
+  let exitCode: number = EXIT.ok;
+  if (run.abort) exitCode = run.abort.exitCode;
+  if (failed && (exitCode === EXIT.ok || exitCode === EXIT.externalAbort)) exitCode = EXIT.thresholdsFailed;
+  return {
+    engine: 'builtin',
+    exitCode,
+    ...(run.abort ? { aborted: { reason: run.abort.reason, exitCode: run.abort.exitCode } } : {}),
+    thresholds,
+    summary,
+    metrics: summary.metrics,
+    summaryOutputs: outputs,
+    hdr: run.registry.snapshots(),
+    droppedIterations: runs.reduce((a, s) => a + s.droppedIterations, 0),
+    historyEntries: run.historyEntries,
+    durationMs,
+  };
+}
+
+function fail(run: TestRun, reason: string, exitCode: number): EngineResult {
+  process.stderr.write(`ERRO ${reason}\n`);
+  run.stop(new Abort(reason, exitCode));
+  const summary = buildSummary(run, [], run.elapsedMs, EXECUTOR_DEFAULTS.summaryTrendStats, undefined);
+  return result(run, [], summary, {}, run.elapsedMs, []);
+}
+
+function progress(run: TestRun, totalMs: number, rps: number, runs: ScenarioRun[]): Progress {
+  const trend = run.registry.trend('http_req_duration');
+  const phase = run.phase?.();
+  return {
+    elapsedMs: run.elapsedMs,
+    totalMs,
+    requestsPerSecond: rps,
+    requests: run.requests,
+    errors: run.requestErrors,
+    p99Ms: trend ? trend.percentile(99) : 0,
+    vusActive: run.vusActive,
+    iterations: run.iterationsCompleted,
+    droppedIterations: runs.reduce((a, s) => a + s.droppedIterations, 0),
+    ...(phase !== undefined ? { phase } : {}),
+  };
+}
+
+function instantiateChecked(script: Script, vu: VU, env: Record<string, string>) {
+  try {
+    return script.instantiate(vu, env);
+  } catch (e) {
+    if ((e as { fatal?: boolean }).fatal) throw new UsageError((e as Error).message);
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`the script's init code failed: ${describe(e)}`, { cause: e });
+  }
+}
+
+async function callWithTimeout(vu: VU, fn: (d: unknown) => unknown, data: unknown, timeoutMs: number): Promise<{ value?: unknown; error?: unknown; timedOut?: boolean }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ error: unknown; timedOut: true }>((r) => {
+    timer = setTimeout(() => r({ error: new Error(`timed out after ${timeoutMs} ms`), timedOut: true }), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      (async () => {
+        const value = await fn(data);
+        await vu.drain();
+        return { value };
+      })().catch((error: unknown) => ({ error })),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function strings(v: unknown): Record<string, string> {
+  if (!v || typeof v !== 'object') return {};
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+}

@@ -1,0 +1,80 @@
+/**
+ * Closed-model executors: a VU starts its next iteration when the previous one ends.
+ * constant-vus, per-vu-iterations, shared-iterations (k6 semantics, incl. dropped_iterations for
+ * iterations never started when maxDuration runs out).
+ */
+import { nowMs } from '../test-run.ts';
+import { gracefulStop, type ScenarioRun } from './scenario-run.ts';
+
+/** Lets timers and I/O run between iterations that finish without awaiting anything. */
+export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export async function constantVus(s: ScenarioRun): Promise<void> {
+  const c = s.config;
+  const end = s.startedAtMs + c.durationMs;
+  const signal = s.run.abortController.signal;
+  s.setProgress(() => (nowMs() - s.startedAtMs) / c.durationMs);
+  const loops = Array.from({ length: c.vus }, async () => {
+    const vu = s.take();
+    if (!vu) return;
+    try {
+      let n = 0;
+      while (nowMs() < end && !signal.aborted) {
+        if ((await s.iteration(vu)) === 'interrupted') break;
+        if (++n % 32 === 0) await yieldToLoop();
+      }
+    } finally {
+      s.give(vu);
+    }
+  });
+  await gracefulStop(s, loops, end + c.gracefulStopMs);
+}
+
+export async function perVuIterations(s: ScenarioRun): Promise<void> {
+  const c = s.config;
+  const end = s.startedAtMs + c.maxDurationMs;
+  const signal = s.run.abortController.signal;
+  let started = 0;
+  s.setProgress(() => started / (c.vus * c.iterations));
+  const loops = Array.from({ length: c.vus }, async () => {
+    const vu = s.take();
+    if (!vu) return;
+    let mine = 0;
+    try {
+      while (mine < c.iterations && nowMs() < end && !signal.aborted) {
+        mine++;
+        started++;
+        if ((await s.iteration(vu)) === 'interrupted') break;
+        if (mine % 32 === 0) await yieldToLoop();
+      }
+    } finally {
+      s.give(vu);
+      s.dropped(c.iterations - mine);
+    }
+  });
+  await gracefulStop(s, loops, end + c.gracefulStopMs);
+}
+
+export async function sharedIterations(s: ScenarioRun): Promise<void> {
+  const c = s.config;
+  const end = s.startedAtMs + c.maxDurationMs;
+  const signal = s.run.abortController.signal;
+  let started = 0;
+  s.setProgress(() => started / c.iterations);
+  const loops = Array.from({ length: c.vus }, async () => {
+    const vu = s.take();
+    if (!vu) return;
+    try {
+      let n = 0;
+      while (started < c.iterations && nowMs() < end && !signal.aborted) {
+        started++;
+        if ((await s.iteration(vu)) === 'interrupted') break;
+        if (++n % 32 === 0) await yieldToLoop();
+      }
+    } finally {
+      s.give(vu);
+    }
+  });
+  await gracefulStop(s, loops, end + c.gracefulStopMs);
+  s.dropped(c.iterations - started);
+}

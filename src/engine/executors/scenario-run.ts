@@ -1,0 +1,123 @@
+/**
+ * One scenario while it runs: which VUs it holds, its iteration counter (k6's
+ * scenario.iterationInTest), and the stop rules every executor shares: no new iterations after the
+ * end of its duration, a graceful-stop window for running ones, then a hard interrupt.
+ */
+import type { ScenarioConfig } from '../options.ts';
+import { nowMs, type TestRun } from '../test-run.ts';
+import type { VU } from '../vu.ts';
+
+export interface VuSource {
+  /** A free initialised VU, or a new one when `create` is true (k6 initialises them up front). */
+  acquire(create: boolean): VU | undefined;
+  release(vu: VU): void;
+}
+
+export class ScenarioRun {
+  readonly openModel: boolean;
+  startedAtMs = 0;
+  iterationsStarted = 0;
+  droppedIterations = 0;
+  readonly active = new Set<VU>();
+  private readonly holding = new Set<VU>();
+  private progressFn: () => number = () => 0;
+  /** Called when a VU joins this scenario (e.g. to merge the scenario's env into its __ENV). */
+  onTake: ((vu: VU) => void) | undefined;
+
+  constructor(
+    readonly config: ScenarioConfig,
+    readonly run: TestRun,
+    private readonly vus: VuSource,
+    private readonly fnOf: (vu: VU) => (data: unknown) => unknown,
+    private readonly dataOf: (vu: VU) => unknown,
+  ) {
+    this.openModel = config.executor === 'constant-arrival-rate' || config.executor === 'ramping-arrival-rate';
+  }
+
+  get vusHeld(): number {
+    return this.holding.size;
+  }
+
+  setProgress(fn: () => number): void {
+    this.progressFn = fn;
+  }
+
+  progress(): number {
+    return Math.max(0, Math.min(1, this.progressFn()));
+  }
+
+  take(create = true): VU | undefined {
+    const vu = this.vus.acquire(create);
+    if (!vu) return undefined;
+    if (vu.scenario !== this) {
+      vu.iterationInScenario = 0;
+      this.onTake?.(vu);
+    }
+    vu.scenario = this;
+    this.holding.add(vu);
+    this.run.vusActive++;
+    this.run.registry.add(this.run.m.vus, this.run.vusActive, this.run.globalTags);
+    this.run.registry.add(this.run.m.vus_max, this.run.vusInitialized, this.run.globalTags);
+    return vu;
+  }
+
+  give(vu: VU): void {
+    if (!this.holding.delete(vu)) return;
+    this.run.vusActive--;
+    this.vus.release(vu);
+  }
+
+  /** Runs one iteration on `vu`, tracked so a hard stop can interrupt it. */
+  async iteration(vu: VU, intendedStartMs: number = nowMs()): Promise<'completed' | 'interrupted'> {
+    vu.iterationInTest = this.iterationsStarted++;
+    this.active.add(vu);
+    try {
+      return await vu.iterate(this.fnOf(vu), this.dataOf(vu), intendedStartMs);
+    } finally {
+      this.active.delete(vu);
+    }
+  }
+
+  dropped(count: number): void {
+    if (count <= 0) return;
+    this.droppedIterations += count;
+    const tags = { ...this.run.globalTags, ...this.config.tags, scenario: this.config.name };
+    this.run.registry.add(this.run.m.dropped_iterations, count, tags);
+  }
+
+  /** Interrupts every iteration still running (after the graceful stop window, or on abort). */
+  interruptAll(): void {
+    for (const vu of this.active) vu.interrupt();
+  }
+}
+
+/** Sleeps until `atMs` (epoch ms) or until the signal fires; resolves false when aborted. */
+export function waitUntil(atMs: number, signal: AbortSignal): Promise<boolean> {
+  const delay = atMs - nowMs();
+  if (signal.aborted) return Promise.resolve(false);
+  if (delay <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, delay);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Waits for `running` to settle, but no longer than the graceful stop: then interrupts what is left.
+ * Resolves once everything has stopped.
+ */
+export async function gracefulStop(s: ScenarioRun, running: Promise<unknown>[], hardStopAtMs: number): Promise<void> {
+  const all = Promise.allSettled(running);
+  const signal = s.run.abortController.signal;
+  const timeUp = waitUntil(hardStopAtMs, signal).then(() => 'time' as const);
+  const which = await Promise.race([all.then(() => 'done' as const), timeUp]);
+  if (which === 'time') s.interruptAll();
+  await all;
+}

@@ -1,0 +1,215 @@
+/**
+ * `k6/http` for one VU: http.asyncRequest (and the k6 helpers that do not send anything), through
+ * undici keep-alive pools owned by the VU. k6's synchronous http.get/post/... would block every VU
+ * of this single-threaded engine, so they fail fast and name the async form to use instead.
+ *
+ * Per request: http_reqs, http_req_duration (k6's: from send to the last body byte, i.e. service
+ * time), http_req_waiting, http_req_receiving, http_req_failed; and, beside them, the CORRECTED
+ * latency measured from when the request would have been sent had the iteration started on its
+ * schedule (arrival-rate executors; equal to the service time under closed executors).
+ */
+import { STATUS_CODES } from 'node:http';
+import { parseDurationMs } from '../duration.ts';
+import type { Tags } from '../metrics/registry.ts';
+import { nowMs } from '../test-run.ts';
+import type { VU } from '../vu.ts';
+import { Response, type RequestInfo } from './response.ts';
+import { UnsupportedFeatureError, unsupported } from './unsupported.ts';
+
+export const HTTP_DEFAULTS = Object.freeze({ timeoutMs: 60_000, maxRedirects: 10, userAgent: 'stateproof-engine (k6-compatible)' });
+
+export interface Params {
+  headers?: Record<string, string>;
+  tags?: Record<string, string>;
+  timeout?: string | number;
+  responseType?: 'text' | 'binary' | 'none';
+  redirects?: number;
+  responseCallback?: ExpectedStatuses | null;
+  [k: string]: unknown;
+}
+
+export class ExpectedStatuses {
+  constructor(private readonly ranges: Array<[number, number]>) {}
+  has(status: number): boolean {
+    return this.ranges.some(([a, b]) => status >= a && status <= b);
+  }
+}
+
+export function expectedStatuses(...args: Array<number | { min: number; max: number }>): ExpectedStatuses {
+  return new ExpectedStatuses(args.map((a) => (typeof a === 'number' ? [a, a] : [a.min, a.max])));
+}
+
+const DEFAULT_EXPECTED = expectedStatuses({ min: 200, max: 399 });
+const KNOWN_PARAMS = new Set(['headers', 'tags', 'timeout', 'responseType', 'redirects', 'responseCallback']);
+
+/** k6's error codes (lib/netext/httpext/error_codes.go) for the failures undici reports. */
+function errorCode(e: unknown): { code: number; message: string } {
+  const err = e as { code?: string; message?: string; cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code ?? '';
+  const message = err.message ?? String(e);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return { code: 1050, message: 'request timeout' };
+  if (code === 'ECONNREFUSED') return { code: 1212, message };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { code: 1220, message };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { code: 1101, message };
+  return { code: 1000, message };
+}
+
+function encodeBody(body: unknown): string | Buffer | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return body;
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof body === 'object') return new URLSearchParams(Object.entries(body as Record<string, unknown>).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  return String(body);
+}
+
+export function createHttp(vu: VU) {
+  const run = vu.run;
+  let responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
+  const userAgent = typeof run.options.userAgent === 'string' ? run.options.userAgent : HTTP_DEFAULTS.userAgent;
+
+  async function send(method: string, url: string, body: string | Buffer | undefined, params: Params, hop: number): Promise<Response> {
+    const headers: Record<string, string> = { 'user-agent': userAgent };
+    if (params.headers) for (const [k, v] of Object.entries(params.headers)) headers[k.toLowerCase()] = String(v);
+    const timeoutMs = params.timeout === undefined ? HTTP_DEFAULTS.timeoutMs : parseDurationMs(params.timeout, 'params.timeout');
+    const request: RequestInfo = {
+      method,
+      url,
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+      body: typeof body === 'string' ? body : body ? body.toString('latin1') : '',
+      cookies: {},
+    };
+    const res = new Response(url, request);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`http.asyncRequest: invalid URL "${url}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`http.asyncRequest: unsupported URL scheme in "${url}"`);
+
+    const tags: Tags = vu.sampleTags();
+    const name = params.tags?.name;
+    tags.method = method;
+    tags.url = url;
+    tags.name = name ?? url;
+    tags.proto = 'HTTP/1.1';
+    if (params.tags) Object.assign(tags, params.tags);
+
+    const calledAt = nowMs();
+    const intendedAt = calledAt - vu.lagMs;
+    const t0 = performance.now();
+    let tHeaders = t0;
+    vu.hold();
+    try {
+      const r = await vu.pool(parsed.origin).request({
+        method: method as 'GET',
+        path: parsed.pathname + parsed.search,
+        headers,
+        body,
+        signal: vu.abort.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      tHeaders = performance.now();
+      res.status = r.statusCode;
+      res.status_text = `${r.statusCode} ${STATUS_CODES[r.statusCode] ?? ''}`.trim();
+      res.setHeaders(r.headers);
+      const type = run.discardResponseBodies ? 'none' : (params.responseType ?? 'text');
+      if (type === 'text') res.body = await r.body.text();
+      else if (type === 'binary') res.body = await r.body.arrayBuffer();
+      else await r.body.dump({ limit: Infinity });
+      if (r.headers['set-cookie'] !== undefined) run.warnOnce('cookies', "responses set cookies, but the built-in engine has no per-VU cookie jar (k6 would send them back)");
+    } catch (e) {
+      if (vu.abort.signal.aborted || run.stopping) throw e;
+      const { code, message } = errorCode(e);
+      res.status = 0;
+      res.error = message;
+      res.error_code = code;
+    } finally {
+      vu.release();
+    }
+    const tEnd = performance.now();
+    res.timings.waiting = tHeaders - t0;
+    res.timings.receiving = tEnd - tHeaders;
+    res.timings.duration = tEnd - t0;
+
+    if (res.status) tags.status = String(res.status);
+    else tags.status = '0';
+    if (res.error_code) tags.error_code = String(res.error_code);
+    const cb = params.responseCallback === undefined ? responseCallback : params.responseCallback;
+    const expected = cb ? cb.has(res.status) : undefined;
+    if (expected !== undefined) tags.expected_response = String(expected);
+    record(tags, name === undefined, res, nowMs() - intendedAt, expected);
+
+    const maxRedirects = params.redirects ?? HTTP_DEFAULTS.maxRedirects;
+    const location = res.headers.Location;
+    if (location && [301, 302, 303, 307, 308].includes(res.status) && hop < maxRedirects) {
+      const next = new URL(location, url).toString();
+      const keep = res.status === 307 || res.status === 308;
+      return send(keep ? method : method === 'HEAD' ? 'HEAD' : 'GET', next, keep ? body : undefined, params, hop + 1);
+    }
+    return res;
+  }
+
+  function record(tags: Tags, nameIsUrl: boolean, res: Response, correctedMs: number, expected: boolean | undefined): void {
+    const reg = run.registry;
+    const m = run.m;
+    const series = reg.seriesKey(tags, nameIsUrl ? 'name' : undefined);
+    run.requests++;
+    if (expected === false || res.error_code) run.requestErrors++;
+    reg.add(m.http_reqs, 1, tags, series);
+    reg.add(m.http_req_duration, res.timings.duration, tags, series);
+    reg.add(m.http_req_waiting, res.timings.waiting, tags, series);
+    reg.add(m.http_req_receiving, res.timings.receiving, tags, series);
+    if (expected !== undefined) reg.add(m.http_req_failed, expected ? 0 : 1, tags, series);
+    reg.addCorrected('http_req_duration', correctedMs, series);
+  }
+
+  async function asyncRequest(method: string, url: unknown, body?: unknown, params?: Params | null): Promise<Response> {
+    const p = params ?? {};
+    for (const key of Object.keys(p)) {
+      if (!KNOWN_PARAMS.has(key)) throw new UnsupportedFeatureError(`http params.${key}`);
+    }
+    if (typeof url !== 'string') throw new UnsupportedFeatureError('http.url`...` tagged URLs and non-string URLs');
+    if (run.stopping) throw Object.assign(new Error('test is stopping'), { name: 'AbortError' });
+    await vu.owedSleep();
+    const m = String(method).toUpperCase();
+    const encoded = encodeBody(body);
+    if (body && typeof body === 'object' && !(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)) {
+      const headers = { ...(p.headers ?? {}) };
+      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      return send(m, url, encoded, { ...p, headers }, 0);
+    }
+    return send(m, url, encoded, p, 0);
+  }
+
+  const syncHint = (name: string) =>
+    unsupported(`synchronous http.${name}()`, `use \`await http.asyncRequest('${name === 'del' ? 'DELETE' : name.toUpperCase()}', url, body, params)\` (works under real k6 too)`);
+
+  const http = {
+    asyncRequest,
+    expectedStatuses,
+    setResponseCallback(cb: ExpectedStatuses | null) {
+      responseCallback = cb;
+    },
+    get: syncHint('get'),
+    post: syncHint('post'),
+    put: syncHint('put'),
+    patch: syncHint('patch'),
+    del: syncHint('del'),
+    head: syncHint('head'),
+    options: syncHint('options'),
+    request: unsupported('synchronous http.request()', 'use `await http.asyncRequest(method, url, body, params)`'),
+    batch: unsupported('http.batch()', 'use Promise.all over http.asyncRequest calls'),
+    file: unsupported('http.file()'),
+    cookieJar: unsupported('http.cookieJar()'),
+    url: unsupported('http.url`...`'),
+    TLS_1_0: 'tls1.0',
+    TLS_1_1: 'tls1.1',
+    TLS_1_2: 'tls1.2',
+    TLS_1_3: 'tls1.3',
+    OCSP_STATUS_GOOD: 'good',
+  };
+  return http;
+}

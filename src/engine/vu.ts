@@ -1,0 +1,190 @@
+/**
+ * A virtual user: its own instance of the script (the bundle's top level runs once per VU, as k6's
+ * init context does, so module-level state is per VU), its own connection pools, and the iteration
+ * machinery k6 gives it: __ITER, tags, group path, pending async work, sleep.
+ *
+ * k6 ends an iteration when the exported function has returned AND the VU's event loop is empty
+ * (pending http.asyncRequest calls and timers); `drain()` waits for the same.
+ */
+import { Pool } from 'undici';
+import type { Tags } from './metrics/registry.ts';
+import { nowMs, type TestRun } from './test-run.ts';
+import type { ScenarioRun } from './executors/scenario-run.ts';
+
+export type ScriptExports = Record<string, unknown> & {
+  default?: unknown;
+  options?: Record<string, unknown>;
+  setup?: unknown;
+  teardown?: unknown;
+  handleSummary?: unknown;
+};
+
+export type IterationOutcome = 'completed' | 'interrupted';
+
+export class VU {
+  exports: ScriptExports = {};
+  /** This VU's __ENV (scenario env merged in while it runs that scenario). */
+  env: Record<string, string> = {};
+  /** setup()'s data, JSON-copied for this VU as k6 does. */
+  setupData: unknown;
+  /** Read by the bundle as `__ITER` (esbuild define). */
+  readonly ctx = { iter: 0 };
+  tags: Tags = {};
+  metadata: Record<string, string> = {};
+  scenario: ScenarioRun | undefined;
+  iterationInInstance = 0;
+  iterationInScenario = 0;
+  /** k6's scenario.iterationInTest of the running iteration. */
+  iterationInTest = 0;
+  /** Called on interrupt, e.g. to drop the VU's timers. */
+  onInterrupt: (() => void) | undefined;
+  groupPath = '';
+  /** How late this iteration started against its schedule (arrival-rate); 0 for closed executors. */
+  lagMs = 0;
+  intendedStartMs = 0;
+  sleepUntilMs = 0;
+  private pending = 0;
+  private drained: (() => void) | undefined;
+  abort = new AbortController();
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(
+    readonly id: number,
+    readonly run: TestRun,
+  ) {}
+
+  pool(origin: string): Pool {
+    let p = this.pools.get(origin);
+    if (!p) {
+      // One pool per VU and origin: k6 VUs keep their own keep-alive connections.
+      p = new Pool(origin, { keepAliveTimeout: 60_000, pipelining: 1 });
+      this.pools.set(origin, p);
+    }
+    return p;
+  }
+
+  hold(): void {
+    this.pending++;
+  }
+
+  release(): void {
+    this.pending--;
+    if (this.pending <= 0 && this.drained) {
+      const d = this.drained;
+      this.drained = undefined;
+      d();
+    }
+  }
+
+  /** Resolves when no async work of this VU is pending and any sleep() it owes has passed. */
+  async drain(): Promise<void> {
+    while (this.pending > 0) await new Promise<void>((r) => (this.drained = r));
+    await this.owedSleep();
+  }
+
+  async owedSleep(): Promise<void> {
+    const wait = this.sleepUntilMs - nowMs();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
+  /** Base tags of every sample this VU emits now (k6: global tags, scenario tags, VU tags, group). */
+  sampleTags(): Tags {
+    const t: Tags = { ...this.run.globalTags };
+    if (this.scenario) Object.assign(t, this.scenario.config.tags, { scenario: this.scenario.config.name });
+    Object.assign(t, this.tags);
+    t.group = this.groupPath;
+    const phase = this.run.phase?.();
+    if (phase !== undefined) t.phase = phase;
+    return t;
+  }
+
+  /** Runs one iteration of `fn`; exceptions are logged as k6 logs them and the iteration still counts. */
+  async iterate(fn: (data: unknown) => unknown, data: unknown, intendedStartMs: number): Promise<IterationOutcome> {
+    const run = this.run;
+    const start = nowMs();
+    this.intendedStartMs = intendedStartMs;
+    this.lagMs = Math.max(0, start - intendedStartMs);
+    this.groupPath = '';
+    this.ctx.iter = this.iterationInInstance;
+    const signal = this.abort.signal;
+    let outcome: IterationOutcome = 'completed';
+    try {
+      const body = (async () => {
+        await fn(data);
+        await this.drain();
+      })();
+      outcome = await raceAbort(body, signal);
+    } catch (e) {
+      if (signal.aborted) outcome = 'interrupted';
+      else this.logError(e);
+    }
+    this.iterationInInstance++;
+    this.iterationInScenario++;
+    if (outcome === 'interrupted' || run.stopping) {
+      run.iterationsInterrupted++;
+      return 'interrupted';
+    }
+    const end = nowMs();
+    const tags = this.sampleTags();
+    delete tags.group;
+    const key = run.registry.seriesKey(tags);
+    run.registry.add(run.m.iterations, 1, tags, key);
+    run.registry.add(run.m.iteration_duration, end - start, tags, key);
+    if (this.scenario?.openModel) run.registry.addCorrected('iteration_duration', end - intendedStartMs, key);
+    run.iterationsCompleted++;
+    return 'completed';
+  }
+
+  logError(e: unknown): void {
+    if (isAbortSignalError(e)) return;
+    const err = e as { fatal?: boolean };
+    if (err && err.fatal) {
+      this.run.failFatal(e as Error);
+      return;
+    }
+    const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    process.stderr.write(`ERRO[${Math.round(this.run.elapsedMs / 1000)}] ${text.split('\n').slice(0, 4).join('\n')}  source=stacktrace vu=${this.id}\n`);
+  }
+
+  /** Stops in-flight requests of this VU (hard stop after graceful time, or test abort). */
+  interrupt(): void {
+    this.onInterrupt?.();
+    this.abort.abort();
+    this.abort = new AbortController();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => {})));
+    this.pools.clear();
+  }
+}
+
+function isAbortSignalError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'AbortError' || (e as { code?: string }).code === 'UND_ERR_ABORTED');
+}
+
+/** Resolves 'interrupted' as soon as the signal fires, without waiting for the (abandoned) body. */
+function raceAbort(body: Promise<void>, signal: AbortSignal): Promise<IterationOutcome> {
+  if (signal.aborted) {
+    body.catch(() => {});
+    return Promise.resolve('interrupted');
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      body.catch(() => {});
+      resolve('interrupted');
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    body.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve('completed');
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) resolve('interrupted');
+        else reject(e);
+      },
+    );
+  });
+}
