@@ -118,7 +118,7 @@ describe('toxiproxy API', () => {
     const proxy = await new Toxiproxy(rig.server.url).createProxy({ name: 'dead', listen: '127.0.0.1:0', upstream: `127.0.0.1:${deadPort}` });
     const c = await rawConnect(portOf(proxy.listen));
     c.socket.write(resp('PING'));
-    const closed = await Promise.race([c.closed, new Promise<undefined>((r) => setTimeout(r, 5_000))]);
+    const closed = await Promise.race([c.closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
     expect(closed).toBeDefined();
     expect(c.received().length).toBe(0);
   });
