@@ -150,13 +150,15 @@ function installHandlers(): void {
       }
       if (signalling) return;
       signalling = true;
+      // Decided now: the host's own handler may deregister itself once its teardown is done.
+      const hostHandles = process.listenerCount(signal) > 1;
       const all = Promise.allSettled([...live].map((r) => r.runTeardown()));
       const bound = new Promise((r) => setTimeout(r, CLEANUP_DEFAULTS.signalTeardownMs).unref());
       void Promise.race([all, bound]).then(() => {
         for (const r of live) r.killAllSync();
         signalling = false;
         // When the host program has its own handler, it decides when to exit.
-        if (process.listenerCount(signal) === 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+        if (!hostHandles) process.exit(signal === 'SIGINT' ? 130 : 143);
       });
     };
     process.on(signal, onSignal);

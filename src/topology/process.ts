@@ -134,7 +134,10 @@ export async function startProcess(spec: ProcessSpec): Promise<StartedProcess> {
       return; // already gone
     }
     paused = false;
-    const inTime = await Promise.race([gone, clock.sleep(stopTimeoutMs).then(() => false)]);
+    // The timer is cancelled once the process is gone, so it cannot hold the event loop open.
+    const timer = new AbortController();
+    const inTime = await Promise.race([gone, clock.sleep(stopTimeoutMs, timer.signal).then(() => false, () => true)]);
+    timer.abort();
     if (!inTime) {
       try {
         process.kill(pid, 'SIGKILL');
