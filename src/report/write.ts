@@ -19,7 +19,6 @@ import { renderJunit } from './junit.ts';
 import { renderSummaryMd } from './markdown.ts';
 import { redact } from './redact.ts';
 import { parseResult, type HdrSnapshot, type RunResult } from './result-schema.ts';
-import { stableStringify } from './stable-json.ts';
 
 export const RESULT_FILE = 'result.json';
 export const HISTORY_FILE = 'history.json';
@@ -44,7 +43,9 @@ export interface RenderedReports {
 export function renderReports(input: unknown): RenderedReports {
   const r = sanitize(input);
   const files = new Map<string, string>();
-  files.set(RESULT_FILE, stableStringify(r));
+  // Key order as the schema and producers give it: a parse → stringify round trip is a fixed point,
+  // so `report` reproduces result.json byte for byte (sorting keys would reorder fault parameters).
+  files.set(RESULT_FILE, JSON.stringify(r, null, 2) + '\n');
   files.set('index.html', renderRunHtml(r));
   files.set('summary.md', renderSummaryMd(r));
   files.set('junit.xml', renderJunit([r]));
