@@ -88,6 +88,10 @@ export function createExecution(vu: VU) {
   };
   // Invisible to k6 scripts (a symbol key): scenarios/lib/history.ts hands entries over in-process here.
   const engineHook = {
+    /** How late the running iteration started against its schedule (arrival-rate executors), ms. */
+    lagMs(): number {
+      return vu.lagMs;
+    },
     recordHistory(entry: Omit<HistoryEntry, 'id'>): void {
       if (!run.history) return;
       if (entry.phase === undefined) {
