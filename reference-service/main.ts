@@ -11,7 +11,7 @@ import { startService } from './service.ts';
 
 export const help = `Usage: stateproof-service --redis <url> [options]
 
-The reference stateful agent service (backend contract: reference-service/openapi.yaml).
+The reference stateful agent service (backend contract: reference-service/openapi.json).
 
 Options:
   --host <h>                     listen address (default ${DEFAULTS.host})
