@@ -3,7 +3,7 @@
  * the run timeline (throughput, errors, latency percentiles per second, fault windows shaded),
  * percentile spectra on HdrHistogram's 1/(1-p) axis, the state-size histogram and breaker lanes.
  */
-import { fmtBytesShort, fmtInt, fmtMs, phaseLabel } from '../format.ts';
+import { fmtBytesShort, fmtInt, phaseLabel } from '../format.ts';
 import { decodeHistogram } from '../hdr.ts';
 import { parseHgrm, toHgrm } from '../hgrm.ts';
 import type { HdrSnapshot, RunResult } from '../result-schema.ts';
@@ -144,7 +144,7 @@ export function spectrumChart(title: string, series: readonly SpectrumSeries[]):
   const nines = Math.min(6, Math.max(2, Math.ceil(-Math.log10(1 - maxP) - 1e-9)));
   const yMax = niceMax(Math.max(1, ...curves.flatMap((c) => c.pts.map(([, v]) => v))));
   const x = percentileScale(nines, f.left, f.width - f.right);
-  const y = linearScale(0, yMax, f.height - f.bottom, f.top, { ticks: 4, label: (v) => fmtMs(v) });
+  const y = linearScale(0, yMax, f.height - f.bottom, f.top, { ticks: 4 });
   return (
     `<figure class="panel spectrum"><figcaption>${title}</figcaption>` +
     legend(series.map((s) => ({ label: s.label, color: s.color, ...(s.dash ? { dash: true } : {}) }))) +
