@@ -26,13 +26,15 @@ describe('toxics on real Redis traffic', () => {
   it('latency 200 ms adds at least 200 ms to a PING, also on a connection opened before the toxic', async () => {
     const proxy = await redisProxy(rig);
     const c = await rawConnect(portOf(proxy.listen));
-    const before = await timed(c, resp('PING'), PONG);
+    // Fastest of three: one slow PING on a noisy box must not be taken for the baseline.
+    const fastest = async () => Math.min(...[await timed(c, resp('PING'), PONG), await timed(c, resp('PING'), PONG), await timed(c, resp('PING'), PONG)]);
+    const before = await fastest();
     const toxic = await proxy.addToxic({ name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
-    const slow = await timed(c, resp('PING'), PONG);
+    const slow = await fastest();
     expect(slow).toBeGreaterThanOrEqual(200);
-    expect(slow - before).toBeGreaterThanOrEqual(195);
+    expect(slow - before).toBeGreaterThanOrEqual(190);
     await toxic.remove();
-    expect(await timed(c, resp('PING'), PONG)).toBeLessThan(150);
+    expect(await fastest()).toBeLessThan(190);
     c.socket.destroy();
   });
 
