@@ -18,13 +18,14 @@ import { checkPhantomWrites } from './phantom-writes.ts';
 import { reconcileAudit, reconcileStore } from './reconcile.ts';
 import { checkFinalSchemaVersion, checkSchemaRegression } from './schema-regression.ts';
 import { checkSessionGuarantees, type SessionGuaranteeAnomalies } from './session-guarantees.ts';
-import { indexSessions } from './sessions.ts';
+import { indexSessions, normalizeHistory } from './sessions.ts';
 import { measureStaleness, type StalenessResult } from './staleness.ts';
 import { checkCas, countRevisionConflicts } from './conflicts.ts';
 import type { Anomaly, CheckReport, CheckStats, InvariantResult } from './types.ts';
 
-export function checkHistory(history: readonly HistoryEntry[], options: CheckOptions = {}): CheckReport {
+export function checkHistory(input: readonly HistoryEntry[], options: CheckOptions = {}): CheckReport {
   const opts = resolveOptions(options);
+  const history = normalizeHistory(input);
   const names = pickInvariants(options);
   const sessions = indexSessions(history, opts);
   const lost = checkLostWrites(sessions, opts);

@@ -20,7 +20,7 @@
  */
 import type { Consistency, HistoryEntry } from '../record/history.ts';
 import { resolveOptions, type CheckOptions } from './options.ts';
-import { indexSessions, observationOf } from './sessions.ts';
+import { indexSessions, normalizeHistory, observationOf } from './sessions.ts';
 
 export interface ElleExportOptions extends Pick<CheckOptions, 'windowTurns' | 'readMode' | 'sessionTtlMs'> {
   /** Read consistencies to export. Default ['strong']. */
@@ -47,7 +47,7 @@ export function exportElle(history: readonly HistoryEntry[], options: ElleExport
   const ops: Op[] = [];
   let readsOmitted = 0;
   let keys = 0;
-  for (const s of indexSessions(history, opts)) {
+  for (const s of indexSessions(normalizeHistory(history), opts)) {
     s.epochs.forEach((epoch, n) => {
       keys++;
       const key = edn(n === 0 ? s.key : `${s.key}#${n}`);

@@ -1,0 +1,152 @@
+/**
+ * Invariants of the long-session scenario: state stays under its cap, latency does not grow with
+ * the session, keys expire, oversized turns change nothing, and pinned facts survive compaction.
+ * Each reads the client's history; the TTL and size checks also read the store snapshot.
+ */
+import type { HistoryEntry } from '../../record/history.ts';
+import type { Anomaly, InvariantResult, StoreSnapshot } from '../types.ts';
+
+const serviceMs = (e: HistoryEntry) => e.endMs - e.startMs;
+const MAX_LISTED = 50;
+
+function result(name: string, description: string, anomalies: Anomaly[]): InvariantResult {
+  const listed = anomalies.slice(0, MAX_LISTED);
+  if (anomalies.length > MAX_LISTED) listed.push({ type: 'more', message: `and ${anomalies.length - MAX_LISTED} more`, ops: [] });
+  return { name, holds: anomalies.length === 0, description, anomalies: listed };
+}
+
+/** Every size the service reported and every stored value stay within the cap. */
+export function checkBytesWithinCap(history: readonly HistoryEntry[], store: readonly StoreSnapshot[], capBytes: number): InvariantResult {
+  const anomalies: Anomaly[] = [];
+  const worst = new Map<string, HistoryEntry>();
+  for (const e of history) {
+    if (e.bytes === undefined || e.bytes <= capBytes) continue;
+    const w = worst.get(e.session);
+    if (!w || (w.bytes ?? 0) < e.bytes) worst.set(e.session, e);
+  }
+  for (const e of worst.values()) anomalies.push({ type: 'state-over-cap', session: e.session, message: `session ${e.session} reported ${e.bytes} bytes of state; the cap is ${capBytes}`, ops: [e.id] });
+  for (const s of store) {
+    if (s.bytes > capBytes) anomalies.push({ type: 'stored-over-cap', session: s.session, message: `the store holds ${s.bytes} bytes for ${s.tenant}/${s.session}; the cap is ${capBytes}`, ops: [] });
+  }
+  return result('bytes-within-cap', `Stored state per session never exceeds the cap (${capBytes} bytes), as reported by the service and as held in the store.`, anomalies);
+}
+
+/** Every session key in the store has a TTL. */
+export function checkTtlSet(store: readonly StoreSnapshot[]): InvariantResult {
+  const anomalies: Anomaly[] = store
+    .filter((s) => s.ttlSeconds < 0)
+    .map((s) => ({ type: 'no-ttl', session: s.session, message: `${s.tenant}/${s.session} has no TTL: it would live forever`, ops: [] }));
+  return result('ttl-set', 'Every session key in the store has a TTL, so abandoned sessions do not accumulate.', anomalies);
+}
+
+/** Reads of sessions left idle past their TTL (with a second of slack) find nothing. */
+export function checkIdleExpired(history: readonly HistoryEntry[], idlePrefix: string, ttlSeconds: number): InvariantResult {
+  const lastWrite = new Map<string, number>();
+  for (const e of history) if (e.op === 'append' && e.session.startsWith(idlePrefix) && e.outcome !== 'fail') lastWrite.set(e.session, Math.max(lastWrite.get(e.session) ?? 0, e.endMs));
+  const anomalies: Anomaly[] = [];
+  let checked = 0;
+  for (const e of history) {
+    if (e.op !== 'read' || !e.session.startsWith(idlePrefix) || e.outcome !== 'ok') continue;
+    const written = lastWrite.get(e.session);
+    if (written === undefined || e.startMs < written + ttlSeconds * 1000 + 1000) continue;
+    checked++;
+    if (e.status !== 404) anomalies.push({ type: 'idle-session-alive', session: e.session, message: `session ${e.session} was idle ${((e.startMs - written) / 1000).toFixed(1)} s (TTL ${ttlSeconds} s) and still answered ${e.status}`, ops: [e.id] });
+  }
+  if (checked === 0 && lastWrite.size > 0) anomalies.push({ type: 'not-observed', message: `no read of an idle session came after its TTL (${ttlSeconds} s): expiry was not observed`, ops: [] });
+  return result('idle-expired', `Sessions idle longer than their TTL (${ttlSeconds} s) are gone.`, anomalies);
+}
+
+/** Appends marked oversized (turnId ending "-oversized") are refused with 413 and never appear. */
+export function checkOversizedRejected(history: readonly HistoryEntry[]): InvariantResult {
+  const anomalies: Anomaly[] = [];
+  const oversized = history.filter((e) => e.op === 'append' && e.turnId?.endsWith('-oversized'));
+  const ids = new Set(oversized.map((e) => e.turnId));
+  for (const e of oversized) {
+    if (e.status !== 413) anomalies.push({ type: 'oversized-accepted', session: e.session, message: `an oversized turn got ${e.status}${e.code ? ` (${e.code})` : ''}, not 413 state_too_large`, ops: [e.id] });
+  }
+  for (const e of history) {
+    const seen = e.turnIds?.find((t) => ids.has(t));
+    if (seen) anomalies.push({ type: 'oversized-stored', session: e.session, message: `a read shows the oversized turn ${seen}`, ops: [e.id] });
+  }
+  if (oversized.length === 0) anomalies.push({ type: 'not-observed', message: 'the run sent no oversized turn', ops: [] });
+  return result('oversized-rejected', 'A turn over the size limit gets 413 state_too_large and changes nothing.', anomalies);
+}
+
+/**
+ * Every acknowledged pinned turn (turnId ending "-pinned") is still named in the session's last
+ * summary read (or still in its window).
+ */
+export function checkPinnedFacts(history: readonly HistoryEntry[]): InvariantResult {
+  const anomalies: Anomaly[] = [];
+  const bySession = new Map<string, HistoryEntry[]>();
+  for (const e of history) {
+    const list = bySession.get(e.session);
+    if (list) list.push(e);
+    else bySession.set(e.session, [e]);
+  }
+  let checked = 0;
+  for (const [session, ops] of bySession) {
+    const finalRead = ops.filter((e) => e.op === 'read' && e.status === 200 && e.summary !== undefined).sort((a, b) => b.startMs - a.startMs)[0];
+    const pinned = ops.filter((e) => e.op === 'append' && e.outcome === 'ok' && e.turnId?.endsWith('-pinned'));
+    if (!finalRead || pinned.length === 0) continue;
+    for (const p of pinned) {
+      if (p.endMs > finalRead.startMs) continue;
+      checked++;
+      const kept = finalRead.summary!.includes(p.turnId!) || finalRead.turnIds?.includes(p.turnId!);
+      if (!kept) anomalies.push({ type: 'pinned-fact-lost', session, message: `pinned turn ${p.turnId} is in neither the summary nor the window of the last read`, ops: [p.id, finalRead.id] });
+    }
+  }
+  if (checked === 0) anomalies.push({ type: 'not-observed', message: 'no pinned turn was followed by a summary read', ops: [] });
+  return result('pinned-facts-kept', 'Facts the user pinned ("remember: ...") survive compaction: the last summary (or window) still holds them.', anomalies);
+}
+
+/**
+ * Appends do not get slower as a session grows: p99 of each session's last 100 appends is within
+ * 1.25× the p99 of its first 100 (plus 2 ms, so scheduler noise on sub-millisecond answers on a
+ * shared machine is not read as growth).
+ */
+export function checkLatencyFlat(history: readonly HistoryEntry[], opts: { ratio?: number; slackMs?: number; firstN?: number } = {}): { result: InvariantResult; firstP99Ms: number; lastP99Ms: number } {
+  const ratio = opts.ratio ?? 1.25;
+  const slackMs = opts.slackMs ?? 2;
+  const n = opts.firstN ?? 100;
+  const first: number[] = [];
+  const last: number[] = [];
+  const lastIds: Array<{ id: number; ms: number }> = [];
+  const bySession = new Map<string, HistoryEntry[]>();
+  for (const e of history) {
+    if (e.op !== 'append' || e.outcome !== 'ok' || e.turnId?.endsWith('-oversized')) continue;
+    const list = bySession.get(e.session);
+    if (list) list.push(e);
+    else bySession.set(e.session, [e]);
+  }
+  for (const ops of bySession.values()) {
+    if (ops.length < 2 * n) continue;
+    ops.sort((a, b) => a.startMs - b.startMs);
+    first.push(...ops.slice(0, n).map(serviceMs));
+    for (const e of ops.slice(-n)) {
+      last.push(serviceMs(e));
+      lastIds.push({ id: e.id, ms: serviceMs(e) });
+    }
+  }
+  const pct = (v: number[]) => {
+    const s = [...v].sort((a, b) => a - b);
+    return s.length ? s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]! : 0;
+  };
+  const firstP99Ms = pct(first);
+  const lastP99Ms = pct(last);
+  const limit = Math.max(firstP99Ms * ratio, firstP99Ms + slackMs);
+  const anomalies: Anomaly[] = [];
+  if (first.length === 0) anomalies.push({ type: 'not-observed', message: `no session had ${2 * n} acknowledged appends`, ops: [] });
+  else if (lastP99Ms > limit) {
+    anomalies.push({
+      type: 'latency-grows',
+      message: `p99 of the last ${n} appends per session is ${lastP99Ms.toFixed(1)} ms against ${firstP99Ms.toFixed(1)} ms for the first ${n} (limit ${limit.toFixed(1)} ms)`,
+      ops: lastIds.sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => x.id),
+    });
+  }
+  return {
+    result: result('latency-flat', `p99 of a session's last ${n} appends ≤ ${ratio}× the p99 of its first ${n} (+${slackMs} ms for scheduler noise).`, anomalies),
+    firstP99Ms,
+    lastP99Ms,
+  };
+}
