@@ -113,7 +113,10 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       send(res, route, outcome.status, outcome.body === null ? null : JSON.stringify(outcome.body), outcome.mode, 'application/json', outcome.headers);
     } catch (e) {
       const p = isProblemError(e) ? e : new ProblemError('internal_error', undefined, undefined, { cause: e });
-      if (!isProblemError(e)) process.stderr.write(`stateproof-service ${cfg.instanceId}: ${req.method} ${path.slice(0, 200)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      if (!isProblemError(e)) {
+        const what = e instanceof Error ? (process.env.STATEPROOF_DEBUG ? (e.stack ?? e.message) : `${e.name}: ${e.message}`) : String(e);
+        process.stderr.write(`stateproof-service ${cfg.instanceId}: ${req.method} ${path.slice(0, 200)}: ${what}\n`);
+      }
       if (auditOp && audit.enabled) {
         audit.record({ tenant, session: sessionId, op: auditOp, status: p.status, result: auditResultFor[p.code] ?? 'error', ...(turnId !== undefined ? { turnId } : {}) });
       }

@@ -56,9 +56,13 @@ export class Client {
   }
 }
 
-/** A service on port 0 against `redis`, model latency 0 unless asked otherwise. */
+/**
+ * A service on port 0 against `redis`, model latency 0 unless asked otherwise. The store budget is
+ * generous (2 s) unless a test sets it: on a loaded 2-core box 100 ms store calls do time out, and
+ * only the breaker tests are about that.
+ */
 export async function service(redis: RedisServer, cfg: Partial<ServiceConfig> = {}): Promise<ServiceHandle> {
-  return startService({ redisUrl: redis.url, port: 0, modelLatencyMs: 0, ...cfg });
+  return startService({ redisUrl: redis.url, port: 0, modelLatencyMs: 0, storeTimeoutMs: 2_000, ...cfg });
 }
 
 export async function redisClient(redis: RedisServer): Promise<Redis> {
