@@ -76,8 +76,10 @@ function checkClient(key: string, ops: readonly HistoryEntry[], opts: ResolvedOp
 
   for (const e of ops) {
     // Ops still in flight when e started are not "before" e.
-    for (let i = pending.length - 1; i >= 0; i--) {
-      if (pending[i]!.endMs <= e.startMs) settle(pending.splice(i, 1)[0]!);
+    if (pending.some((p) => p.endMs <= e.startMs)) {
+      const done = pending.filter((p) => p.endMs <= e.startMs).sort((a, b) => a.endMs - b.endMs);
+      for (const d of done) settle(d);
+      pending.splice(0, pending.length, ...pending.filter((p) => p.endMs > e.startMs));
     }
     if (e.op === 'read') {
       const o = observationOf(e, opts);
