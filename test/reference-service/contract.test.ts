@@ -10,8 +10,8 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const doc = JSON.parse(readFileSync(path.join(root, 'reference-service/openapi.json'), 'utf8'));
 const codes = Object.keys(PROBLEMS);
 
-function schemaOf(ref: { $ref?: string } & Record<string, unknown>): { required?: string[] } {
-  return ref.$ref ? doc.components.schemas[ref.$ref.split('/').pop()!] : ref;
+function schemaOf(schema: { $ref?: string; required?: string[] }): { required?: string[] } {
+  return schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()!] : schema;
 }
 
 describe('the published contract', () => {
