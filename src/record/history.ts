@@ -55,6 +55,8 @@ export interface HistoryEntry {
   instance?: string;
   /** Reads: stored state size the backend reported. */
   bytes?: number;
+  /** Reads that asked for it: the session's summary text (pinned facts live there). */
+  summary?: string;
   /** Scenario phase label, e.g. the active fault's id, when the scenario knows it. */
   phase?: string;
 }

@@ -1,0 +1,181 @@
+/**
+ * The contract's operations as scenarios use them: each call makes one request, classifies what
+ * came back, and records it in the history the checkers read. Valid k6 code (no Node APIs), so the
+ * same source runs under real k6 and the built-in engine.
+ *
+ * Outcome rules (DESIGN.md, "Correctness"): a 2xx is `ok`; a 4xx is `fail` (the contract promises
+ * nothing changed); a 503 or any other 5xx, a timeout or a reset is `unknown` for a write, because
+ * the store may have applied it after the service gave up waiting. A read that got no answer is a
+ * `fail`: it observed nothing.
+ */
+import http from 'k6/http';
+import type { RefinedResponse, ResponseType } from 'k6/http';
+import { intendedStartMs, recordOp } from './history.ts';
+import { authHeaders, sessionUrl, turnsUrl } from './contract.ts';
+
+export type Consistency = 'strong' | 'bounded' | 'eventual';
+
+export interface AppendOptions {
+  token?: string;
+  ifMatch?: number;
+  timeoutMs?: number;
+  tags?: Record<string, string>;
+}
+
+export interface AppendResult {
+  status: number;
+  ok: boolean;
+  revision?: number;
+  turnCount?: number;
+  applied?: boolean;
+  mode?: string;
+  code?: string;
+  schemaVersion?: number;
+}
+
+export interface ReadResult {
+  status: number;
+  ok: boolean;
+  revision?: number;
+  turnCount?: number;
+  turnIds?: string[];
+  summary?: string;
+  bytes?: number;
+  mode?: string;
+  schemaVersion?: number;
+  code?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+export async function appendTurn(session: string, turnId: string, content: string, opts: AppendOptions = {}): Promise<AppendResult> {
+  const headers = authHeaders(opts.token);
+  if (opts.ifMatch !== undefined) headers['If-Match'] = String(opts.ifMatch);
+  const startMs = Date.now();
+  const res = await http.asyncRequest('POST', turnsUrl(session), JSON.stringify({ turnId, content }), {
+    headers,
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    tags: { op: 'append', ...opts.tags },
+    responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
+  });
+  const endMs = Date.now();
+  const body = parse(res);
+  const outcome = res.status >= 200 && res.status < 300 ? 'ok' : res.status >= 400 && res.status < 500 ? 'fail' : 'unknown';
+  const result: AppendResult = {
+    status: res.status,
+    ok: outcome === 'ok',
+    revision: num(body?.revision),
+    turnCount: num(body?.turnCount),
+    applied: typeof body?.applied === 'boolean' ? body.applied : undefined,
+    mode: stateMode(res, body),
+    code: str(body?.code) ?? (res.status === 0 ? `transport:${res.error_code}` : undefined),
+    schemaVersion: num(body?.schemaVersion),
+  };
+  recordOp({
+    op: 'append',
+    session,
+    turnId,
+    ifMatch: opts.ifMatch,
+    intendedStartMs: intendedStartMs(startMs),
+    startMs,
+    endMs,
+    outcome,
+    status: res.status,
+    code: result.code,
+    revision: result.revision,
+    turnCount: result.turnCount,
+    applied: result.applied,
+    mode: modeOf(result.mode),
+    schemaVersion: result.schemaVersion,
+    instance: instanceOf(res),
+  });
+  return result;
+}
+
+export async function readSession(
+  session: string,
+  consistency?: Consistency,
+  opts: { token?: string; timeoutMs?: number; tags?: Record<string, string>; /** Record the summary text in the history. */ withSummary?: boolean } = {},
+): Promise<ReadResult> {
+  const url = consistency ? `${sessionUrl(session)}?consistency=${consistency}` : sessionUrl(session);
+  const startMs = Date.now();
+  const res = await http.asyncRequest('GET', url, null, {
+    headers: authHeaders(opts.token),
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    tags: { op: 'read', ...opts.tags },
+    responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
+  });
+  const endMs = Date.now();
+  const body = parse(res);
+  // 404 is an observation too: the session has no turns (yet, or any more).
+  const observed = res.status === 200 || res.status === 404;
+  const turns = Array.isArray(body?.turns) ? (body.turns as Array<Record<string, unknown>>) : undefined;
+  const result: ReadResult = {
+    status: res.status,
+    ok: observed,
+    revision: res.status === 404 ? 0 : num(body?.revision),
+    turnCount: res.status === 404 ? 0 : num(body?.turnCount),
+    turnIds: res.status === 404 ? [] : turns?.map((t) => String(t.turnId)),
+    summary: str(body?.summary),
+    bytes: num(body?.bytes),
+    mode: stateMode(res, body),
+    schemaVersion: num(body?.schemaVersion),
+    code: str(body?.code) ?? (res.status === 0 ? `transport:${res.error_code}` : undefined),
+  };
+  recordOp({
+    op: 'read',
+    session,
+    consistency,
+    intendedStartMs: intendedStartMs(startMs),
+    startMs,
+    endMs,
+    outcome: observed ? 'ok' : 'fail',
+    status: res.status,
+    code: res.status === 404 ? undefined : result.code,
+    revision: result.revision,
+    turnCount: result.turnCount,
+    turnIds: result.turnIds,
+    mode: modeOf(result.mode),
+    schemaVersion: result.schemaVersion,
+    bytes: result.bytes,
+    summary: opts.withSummary ? result.summary : undefined,
+    instance: instanceOf(res),
+  });
+  return result;
+}
+
+function parse(res: RefinedResponse<ResponseType | undefined>): Record<string, unknown> | undefined {
+  if (typeof res.body !== 'string' || res.body.length === 0) return undefined;
+  try {
+    const v: unknown = JSON.parse(res.body);
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function header(res: RefinedResponse<ResponseType | undefined>, name: string): string | undefined {
+  // k6 canonicalises header names (X-State-Mode); look both ways so either engine's form works.
+  const h = res.headers as Record<string, string | undefined>;
+  return h[name] ?? h[name.toLowerCase()];
+}
+
+function stateMode(res: RefinedResponse<ResponseType | undefined>, body: Record<string, unknown> | undefined): string | undefined {
+  return header(res, 'X-State-Mode') ?? str(body?.mode);
+}
+
+function modeOf(mode: string | undefined): 'normal' | 'degraded' | undefined {
+  return mode === 'normal' || mode === 'degraded' ? mode : undefined;
+}
+
+function instanceOf(res: RefinedResponse<ResponseType | undefined>): string | undefined {
+  return header(res, 'X-Stateproof-Instance');
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,116 @@
+/**
+ * The third witness: what the store itself holds after the run, read straight from Redis (not
+ * through the service), in the reference service's key layout. Also used to seed v1 sessions for
+ * the migration scenario and to read used_memory for capacity figures.
+ */
+import { Redis } from 'ioredis';
+import type { StoreSnapshot } from '../check/types.ts';
+import { parseEnvelope } from '../../reference-service/schema/envelope.ts';
+import { decodeAnyVersion } from '../../reference-service/schema/migrate.ts';
+import { encodeV1Session } from '../../reference-service/schema/v1.ts';
+import { sessionKey } from '../../reference-service/store/keys.ts';
+
+const SESSION_KEY = /^sp:\{([^}]*)\}:session:(.*)$/s;
+
+export interface SnapshotExtras {
+  /** Pinned facts per `tenant/session`, for the pinned-facts check. */
+  pinned: Map<string, string[]>;
+  /** Turn texts in the window per `tenant/session`. */
+  windowText: Map<string, string[]>;
+  /** Keys whose value could not be parsed: half-written or foreign state. */
+  corrupt: string[];
+}
+
+function connect(url: string): Redis {
+  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3_000, enableOfflineQueue: false });
+}
+
+export async function snapshotStore(redisUrl: string): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {
+  const redis = connect(redisUrl);
+  await redis.connect();
+  const sessions: StoreSnapshot[] = [];
+  const extras: SnapshotExtras = { pinned: new Map(), windowText: new Map(), corrupt: [] };
+  try {
+    let cursor = '0';
+    // Bounded: SCAN returns every key once within a full cycle; the cap only guards a runaway store.
+    for (let rounds = 0; rounds < 100_000; rounds++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sp:*:session:*', 'COUNT', 500);
+      for (const key of keys) {
+        const m = SESSION_KEY.exec(key);
+        if (!m) continue;
+        const [raw, ttl] = await Promise.all([redis.get(key), redis.ttl(key)]);
+        if (raw === null) continue; // expired between SCAN and GET
+        const tenant = m[1]!;
+        const session = m[2]!;
+        try {
+          const env = parseEnvelope(raw);
+          const state = decodeAnyVersion(env);
+          sessions.push({
+            tenant,
+            session,
+            schemaVersion: env.schemaVersion,
+            revision: env.revision,
+            turnCount: state.turnCount,
+            turnIds: state.turns.map((t) => t.turnId),
+            bytes: Buffer.byteLength(raw),
+            ttlSeconds: ttl,
+          });
+          extras.pinned.set(`${tenant}/${session}`, state.pinned);
+          extras.windowText.set(`${tenant}/${session}`, state.turns.map((t) => t.user));
+        } catch {
+          extras.corrupt.push(key);
+        }
+      }
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
+  sessions.sort((a, b) => (a.tenant + a.session < b.tenant + b.session ? -1 : 1));
+  return { sessions, extras };
+}
+
+export async function usedMemoryBytes(redisUrl: string): Promise<number | null> {
+  const redis = connect(redisUrl);
+  try {
+    await redis.connect();
+    const info = await redis.info('memory');
+    const m = /used_memory:(\d+)/.exec(info);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function redisVersion(redisUrl: string): Promise<string | null> {
+  const redis = connect(redisUrl);
+  try {
+    await redis.connect();
+    const m = /redis_version:([^\r\n]+)/.exec(await redis.info('server'));
+    return m ? m[1]! : null;
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Writes `count` sessions in schema v1 straight into Redis, each with a few turns. */
+export async function seedV1Sessions(redisUrl: string, opts: { tenant: string; prefix: string; count: number; turns?: number }): Promise<void> {
+  const redis = connect(redisUrl);
+  await redis.connect();
+  try {
+    const pipeline = redis.pipeline();
+    for (let s = 0; s < opts.count; s++) {
+      const id = `${opts.prefix}${s}`;
+      const turns = Array.from({ length: opts.turns ?? 3 }, (_, t) => ({ turnId: `${id}-seed-${t}`, user: `seeded question ${t}`, assistant: `seeded answer ${t}` }));
+      pipeline.set(sessionKey(opts.tenant, id), encodeV1Session({ turns }));
+    }
+    await pipeline.exec();
+  } finally {
+    redis.disconnect();
+  }
+}
