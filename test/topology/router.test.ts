@@ -17,6 +17,10 @@ async function scripted(id: string, port = 0): Promise<{ id: string; url: string
         return;
       }
       state.hits++;
+      if (req.url?.includes('boom')) {
+        req.socket.destroy(); // dies after reading the request: it may have been applied
+        return;
+      }
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-state-mode', 'normal');
       res.statusCode = req.url?.includes('missing') ? 404 : 200;
@@ -165,5 +169,13 @@ describe('router', () => {
     expect(r.status).toBe(502);
     expect(r.type).toBe('application/problem+json');
     expect(r.body).toMatchObject({ status: 502, code: 'no_instance_available' });
+  });
+
+  it('never sends a POST twice when the instance failed after receiving it: 502 upstream_error', async () => {
+    const { router, instances } = await world(2, 'round-robin');
+    const r = await call(router, '/v1/sessions/boom/turns', { method: 'POST', body: '{"turnId":"t1"}' });
+    expect(r.status).toBe(502);
+    expect(r.body).toMatchObject({ code: 'upstream_error' });
+    expect(instances.map((i) => i.hits).reduce((a, b) => a + b)).toBe(1);
   });
 });
