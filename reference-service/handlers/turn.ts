@@ -87,7 +87,10 @@ export async function appendTurnHandler(ctx: ServiceContext, tenant: string, ses
             ttlSeconds: cfg.safe.bounds ? cfg.ttlSeconds : 0,
             maxSchemaVersion: cfg.safe.migrations ? cfg.schemaVersion : 0,
             keepTurnIds: cfg.safe.bounds ? cfg.idempotencyWindow : 0,
-            deadlineMs: ctx.guard.enabled ? Date.now() + cfg.storeTimeoutMs : 0,
+            // Half the budget: a script that ran in time still has the other half for its reply to
+            // arrive before the service gives up and answers 503. Assumes Redis's clock agrees with
+            // ours to well within that (one host, or NTP).
+            deadlineMs: ctx.guard.enabled ? Date.now() + Math.max(1, Math.floor(cfg.storeTimeoutMs / 2)) : 0,
           }),
         );
         if (out.status === 'replayed') continue; // the next load answers it as a replay

@@ -9,8 +9,9 @@
  * ARGV[4] TTL seconds (0 = none)
  * ARGV[5] highest schemaVersion this instance may overwrite (0 = no check)
  * ARGV[6] turn ids to keep (0 = all)
- * ARGV[7] deadline, epoch ms (0 = none): past it the script refuses, so a write the service has
- *         already answered 503 (timeout) can never be applied later when a stalled Redis resumes.
+ * ARGV[7] deadline, epoch ms by Redis's TIME (0 = none): past it the script refuses, so a write the
+ *         service has already answered 503 (timeout) is not applied later when a stalled Redis resumes.
+ *         The service sets it to half its budget from the send.
  *
  * Returns {status, revision, schemaVersion}; status codes are CAS_STATUS below.
  */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client, metricValue, service, sleep, startRedisServer, type RedisServer } from './helpers.ts';
+import { Client, metricValue, redisClient, service, sleep, startRedisServer, type RedisServer } from './helpers.ts';
 import type { ServiceHandle } from '../../reference-service/service.ts';
 
 let redis: RedisServer | undefined;
@@ -63,6 +63,29 @@ describe('breaker on', () => {
     // Writes answered 503 were not applied, even though their commands may have reached Redis late.
     expect(r.body.turns.map((t: { turnId: string }) => t.turnId)).toEqual(['a', 'b']);
     expect(metricValue(await c.metrics(), 'stateproof_breaker_state')).toBe(0);
+  });
+
+  it('a write answered 503 on timeout is not applied when the stalled store catches up', async () => {
+    redis = await startRedisServer();
+    svc = await service(redis, { storeTimeoutMs: 200 });
+    const c = new Client(svc.url);
+    await c.append('late', 'a', 'one');
+    const admin = await redisClient(redis);
+    try {
+      // Writes (and scripts that may write) wait; reads go on: the load succeeds, the CAS stalls.
+      await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+      const w = await c.append('late', 'b', 'stalled');
+      expect(w.status).toBe(503);
+      expect(w.body.code).toBe('store_unavailable');
+      await sleep(2_000); // the pause ends; the queued EVALSHA runs past its deadline and refuses
+      expect(await admin.zscore('sp:{tenant-a}:turnids:late', 'b')).toBeNull();
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.disconnect();
+    }
+    const r = await c.read('late');
+    expect(r.body.turns.map((t: { turnId: string }) => t.turnId)).toEqual(['a']);
+    expect((await c.append('late', 'b', 'retried')).body).toMatchObject({ applied: true, revision: 2 });
   });
 
   it('stopped Redis: degraded reads and 503 writes, never a 500', async () => {
