@@ -36,7 +36,7 @@ export function checkHistory(input: readonly HistoryEntry[], options: CheckOptio
 
   const run: Record<InvariantName, () => Anomaly[]> = {
     'no-lost-writes': () => lost.anomalies,
-    'no-phantom-writes': () => checkPhantomWrites(sessions, opts),
+    'no-phantom-writes': () => checkPhantomWrites(sessions, opts, options.seeded),
     'no-duplicates': () => checkDuplicates(sessions, opts),
     'no-divergence': () => checkDivergence(sessions, opts),
     'read-your-writes': () => sg().readYourWrites,

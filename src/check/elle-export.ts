@@ -20,9 +20,9 @@
  */
 import type { Consistency, HistoryEntry } from '../record/history.ts';
 import { resolveOptions, type CheckOptions } from './options.ts';
-import { indexSessions, normalizeHistory, observationOf } from './sessions.ts';
+import { indexSessions, normalizeHistory, observationOf, sessionKey } from './sessions.ts';
 
-export interface ElleExportOptions extends Pick<CheckOptions, 'windowTurns' | 'readMode' | 'sessionTtlMs'> {
+export interface ElleExportOptions extends Pick<CheckOptions, 'windowTurns' | 'readMode' | 'sessionTtlMs' | 'seeded'> {
   /** Read consistencies to export. Default ['strong']. */
   readModes?: Consistency[];
 }
@@ -47,6 +47,11 @@ export function exportElle(history: readonly HistoryEntry[], options: ElleExport
   const ops: Op[] = [];
   let readsOmitted = 0;
   let keys = 0;
+  // Seeded turns are appends that completed before the run began, on a process of their own.
+  const seeded = new Map<string, string[]>();
+  for (const sd of options.seeded ?? []) seeded.set(sessionKey(sd), [...(seeded.get(sessionKey(sd)) ?? []), ...sd.turnIds]);
+  let seedMs = Infinity;
+  for (const e of history) seedMs = Math.min(seedMs, e.startMs - 1);
   for (const s of indexSessions(normalizeHistory(history), opts)) {
     s.epochs.forEach((epoch, n) => {
       keys++;
@@ -67,6 +72,11 @@ export function exportElle(history: readonly HistoryEntry[], options: ElleExport
           if (had === undefined) positions.set(first + i, id);
           else if (had !== id) positions.set(first + i, null);
         });
+      }
+      for (const turnId of n === 0 ? (seeded.get(s.key) ?? []) : []) {
+        if (attempts.has(turnId)) continue;
+        const mop = `[[:append ${key} ${edn(turnId)}]]`;
+        ops.push({ startMs: seedMs, endMs: seedMs, vu: -1, type: 'ok', invoke: mop, complete: mop });
       }
       for (const [turnId, tries] of attempts) {
         const mop = `[[:append ${key} ${edn(turnId)}]]`;
@@ -113,7 +123,7 @@ function render(ops: Op[]): string {
   ops.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
   let nextProcess = 0;
   const current = new Map<number, { process: number; freeAtMs: number }>();
-  const events: Array<{ t: number; rank: number; seq: number; text: (index: number, t0: number) => string }> = [];
+  const events: Array<{ t: number; rank: number; seq: number; sub: number; text: (index: number, t0: number) => string }> = [];
   ops.forEach((op, seq) => {
     let p = current.get(op.vu);
     if (!p || p.freeAtMs > op.startMs) current.set(op.vu, (p = { process: nextProcess++, freeAtMs: -Infinity }));
@@ -121,11 +131,11 @@ function render(ops: Op[]): string {
     const process = p.process;
     const line = (type: string, value: string) => (index: number, t0: number) =>
       `{:index ${index}, :time ${Math.round((0 + (type === 'invoke' ? op.startMs : op.endMs) - t0) * 1e6)}, :type :${type}, :process ${process}, :f :txn, :value ${value}}`;
-    events.push({ t: op.startMs, rank: 1, seq, text: line('invoke', op.invoke) });
-    // At equal times completions go first, except an op's own completion, which follows its invoke.
-    events.push({ t: op.endMs, rank: op.endMs > op.startMs ? 0 : 2, seq, text: line(op.type, op.complete) });
+    events.push({ t: op.startMs, rank: 1, seq, sub: 0, text: line('invoke', op.invoke) });
+    // At equal times completions go first, except a zero-length op's, which directly follows its invoke.
+    events.push({ t: op.endMs, rank: op.endMs > op.startMs ? 0 : 1, seq, sub: 1, text: line(op.type, op.complete) });
   });
-  events.sort((a, b) => a.t - b.t || a.rank - b.rank || a.seq - b.seq);
+  events.sort((a, b) => a.t - b.t || a.rank - b.rank || a.seq - b.seq || a.sub - b.sub);
   const t0 = events[0]?.t ?? 0;
   return events.map((e, i) => e.text(i, t0)).join('\n') + (events.length > 0 ? '\n' : '');
 }

@@ -1,6 +1,6 @@
 /** The checkers' public API: see README "## Checkers". */
 export { checkHistory } from './check-history.ts';
-export { DEFAULT_INVARIANTS, DEFAULTS, INVARIANTS, type CheckOptions, type InvariantName } from './options.ts';
+export { DEFAULT_INVARIANTS, DEFAULTS, INVARIANTS, type CheckOptions, type InvariantName, type SeededSession } from './options.ts';
 export { parseAuditLog, reconcileAudit, reconcileStore, type StoreReconcileOptions } from './reconcile.ts';
 export { crossCheckMetrics, REQUIRED_METRICS, type MetricsCrossCheckOptions } from './metrics-cross-check.ts';
 export { parsePrometheusText, sumSamples, type MetricFamily, type Sample } from './prom-text.ts';

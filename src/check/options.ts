@@ -56,6 +56,13 @@ export const DEFAULT_INVARIANTS: readonly InvariantName[] = [
   'no-store-5xx',
 ];
 
+/** A session that existed before the run (seeded straight into the store): its turns need no append. */
+export interface SeededSession {
+  tenant?: string;
+  session: string;
+  turnIds: string[];
+}
+
 export interface CheckOptions {
   /** Invariants to evaluate; default DEFAULT_INVARIANTS plus audit/store/metrics ones when their input is given. */
   invariants?: readonly InvariantName[];
@@ -71,6 +78,8 @@ export interface CheckOptions {
   expectedSchemaVersion?: number;
   /** Which 503s no-store-5xx accepts (the contract's "cannot be made durable"). Default 'all'. */
   allow503?: 'all' | 'appends' | 'none';
+  /** Sessions seeded before the run (e.g. v1 sessions written straight into Redis). */
+  seeded?: readonly SeededSession[];
   /** Anomalies listed per invariant; the rest are summarised in one closing anomaly. Default 100. */
   maxAnomaliesPerInvariant?: number;
   /** For audit-agrees / store-agrees. */

@@ -4,14 +4,17 @@
  * the read ended. Timed-out (`unknown`) appends may have happened, so they never make a phantom.
  * A turn id appended to another session or tenant and shown here is a phantom too (a leak).
  */
-import type { ResolvedOptions } from './options.ts';
-import { observationOf, possiblyApplied, type SessionIndex } from './sessions.ts';
+import type { ResolvedOptions, SeededSession } from './options.ts';
+import { observationOf, possiblyApplied, sessionKey, type SessionIndex } from './sessions.ts';
 import type { Anomaly } from './types.ts';
 
-export function checkPhantomWrites(sessions: readonly SessionIndex[], opts: ResolvedOptions): Anomaly[] {
+export function checkPhantomWrites(sessions: readonly SessionIndex[], opts: ResolvedOptions, seeded: readonly SeededSession[] = []): Anomaly[] {
   const anomalies: Anomaly[] = [];
+  const seededIds = new Map<string, string[]>();
+  for (const sd of seeded) seededIds.set(sessionKey(sd), [...(seededIds.get(sessionKey(sd)) ?? []), ...sd.turnIds]);
   for (const s of sessions) {
-    const firstSentMs = new Map<string, number>();
+    // Seeded turns were in the store before anything was sent.
+    const firstSentMs = new Map<string, number>((seededIds.get(s.key) ?? []).map((id) => [id, -Infinity]));
     const failed = new Map<string, number[]>();
     for (const e of s.entries) {
       if (e.op !== 'append' || e.turnId === undefined) continue;

@@ -118,3 +118,33 @@ describe('exportElle', () => {
     expect(stats).toMatchObject({ keys: 2, reads: 1 });
   });
 });
+
+describe('exportElle with seeded sessions and at scale', () => {
+  it('emits seeded turns as appends completed before the run', () => {
+    const b = new HistoryBuilder();
+    b.read({ ids: ['old1', 'old2'], count: 2, at: 100 });
+    const ops = parse(exportElle(b.entries, { seeded: [{ session: 's1', turnIds: ['old1', 'old2'] }] }).edn);
+    expect(ops.slice(0, 4).map((o) => [o[':type'], o[':time'], (o[':value'][0] as unknown[])[2]])).toEqual([
+      [':invoke', 0, 'old1'],
+      [':ok', 0, 'old1'],
+      [':invoke', 0, 'old2'],
+      [':ok', 0, 'old2'],
+    ]);
+  });
+
+  it('exports a 200k-entry history', async () => {
+    const { simulateHistory } = await import('./simulated-history.ts');
+    const { edn, stats } = exportElle(simulateHistory({ entries: 200_000, sessions: 2_000, vus: 50 }));
+    expect(stats.readsOmitted).toBe(0);
+    const lines = edn.trimEnd().split('\n');
+    expect(lines).toHaveLength(2 * stats.operations);
+    // every process alternates invoke / completion, and an :info process is never used again
+    const state = new Map<string, 'open' | 'closed' | 'dead'>();
+    for (const l of lines) {
+      const [, type, process] = /:type :(\w+), :process (\d+)/.exec(l)!;
+      const was = state.get(process!) ?? 'closed';
+      expect(was).toBe(type === 'invoke' ? 'closed' : 'open');
+      state.set(process!, type === 'invoke' ? 'open' : type === 'info' ? 'dead' : 'closed');
+    }
+  });
+});

@@ -116,3 +116,12 @@ describe('no-divergence', () => {
     expect(inv(b, 'no-divergence').holds).toBe(true);
   });
 });
+
+describe('no-phantom-writes with seeded sessions', () => {
+  it('does not flag turns seeded into the store before the run', () => {
+    const b = new HistoryBuilder();
+    b.read({ tenant: 'tenant-a', ids: ['old1'], count: 1, at: 0 });
+    expect(inv(b, 'no-phantom-writes').holds).toBe(false);
+    expect(inv(b, 'no-phantom-writes', { seeded: [{ tenant: 'tenant-a', session: 's1', turnIds: ['old1'] }] }).holds).toBe(true);
+  });
+});
