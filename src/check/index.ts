@@ -1,7 +1,7 @@
 /** The checkers' public API: see README "## Checkers". */
 export { checkHistory } from './check-history.ts';
 export { DEFAULT_INVARIANTS, DEFAULTS, INVARIANTS, type CheckOptions, type InvariantName, type SeededSession } from './options.ts';
-export { parseAuditLog, reconcileAudit, reconcileStore, type StoreReconcileOptions } from './reconcile.ts';
+export { parseAuditLog, reconcileAudit, reconcileStore, SEED_PHASE, type StoreReconcileOptions } from './reconcile.ts';
 export { crossCheckMetrics, REQUIRED_METRICS, type MetricsCrossCheckOptions } from './metrics-cross-check.ts';
 export { parsePrometheusText, sumSamples, type MetricFamily, type Sample } from './prom-text.ts';
 export { exportElle, type ElleExport, type ElleExportOptions } from './elle-export.ts';

@@ -69,6 +69,14 @@ describe('audit-agrees', () => {
     expect(reconcileAudit(b.entries, audit)).toEqual([]);
   });
 
+  it('does not expect audit records for turns seeded straight into the store (phase "seed")', () => {
+    const b = new HistoryBuilder();
+    b.append({ vu: 0, turnId: 'seed-0', turnCount: 1, at: 0, phase: 'seed', code: 'seeded' });
+    expect(reconcileAudit(b.entries, [])).toEqual([]);
+    b.append({ turnId: 't1', turnCount: 2, at: 10 });
+    expect(reconcileAudit(b.entries, []).map((a) => a.type)).toEqual(['ack-not-in-audit']);
+  });
+
   it('flags degraded answers logged by the service that the client never saw flagged', () => {
     const b = twoTurns();
     b.read({ ids: ['t1', 't2'], count: 2, at: 30, mode: 'normal' });
