@@ -39,7 +39,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
 
   function send(res: ServerResponse, route: string, status: number, body: string | null, mode: Mode, contentType: string, extra?: Record<string, string>): void {
     metrics.http(route, status);
-    const headers: Record<string, string | number> = { 'x-state-mode': mode, ...extra };
+    const headers: Record<string, string | number> = { 'x-state-mode': mode, 'x-stateproof-instance': cfg.instanceId, ...extra };
     if (body !== null) {
       headers['content-type'] = contentType;
       headers['content-length'] = Buffer.byteLength(body);

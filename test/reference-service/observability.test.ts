@@ -43,6 +43,7 @@ describe('observability on', () => {
     const c = new Client(s.url);
     try {
       await traffic(c);
+      expect((await c.read('o1')).headers.get('x-stateproof-instance')).toBe('obs-1');
       const m = await c.metrics();
       for (const name of STATE_METRICS) expect(m, name).toContain(`# TYPE ${name}`);
       expect(m).toContain('process_cpu_user_seconds_total');
@@ -66,6 +67,7 @@ describe('observability on', () => {
       ['read', 'ok', 200, 'tenant-a'],
       ['read', 'not_found', 404, 'tenant-b'],
       ['delete', 'ok', 204, 'tenant-a'],
+      ['read', 'not_found', 404, 'tenant-a'],
     ]);
     for (const r of records) {
       expect(r).toMatchObject({ msg: 'audit', instance: 'obs-1', session: 'o1' });
