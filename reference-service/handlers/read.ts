@@ -41,7 +41,7 @@ export async function readSessionHandler(ctx: ServiceContext, tenant: string, se
     }
   } catch (e) {
     if (!(e instanceof StoreUnavailable)) throw e;
-    metrics.degraded();
+    // Counted once, where the response is sent (http/server.ts), like every degraded answer.
     if (cached) return view(sessionId, cached.state, cached.revision, cached.schemaVersion, cached.bytes, 'degraded', 'cache', nowMs - cached.atMs);
     const empty: SessionState = { turns: [], turnCount: 0, compactedTurns: 0, pinned: [], createdAtMs: 0, updatedAtMs: 0 };
     return view(sessionId, empty, 0, cfg.schemaVersion, 0, 'degraded', 'default');
