@@ -54,6 +54,8 @@ export const storeFaultSchemas = [
   z.object({ type: z.literal('stall') }).strict(),
   z.object({ type: z.literal('flushall') }).strict(),
   z.object({ type: z.literal('redis_restart'), hard: z.boolean().optional() }).strict(),
+  /** kill -9 the primary, promote the replica, re-point the proxies at it (chaos/failover.ts). */
+  z.object({ type: z.literal('failover'), proxies: z.array(z.string().min(1)).optional(), detectionDelayMs: count.optional() }).strict(),
 ] as const;
 
 export const processFaultSchemas = [
@@ -102,6 +104,8 @@ export const STORE_TARGET = 'redis-server';
 export interface TargetNames {
   proxies?: readonly string[];
   store?: boolean;
+  /** The store has a replica a failover can promote. */
+  replica?: boolean;
   processes?: readonly string[];
 }
 
@@ -155,6 +159,11 @@ export function validatePlan(input: unknown, targets: TargetNames): FaultPlan {
     }
     if (family === 'store' && (entry.target !== STORE_TARGET || !targets.store)) {
       throw new UsageError(`fault plan: ${name}: a ${entry.fault.type} fault targets "${STORE_TARGET}"${targets.store ? '' : ', and this run has no redis-server to fault'}; got "${entry.target}"`);
+    }
+    if (entry.fault.type === 'failover') {
+      if (!targets.replica) throw new UsageError(`fault plan: ${name}: a failover promotes the replica, and this run has none; start the topology with a replica (scenario topology \`replica: true\`)`);
+      const unknown = (entry.fault.proxies ?? []).filter((p) => !targets.proxies?.includes(p));
+      if (unknown.length) throw new UsageError(`fault plan: ${name}: a failover cannot re-point unknown prox${unknown.length === 1 ? 'y' : 'ies'} "${unknown.join(', ')}"; proxies are: ${targets.proxies?.join(', ') || '(none)'}`);
     }
     if (family === 'process') {
       const names = processTargets(entry.target);

@@ -15,6 +15,7 @@ import { addToxic, proxyDown, type ToxicFault } from './network-faults.ts';
 import { durationMs, faultFamily, processTargets, STORE_TARGET, validatePlan, type Fault, type FaultPlan } from './plan.ts';
 import { killProcess, restartProcess, rollingRestart, stopProcess, type AppliedFault, type FaultableProcess } from './process.ts';
 import { freshSeed, seededRandom } from './random.ts';
+import { storeFailover } from './failover.ts';
 import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall } from './store-faults.ts';
 
 export interface PlanTargets {
@@ -24,6 +25,8 @@ export interface PlanTargets {
   proxies?: string[];
   /** The store: its URL, and the server handle (needed for redis_restart). */
   redis?: { url: string; server?: RedisServer };
+  /** The primary's async replica, which a `failover` fault promotes. */
+  replica?: { url: string; server?: RedisServer };
   processes?: Record<string, FaultableProcess>;
 }
 
@@ -124,6 +127,13 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
         case 'redis_restart':
           if (!redis.server) throw new Error('redis_restart needs the RedisServer handle (targets.redis.server)');
           return storeRestart(redis.server, { hard: fault.hard });
+        case 'failover': {
+          if (!redis.server) throw new Error('failover kills the primary with kill -9 and needs its RedisServer handle (targets.redis.server)');
+          if (!targets.replica) throw new Error('failover needs the replica to promote (targets.replica)');
+          const url = targets.toxiproxyUrl ?? process.env.TOXIPROXY_URL;
+          if (!url) throw new Error('failover re-points proxies: pass targets.toxiproxyUrl or set TOXIPROXY_URL');
+          return storeFailover({ primary: redis.server, replicaUrl: targets.replica.url, toxiproxyUrl: url, proxies: fault.proxies, detectionDelayMs: fault.detectionDelayMs, signal });
+        }
       }
       break;
     }
@@ -157,6 +167,7 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
   const valid: FaultPlan = validatePlan(plan, {
     proxies: targets.proxies,
     store: targets.redis !== undefined,
+    replica: targets.replica !== undefined,
     processes: Object.keys(targets.processes ?? {}),
   });
   const clock = opts.clock ?? realClock;

@@ -181,7 +181,13 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       tenants: { ...tenants },
       auditLogPaths: instances.map((i) => i.auditLogPath!),
       processes,
-      faultTargets: () => ({ toxiproxyUrl: proxyUrl, proxies: [...proxyNames], redis: { url: redis.url, server: redis.server }, processes: { ...processes } }),
+      faultTargets: () => ({
+        toxiproxyUrl: proxyUrl,
+        proxies: [...proxyNames],
+        redis: { url: redis.url, server: redis.server },
+        ...(redis.replica ? { replica: { url: redis.replica.url, server: redis.replica.server } } : {}),
+        processes: { ...processes },
+      }),
       stop,
       [Symbol.asyncDispose]: async () => void (await stop()),
     };

@@ -1,0 +1,152 @@
+/**
+ * The failover fault: what a Sentinel or a managed Redis does when the primary dies, made for real.
+ *
+ *   kill -9 primary ─> (detection delay) ─> REPLICAOF NO ONE on the replica ─> re-point proxies
+ *        │                                                                         │
+ *   replica's lag at this instant is what async replication loses        POST /proxies/{name}
+ *                                                                        {"upstream": replica}
+ *
+ * The proxies play the virtual IP (or DNS name) clients resolve: every proxy whose upstream is
+ * the dead primary is re-pointed at the promoted replica through the Toxiproxy API, which closes
+ * their open connections (Toxiproxy's Update restarts a proxy whose upstream changed), so clients
+ * reconnect and land on the new primary.
+ *
+ * Verified when the replica answers ROLE as master and a probe write succeeds through every
+ * re-pointed proxy. The failover itself is not reversed (nor is it by Sentinel): the undo brings
+ * the old primary back as a replica of the new one, so the harness can still read the store
+ * through the old primary's address after the run, and that address holds the surviving data.
+ */
+import { Toxiproxy } from 'toxiproxy-node-client';
+import type { RedisServer } from '../src/topology/redis-server.ts';
+import type { AppliedFault } from './process.ts';
+import { infoField, withRedis } from './store-faults.ts';
+
+export const FAILOVER_DEFAULTS = {
+  /** Time between the kill and the promotion (Sentinel's down-after-milliseconds, shortened). */
+  detectionDelayMs: 500,
+  /** Bound on the old primary's resync when it rejoins as a replica. */
+  rejoinTimeoutMs: 4_000,
+} as const;
+
+const PROBE_KEY = 'stateproof:chaos:failover-probe';
+
+export interface FailoverOptions {
+  primary: RedisServer;
+  replicaUrl: string;
+  toxiproxyUrl: string;
+  /** Proxies to re-point; default every proxy whose upstream is the primary's address. */
+  proxies?: string[];
+  detectionDelayMs?: number;
+  signal?: AbortSignal;
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379) };
+}
+
+/** "localhost:6379", "127.0.0.1:6379" and ":6379" name one address here (all loopback). */
+function sameAddress(a: string, b: { host: string; port: number }): boolean {
+  const i = a.lastIndexOf(':');
+  const host = a.slice(0, i).replace(/^\[|\]$/g, '');
+  const loopback = (h: string) => h === '' || h === 'localhost' || h === '127.0.0.1' || h === '::1';
+  return Number(a.slice(i + 1)) === b.port && (host === b.host || (loopback(host) && loopback(b.host)));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function replicationOffset(url: string, field: string): Promise<number | undefined> {
+  try {
+    const v = await withRedis(url, (r) => infoField(r, 'replication', field));
+    return v === undefined ? undefined : Number(v);
+  } catch {
+    return undefined;
+  }
+}
+
+async function probeWrite(listen: string): Promise<string | undefined> {
+  const url = `redis://${listen.replace(/^(0\.0\.0\.0|\[::\]):/, '127.0.0.1:')}`;
+  try {
+    await withRedis(url, async (r) => {
+      await r.set(PROBE_KEY, String(Date.now()));
+      await r.del(PROBE_KEY);
+    });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export async function storeFailover(opts: FailoverOptions): Promise<AppliedFault> {
+  const { primary } = opts;
+  const primaryAddr = { host: primary.host, port: primary.port };
+  const replicaAddr = hostPort(opts.replicaUrl);
+  const client = new Toxiproxy(opts.toxiproxyUrl);
+
+  // What the replica had not yet received when the primary died: the bytes async replication loses.
+  const [primaryOffset, replicaOffset] = await Promise.all([replicationOffset(primary.url, 'master_repl_offset'), replicationOffset(opts.replicaUrl, 'slave_repl_offset')]);
+  const killStartMs = Date.now();
+  const pid = primary.pid;
+  await primary.kill9();
+  const killedAtMs = Date.now();
+
+  await sleep(opts.detectionDelayMs ?? FAILOVER_DEFAULTS.detectionDelayMs, opts.signal);
+  const role = await withRedis(opts.replicaUrl, async (r) => {
+    await r.call('REPLICAOF', 'NO', 'ONE');
+    return ((await r.call('ROLE')) as unknown[])[0];
+  });
+  const promotedAtMs = Date.now();
+
+  const names = opts.proxies ?? Object.values(await client.getAll()).filter((p) => sameAddress(p.upstream, primaryAddr)).map((p) => p.name).sort();
+  const upstream = `${replicaAddr.host}:${replicaAddr.port}`;
+  const repointed: Array<{ name: string; listen: string }> = [];
+  for (const name of names) {
+    const p = await client.get(name);
+    const updated = await p.update({ enabled: p.enabled, listen: p.listen, upstream });
+    repointed.push({ name, listen: updated.listen });
+  }
+  const repointedAtMs = Date.now();
+
+  const probeErrors = (await Promise.all(repointed.map(async (p) => ({ name: p.name, error: await probeWrite(p.listen) })))).filter((p) => p.error !== undefined);
+  const lag = primaryOffset !== undefined && replicaOffset !== undefined ? `${primaryOffset - replicaOffset} bytes behind (primary offset ${primaryOffset}, replica ${replicaOffset})` : 'lag unknown';
+  const detail =
+    `killed primary pid ${pid} at ${new Date(killedAtMs).toISOString()} (${killedAtMs - killStartMs} ms); replica was ${lag}; ` +
+    `promoted ${promotedAtMs - killedAtMs} ms after the kill (ROLE ${String(role)}); ` +
+    `re-pointed ${repointed.map((p) => p.name).join(', ') || '(no proxy)'} → ${upstream} ${repointedAtMs - killedAtMs} ms after the kill; ` +
+    (probeErrors.length ? `probe write failed through ${probeErrors.map((p) => `${p.name} (${p.error})`).join(', ')}` : `probe write ok through ${repointed.length} prox${repointed.length === 1 ? 'y' : 'ies'}`);
+
+  return {
+    verified: role === 'master' && repointed.length > 0 && probeErrors.length === 0,
+    detail,
+    undo: () => rejoinAsReplica(primary, opts.replicaUrl),
+  };
+}
+
+/** The old primary comes back empty (no AOF) or stale, and follows the new primary until in sync. */
+export async function rejoinAsReplica(old: RedisServer, newPrimaryUrl: string, timeoutMs: number = FAILOVER_DEFAULTS.rejoinTimeoutMs): Promise<void> {
+  const to = hostPort(newPrimaryUrl);
+  // Redis 7 waits 5 s before a diskless full sync in case more replicas join; ours is alone.
+  await withRedis(newPrimaryUrl, (r) => r.config('SET', 'repl-diskless-sync-delay', '0'));
+  await old.restart();
+  await withRedis(old.url, async (r) => {
+    await r.call('REPLICAOF', to.host, String(to.port));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const info = await r.info('replication');
+      if (/master_link_status:up/.test(info) && !/master_sync_in_progress:1/.test(info)) return;
+      if (Date.now() > deadline) throw new Error(`the old primary did not finish resyncing from the new one within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  });
+}
