@@ -4,8 +4,9 @@
  *
  * For each acknowledged turn we bound its position from below (it cannot sit before the turns
  * the session already had when its first attempt was sent, nor before the position its own
- * `applied: true` answer reported) and ask the witness, the last trustworthy read that started
- * after the acknowledgement:
+ * `applied: true` answer reported) and ask the witness: the last trustworthy read, started after
+ * the acknowledgement, whose window covers that position (a turn overwritten and then compacted
+ * away is caught there), else the last trustworthy read after the acknowledgement:
  *
  *   position >= witness.turnCount                 → not counted: lost
  *   position >= witness's window start, not shown → should be in the window: lost
@@ -41,14 +42,21 @@ function checkEpoch(
 ): void {
   let lastStrong: Observation | undefined;
   let lastBounded: Observation | undefined;
+  // position → the last read (by start) whose window covers it, per consistency
+  const coverStrong = new Map<number, Observation>();
+  const coverBounded = new Map<number, Observation>();
   const counts: Array<{ endMs: number; count: number }> = [];
   const attempts = new Map<string, HistoryEntry[]>();
   for (const e of epoch) {
     const o = observationOf(e, opts);
-    if (o && !o.degraded) {
+    if (o && !o.degraded && o.consistency !== 'eventual') {
       counts.push({ endMs: e.endMs, count: o.count });
       if (o.consistency === 'strong') lastStrong = o;
-      else if (o.consistency === 'bounded') lastBounded = o;
+      else lastBounded = o;
+      const cover = o.consistency === 'strong' ? coverStrong : coverBounded;
+      for (let p = Math.max(0, coverStart(o, opts.windowTurns)); p < o.count; p++) cover.set(p, o);
+    } else if (o && !o.degraded) {
+      counts.push({ endMs: e.endMs, count: o.count });
     }
     if (e.op === 'append' && e.turnId !== undefined) {
       if (e.outcome === 'ok' && e.turnCount !== undefined && e.mode !== 'degraded') counts.push({ endMs: e.endMs, count: e.turnCount });
@@ -74,7 +82,11 @@ function checkEpoch(
     const appliedAck = acks.find((a) => a.applied === true && a.turnCount !== undefined);
     if (appliedAck) minPos = Math.max(minPos, appliedAck.turnCount! - 1);
 
-    const witness = pickWitness(lastStrong, lastBounded, ack.endMs, opts.stalenessBoundMs);
+    // The last read that should show it (its window covers the turn's earliest possible position);
+    // failing that, the last read, which must at least count it.
+    const witness =
+      pickWitness(coverStrong.get(minPos), coverBounded.get(minPos), ack.endMs, opts.stalenessBoundMs) ??
+      pickWitness(lastStrong, lastBounded, ack.endMs, opts.stalenessBoundMs);
     if (!witness) {
       stats.unverified++;
       continue;
