@@ -115,9 +115,14 @@ export function waitUntil(atMs: number, signal: AbortSignal): Promise<boolean> {
  */
 export async function gracefulStop(s: ScenarioRun, running: Promise<unknown>[], hardStopAtMs: number): Promise<void> {
   const all = Promise.allSettled(running);
-  const signal = s.run.abortController.signal;
-  const timeUp = waitUntil(hardStopAtMs, signal).then(() => 'time' as const);
+  // Its own controller, cancelled once everything settles: a pending timer until the hard stop
+  // would keep the process alive for the rest of maxDuration after the test has finished.
+  const settled = new AbortController();
+  const signal = AbortSignal.any([s.run.abortController.signal, settled.signal]);
+  // Time up, or the whole run aborted: interrupt what is left. Settled first: nothing to do.
+  const timeUp = waitUntil(hardStopAtMs, signal).then(() => (settled.signal.aborted ? ('done' as const) : ('time' as const)));
   const which = await Promise.race([all.then(() => 'done' as const), timeUp]);
+  settled.abort();
   if (which === 'time') s.interruptAll();
   await all;
 }
