@@ -11,6 +11,12 @@
  * their open connections (Toxiproxy's Update restarts a proxy whose upstream changed), so clients
  * reconnect and land on the new primary.
  *
+ * A kill -9 of the process alone loses almost nothing on one machine: the kernel still delivers
+ * what Redis had written to the replication socket. A primary whose host dies takes the bytes in
+ * flight with it, so by default the replication link (the proxy the replica follows through, found
+ * from the replica's master_host/master_port) is cut the instant before the kill, dropping what it
+ * held: with a latency toxic on that link, that is the replica's lag, and what the failover loses.
+ *
  * Verified when the replica answers ROLE as master and a probe write succeeds through every
  * re-pointed proxy. The failover itself is not reversed (nor is it by Sentinel): the undo brings
  * the old primary back as a replica of the new one, so the harness can still read the store
@@ -37,6 +43,8 @@ export interface FailoverOptions {
   /** Proxies to re-point; default every proxy whose upstream is the primary's address. */
   proxies?: string[];
   detectionDelayMs?: number;
+  /** Drop the replication bytes in flight at the kill (the primary's host dies). Default true. */
+  dropInFlight?: boolean;
   signal?: AbortSignal;
 }
 
@@ -88,16 +96,33 @@ async function probeWrite(listen: string): Promise<string | undefined> {
   }
 }
 
+/** The proxy the replica follows the primary through, if it follows through one. */
+async function replicationProxy(client: Toxiproxy, replicaUrl: string): Promise<string | undefined> {
+  try {
+    const follows = await withRedis(replicaUrl, async (r) => ({ host: await infoField(r, 'replication', 'master_host'), port: await infoField(r, 'replication', 'master_port') }));
+    if (!follows.host || !follows.port) return undefined;
+    const addr = { host: follows.host, port: Number(follows.port) };
+    return Object.values(await client.getAll()).find((p) => sameAddress(p.listen, addr))?.name;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function storeFailover(opts: FailoverOptions): Promise<AppliedFault> {
   const { primary } = opts;
   const primaryAddr = { host: primary.host, port: primary.port };
   const replicaAddr = hostPort(opts.replicaUrl);
   const client = new Toxiproxy(opts.toxiproxyUrl);
 
+  const replicationLink = opts.dropInFlight === false ? undefined : await replicationProxy(client, opts.replicaUrl);
   // What the replica had not yet received when the primary died: the bytes async replication loses.
   const [primaryOffset, replicaOffset] = await Promise.all([replicationOffset(primary.url, 'master_repl_offset'), replicationOffset(opts.replicaUrl, 'slave_repl_offset')]);
   const killStartMs = Date.now();
   const pid = primary.pid;
+  if (replicationLink) {
+    const link = await client.get(replicationLink);
+    await link.update({ enabled: false, listen: link.listen, upstream: link.upstream });
+  }
   await primary.kill9();
   const killedAtMs = Date.now();
 
@@ -113,21 +138,28 @@ export async function storeFailover(opts: FailoverOptions): Promise<AppliedFault
   const repointed: Array<{ name: string; listen: string }> = [];
   for (const name of names) {
     const p = await client.get(name);
-    const updated = await p.update({ enabled: p.enabled, listen: p.listen, upstream });
+    // The replication link was cut by us, not by another fault: it comes back, pointing at the new primary.
+    const updated = await p.update({ enabled: name === replicationLink ? true : p.enabled, listen: p.listen, upstream });
     repointed.push({ name, listen: updated.listen });
+  }
+  if (replicationLink && !names.includes(replicationLink)) {
+    const link = await client.get(replicationLink);
+    await link.update({ enabled: true, listen: link.listen, upstream: link.upstream });
   }
   const repointedAtMs = Date.now();
 
-  const probeErrors = (await Promise.all(repointed.map(async (p) => ({ name: p.name, error: await probeWrite(p.listen) })))).filter((p) => p.error !== undefined);
+  const probeErrors = (await Promise.all(repointed.filter((p) => p.name !== replicationLink).map(async (p) => ({ name: p.name, error: await probeWrite(p.listen) })))).filter((p) => p.error !== undefined);
+  const probed = repointed.filter((p) => p.name !== replicationLink).length;
   const lag = primaryOffset !== undefined && replicaOffset !== undefined ? `${primaryOffset - replicaOffset} bytes behind (primary offset ${primaryOffset}, replica ${replicaOffset})` : 'lag unknown';
   const detail =
+    (replicationLink ? `cut replication link ${replicationLink} (in-flight bytes dropped, as when the primary's host dies); ` : '') +
     `killed primary pid ${pid} at ${new Date(killedAtMs).toISOString()} (${killedAtMs - killStartMs} ms); replica was ${lag}; ` +
     `promoted ${promotedAtMs - killedAtMs} ms after the kill (ROLE ${String(role)}); ` +
     `re-pointed ${repointed.map((p) => p.name).join(', ') || '(no proxy)'} → ${upstream} ${repointedAtMs - killedAtMs} ms after the kill; ` +
-    (probeErrors.length ? `probe write failed through ${probeErrors.map((p) => `${p.name} (${p.error})`).join(', ')}` : `probe write ok through ${repointed.length} prox${repointed.length === 1 ? 'y' : 'ies'}`);
+    (probeErrors.length ? `probe write failed through ${probeErrors.map((p) => `${p.name} (${p.error})`).join(', ')}` : `probe write ok through ${probed} prox${probed === 1 ? 'y' : 'ies'}`);
 
   return {
-    verified: role === 'master' && repointed.length > 0 && probeErrors.length === 0,
+    verified: role === 'master' && probed > 0 && probeErrors.length === 0,
     detail,
     undo: () => rejoinAsReplica(primary, opts.replicaUrl),
   };

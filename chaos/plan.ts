@@ -55,7 +55,7 @@ export const storeFaultSchemas = [
   z.object({ type: z.literal('flushall') }).strict(),
   z.object({ type: z.literal('redis_restart'), hard: z.boolean().optional() }).strict(),
   /** kill -9 the primary, promote the replica, re-point the proxies at it (chaos/failover.ts). */
-  z.object({ type: z.literal('failover'), proxies: z.array(z.string().min(1)).optional(), detectionDelayMs: count.optional() }).strict(),
+  z.object({ type: z.literal('failover'), proxies: z.array(z.string().min(1)).optional(), detectionDelayMs: count.optional(), dropInFlight: z.boolean().optional() }).strict(),
 ] as const;
 
 export const processFaultSchemas = [

@@ -132,7 +132,7 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
           if (!targets.replica) throw new Error('failover needs the replica to promote (targets.replica)');
           const url = targets.toxiproxyUrl ?? process.env.TOXIPROXY_URL;
           if (!url) throw new Error('failover re-points proxies: pass targets.toxiproxyUrl or set TOXIPROXY_URL');
-          return storeFailover({ primary: redis.server, replicaUrl: targets.replica.url, toxiproxyUrl: url, proxies: fault.proxies, detectionDelayMs: fault.detectionDelayMs, signal });
+          return storeFailover({ primary: redis.server, replicaUrl: targets.replica.url, toxiproxyUrl: url, proxies: fault.proxies, detectionDelayMs: fault.detectionDelayMs, dropInFlight: fault.dropInFlight, signal });
         }
       }
       break;

@@ -7,10 +7,11 @@ import type { HistoryEntry } from '../record/history.ts';
 import type { InvariantResult, StoreSnapshot } from '../check/types.ts';
 import { checkFaultLatency, checkRecovery, type FaultWindow, type RecoveryMeasure } from '../check/scenario/fault-windows.ts';
 import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkPinnedFacts, checkTtlSet } from '../check/scenario/bounded-growth.ts';
+import { checkDivergenceAfterFailover, checkFailoverLoss, failoverFromWindows } from '../check/scenario/failover-loss.ts';
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import type { SnapshotExtras } from './store-snapshot.ts';
 
-export const SCENARIO_INVARIANTS = ['fault-p99-within-budget', 'recovers-within-5s', 'bytes-within-cap', 'ttl-set', 'idle-expired', 'oversized-rejected', 'pinned-facts-kept', 'latency-flat'] as const;
+export const SCENARIO_INVARIANTS = ['fault-p99-within-budget', 'recovers-within-5s', 'bytes-within-cap', 'ttl-set', 'idle-expired', 'oversized-rejected', 'pinned-facts-kept', 'latency-flat', 'failover-loss-window', 'no-divergence-after-failover'] as const;
 
 export interface ScenarioInvariantInput {
   history: readonly HistoryEntry[];
@@ -49,6 +50,12 @@ export function scenarioInvariants(names: readonly string[], input: ScenarioInva
         break;
       case 'latency-flat':
         out.push(checkLatencyFlat(input.history).result);
+        break;
+      case 'failover-loss-window':
+        out.push(checkFailoverLoss(input.history, failoverFromWindows(input.windows)));
+        break;
+      case 'no-divergence-after-failover':
+        out.push(checkDivergenceAfterFailover(input.history, failoverFromWindows(input.windows), check.windowTurns));
         break;
     }
   }

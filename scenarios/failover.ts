@@ -1,0 +1,87 @@
+/**
+ * failover: Redis primary with an asynchronous replica, two instances, steady write load; mid-run
+ * the primary is killed with kill -9, the replica promoted (REPLICAOF NO ONE) and the proxies the
+ * instances reach Redis through re-pointed at it (the "virtual IP" moves).
+ *
+ * The replication link carries a latency toxic, as a replica in another zone would, so the replica
+ * is measurably behind when the primary dies. Writes acknowledged in that last stretch are lost:
+ * async replication's documented trade-off. failover-loss-window measures how many and over what
+ * window, and fails only if a loss falls outside it (an older write, or one sent after the kill).
+ * Meanwhile the breaker must turn the outage into 503s and flagged degraded answers, never 500s.
+ */
+import exec from 'k6/execution';
+import type { Options } from 'k6/options';
+import { appendTurn, readSession } from './lib/session-ops.ts';
+import { flushHistory } from './lib/history.ts';
+import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+
+const full = profile() === 'full';
+const SESSIONS = full ? 300 : 60;
+const RATE_PER_S = full ? 100 : 40;
+const DURATION_S = full ? 60 : 20;
+const KILL_AT_S = full ? 25 : 9;
+/** How long the old primary stays dead before it rejoins as a replica of the new one. */
+const DOWN_FOR_S = full ? 15 : 6;
+/** The replica's lag: a latency toxic on the replication link, from the start until after the kill. */
+const REPLICATION_LAG_MS = 200;
+/** Large enough that no session's window compacts, so every lost turn is provable. */
+const WINDOW_TURNS = 64;
+
+export const stateproof: ScenarioSpec = {
+  name: 'failover',
+  summary: 'kill -9 the Redis primary under write load, promote its async replica and move the proxies to it; the loss of acknowledged writes is measured and must stay within the window just before the kill.',
+  guards: 'breaker',
+  topology: { instances: 2, router: 'round-robin', replica: true, serviceArgs: ['--window-turns', String(WINDOW_TURNS)] },
+  plan: {
+    seed: 5,
+    faults: [
+      {
+        id: 'replication-lag',
+        target: 'replication',
+        at: '1s',
+        duration: `${KILL_AT_S + 2 - 1}s`,
+        fault: { type: 'latency', attributes: { latency: REPLICATION_LAG_MS, jitter: 20 } },
+      },
+      { id: 'failover', target: 'redis-server', at: `${KILL_AT_S}s`, duration: `${DOWN_FOR_S}s`, fault: { type: 'failover', detectionDelayMs: 500 } },
+    ],
+  },
+  invariants: ['failover-loss-window', 'no-duplicates', 'no-divergence-after-failover', 'no-store-5xx', 'degradation-flagged', 'no-phantom-writes'],
+  check: { windowTurns: WINDOW_TURNS },
+};
+
+export const options: Options = {
+  scenarios: {
+    traffic: {
+      executor: 'constant-arrival-rate',
+      rate: RATE_PER_S,
+      timeUnit: '1s',
+      duration: `${DURATION_S}s`,
+      preAllocatedVUs: 20,
+      maxVUs: 200,
+    },
+  },
+};
+
+export async function setup(): Promise<void> {
+  // Every session starts with one turn, so degraded reads during the outage have something to show.
+  for (let s = 0; s < SESSIONS; s++) await appendTurn(`fo-${s}`, `fo-${s}-seed`, 'hello');
+  await flushHistory();
+}
+
+export default async function (): Promise<void> {
+  const i = exec.scenario.iterationInTest;
+  const session = `fo-${i % SESSIONS}`;
+  const rand = seeded(i + 1);
+  if (i % 5 === 4) {
+    await readSession(session, 'strong', { timeoutMs: 3_000 });
+  } else {
+    await appendTurn(session, `fo-${i}`, message(rand, 80 + Math.floor(rand() * 120)), { timeoutMs: 3_000 });
+  }
+  await flushHistory();
+}
+
+export async function teardown(): Promise<void> {
+  // The final word on every session, from the promoted replica: what survived the failover.
+  for (let s = 0; s < SESSIONS; s++) await readSession(`fo-${s}`, 'strong');
+  await flushHistory();
+}
