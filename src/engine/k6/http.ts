@@ -124,6 +124,7 @@ export function createHttp(vu: VU) {
       if (vu.abort.signal.aborted || run.stopping) throw e;
       const { code, message } = errorCode(e);
       res.status = 0;
+      tHeaders = performance.now();
       res.error = message;
       res.error_code = code;
     } finally {

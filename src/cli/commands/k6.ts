@@ -1,0 +1,100 @@
+/**
+ * `stateproof k6 <script>`: a drop-in for `k6 run` with the built-in engine (or real k6 with --k6).
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
+import { formatDuration } from '../../engine/duration.ts';
+import { UsageError } from '../errors.ts';
+
+export const help = `Usage: stateproof k6 <script.ts|script.js> [options]
+
+Runs a k6 script with the built-in engine (k6's executors, checks, metrics, thresholds,
+summary and handleSummary, in Node), or with real k6 when --k6 is given. Flags mean what
+they mean to \`k6 run\`; --duration/--iterations replace the script's scenarios, as in k6.
+
+Options:
+  -e, --env KEY=VALUE        set __ENV.KEY (repeatable)
+  -u, --vus N                number of VUs
+  -d, --duration D           test duration, e.g. 30s, 1m30s
+  -i, --iterations N         total iterations (shared between VUs)
+      --summary-export FILE  write the end-of-test summary as JSON (k6's legacy export format)
+      --k6 PATH              run with the real k6 binary at PATH instead of the built-in engine
+  -q, --quiet                no live progress line
+  -h, --help                 this help
+
+Exit codes (k6's): 0 pass, 99 a threshold failed, 105 interrupted, 107 setup/teardown
+script error, 108 test.abort(); 2 bad flags or a k6 feature the built-in engine lacks.
+
+Examples:
+  stateproof k6 script.js
+  stateproof k6 scenarios/store-outage.ts -e STATEPROOF_TARGET=http://127.0.0.1:8080 --vus 10 --duration 30s
+  stateproof k6 script.ts --iterations 100 --summary-export summary.json
+`;
+
+function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative integer, got "${v}"`);
+  return n;
+}
+
+function progressLine(p: Progress): string {
+  const total = p.totalMs ? `/${formatDuration(p.totalMs)}` : '';
+  return (
+    `running ${formatDuration(p.elapsedMs)}${total}  ${p.vusActive} VUs  ${p.iterations} iterations` +
+    `  ${Math.round(p.requestsPerSecond)} req/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}` +
+    (p.droppedIterations ? `  dropped ${p.droppedIterations}` : '') +
+    (p.phase ? `  phase ${p.phase}` : '')
+  );
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      env: { type: 'string', short: 'e', multiple: true },
+      vus: { type: 'string', short: 'u' },
+      duration: { type: 'string', short: 'd' },
+      iterations: { type: 'string', short: 'i' },
+      'summary-export': { type: 'string' },
+      k6: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one script, got ${positionals.length}. Example: stateproof k6 script.js --vus 10 --duration 30s`);
+  const env: Record<string, string> = {};
+  for (const kv of values.env ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env ${kv}: expected KEY=VALUE`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const live = !values.quiet && process.stderr.isTTY;
+  try {
+    const result = await runScript({
+      scriptPath: positionals[0]!,
+      env,
+      ...(values.vus !== undefined ? { vus: positiveInt(values.vus, '--vus') } : {}),
+      ...(values.iterations !== undefined ? { iterations: positiveInt(values.iterations, '--iterations') } : {}),
+      ...(values.duration !== undefined ? { duration: values.duration } : {}),
+      signal: controller.signal,
+      ...(values.k6 !== undefined ? { engine: 'k6' as const, k6Path: values.k6 } : {}),
+      ...(live ? { onProgress: (p: Progress) => process.stderr.write(`\r\x1b[K${progressLine(p)}`) } : {}),
+    });
+    if (live) process.stderr.write('\n');
+    await writeSummaryOutputs(result.summaryOutputs);
+    if (values['summary-export']) await writeFile(values['summary-export'], JSON.stringify(legacySummaryExport(result.summary), null, 2) + '\n');
+    for (const t of result.thresholds.filter((x) => !x.ok)) {
+      process.stderr.write(`ERRO thresholds on metrics '${t.metric}' have been crossed: ${t.source} (observed ${Number(t.observed.toFixed(4))})\n`);
+    }
+    if (result.aborted) process.stderr.write(`ERRO ${result.aborted.reason}\n`);
+    return result.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
