@@ -52,9 +52,11 @@ export async function setup(): Promise<void> {
 }
 
 export default async function (): Promise<void> {
-  const vu = exec.vu.idInTest;
-  const session = `long-${vu}`;
-  const rand = seeded(vu * 7919);
+  // One iteration per VU: the iteration's index in the scenario names the session (VU ids are
+  // shared with the other scenario, so they are not 1..SESSIONS here).
+  const n = exec.scenario.iterationInTest;
+  const session = `long-${n}`;
+  const rand = seeded((n + 1) * 7919);
   for (let t = 0; t < TURNS; t++) {
     const pinned = t % PIN_EVERY === PIN_EVERY - 1;
     // A pinned turn's id ends in "-pinned" and its text names the id: the pinned-facts check
@@ -82,6 +84,6 @@ export async function expire(): Promise<void> {
 export async function teardown(): Promise<void> {
   // Touch every grown session so its TTL is fresh when the harness snapshots the store: the
   // snapshot is where "every key has a TTL" is checked.
-  for (let vu = 1; vu <= SESSIONS; vu++) await appendTurn(`long-${vu}`, `long-${vu}-final`, 'one last word');
+  for (let n = 0; n < SESSIONS; n++) await appendTurn(`long-${n}`, `long-${n}-final`, 'one last word');
   await flushHistory();
 }

@@ -17,9 +17,9 @@
  *
  * Measured failures (anomalies, thresholds) decide the verdict; only harness failures throw.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkHistory, parseAuditLog, type CheckOptions, type InvariantName, INVARIANTS } from '../check/index.ts';
+import { checkHistory, exportElle, parseAuditLog, type CheckOptions, type InvariantName, INVARIANTS } from '../check/index.ts';
 import type { AuditRecord, InvariantResult, MetricsScrape, StoreSnapshot } from '../check/types.ts';
 import { runPlan, type FaultTimeline, type PlanRun } from '../../chaos/index.ts';
 import { faultFamily } from '../../chaos/plan.ts';
@@ -322,6 +322,8 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   const verdict = verdictOf({ invariants: invariantsSorted, thresholds }, abortedReason);
   const result = createResult({ ...base, verdict });
   await writeReports(result, ctx.runDir, { history });
+  // For sceptics: the same history in the form Jepsen's Elle (list-append) checks.
+  await writeFile(path.join(ctx.runDir, 'history.edn'), exportElle(history, { windowTurns: check.windowTurns }).edn);
   return { result, runDir: ctx.runDir, exitCode: verdict.exitCode };
 }
 
