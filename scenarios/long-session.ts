@@ -40,9 +40,9 @@ export const stateproof: ScenarioSpec = {
 
 export const options: Options = {
   scenarios: {
-    grow: { executor: 'per-vu-iterations', vus: SESSIONS, iterations: 1, maxDuration: full ? '30m' : '3m' },
+    grow: { executor: 'per-vu-iterations', vus: SESSIONS, iterations: 1, maxDuration: full ? '30m' : '2m' },
     // Once the idle sessions have outlived their TTL: they must be gone.
-    expire: { executor: 'per-vu-iterations', vus: 1, iterations: 1, startTime: `${TTL_S + 3}s`, exec: 'expire' },
+    expire: { executor: 'per-vu-iterations', vus: 1, iterations: 1, startTime: `${TTL_S + 3}s`, exec: 'expire', maxDuration: '30s' },
   },
 };
 
