@@ -1,8 +1,13 @@
 /**
  * The service's /metrics against the client's view. Counters are compared as deltas between a
- * scrape before and after the run, summed over instances (a counter that went down was reset by a
- * restart: its after value is the delta). Answers the client never got may have been counted by the
- * service, so the service's count may exceed the client's by at most that many; never fall short.
+ * scrape before and after the run, summed over instances. Answers the client never got may have
+ * been counted by the service, so the service's count may exceed the client's by at most that many;
+ * never fall short.
+ *
+ * Restarts: a process that restarted between its two scrapes (process_start_time_seconds changed)
+ * lost its earlier counts, so only the client's answers from that instance (x-stateproof-instance)
+ * after the new process started are compared. Start times are whole seconds, so answers within
+ * half a second of it may belong to either process: they widen the accepted range.
  *
  *   state metrics present on every instance   (observability off → they are missing, named)
  *   Δ conflicts_total          ∈ [client 409 revision_conflict, + appends without a definite answer]
@@ -11,7 +16,6 @@
  *   state_size_bytes recorded saves, and the largest saved size ≥ the largest state the client read
  */
 import type { HistoryEntry } from '../record/history.ts';
-import { countRevisionConflicts } from './conflicts.ts';
 import { parsePrometheusText, sumSamples, type MetricFamily } from './prom-text.ts';
 import { sessionKey } from './sessions.ts';
 import type { Anomaly, MetricsScrape } from './types.ts';
@@ -32,12 +36,55 @@ export interface MetricsCrossCheckOptions {
   expectedMigrationsMin?: number;
 }
 
-type Parsed = { instance: string; before: Map<string, MetricFamily>; after: Map<string, MetricFamily> };
+type Parsed = {
+  instance: string;
+  before: Map<string, MetricFamily>;
+  after: Map<string, MetricFamily>;
+  /** Client answers from this instance that started at or after this surely reached the counted process. */
+  definiteFromMs: number;
+  /** ...and from this on they may have. */
+  possibleFromMs: number;
+  restarted: boolean;
+};
+
+function parseScrape(s: MetricsScrape): Parsed {
+  const before = parsePrometheusText(s.before ?? '');
+  const after = parsePrometheusText(s.after);
+  const startedS = (m: Map<string, MetricFamily>) => m.get('process_start_time_seconds')?.samples[0]?.value;
+  const a = startedS(after);
+  const b = startedS(before);
+  const restarted = s.before !== undefined && a !== undefined && b !== undefined && a !== b;
+  return {
+    instance: s.instance,
+    before: restarted ? new Map() : before,
+    after,
+    definiteFromMs: restarted ? (a + 0.5) * 1000 : -Infinity,
+    possibleFromMs: restarted ? (a - 0.5) * 1000 : -Infinity,
+    restarted,
+  };
+}
+
+/** How many client answers the scrapes cover that match `pred`: [surely, possibly]. */
+function clientRange(history: readonly HistoryEntry[], parsed: readonly Parsed[], pred: (e: HistoryEntry) => boolean): [number, number] {
+  const matching = history.filter(pred);
+  // Without instance attribution (an external backend), every answer counts against the sum.
+  if (!history.some((e) => e.instance !== undefined)) return [matching.length, matching.length];
+  let low = 0;
+  let high = 0;
+  for (const p of parsed) {
+    for (const e of matching) {
+      if (e.instance !== p.instance) continue;
+      if (e.startMs >= p.definiteFromMs) low++;
+      if (e.startMs >= p.possibleFromMs) high++;
+    }
+  }
+  return [low, high];
+}
 
 export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: readonly MetricsScrape[], opts: MetricsCrossCheckOptions = {}): Anomaly[] {
   if (scrapes.length === 0) return [{ type: 'metrics-missing', message: 'no /metrics scrape was given', ops: [] }];
   const anomalies: Anomaly[] = [];
-  const parsed: Parsed[] = scrapes.map((s) => ({ instance: s.instance, before: parsePrometheusText(s.before ?? ''), after: parsePrometheusText(s.after) }));
+  const parsed: Parsed[] = scrapes.map(parseScrape);
   const missing = new Set<string>();
   for (const p of parsed) {
     const absent = REQUIRED_METRICS.filter((m) => !p.after.has(m));
@@ -60,22 +107,22 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
 
   if (!missing.has('stateproof_state_conflicts_total')) {
     const server = delta('stateproof_state_conflicts_total');
-    const client = countRevisionConflicts(history);
-    if (server < client || server > client + indefiniteAppends) {
+    const [low, high] = clientRange(history, parsed, (e) => e.status === 409 && e.code === 'revision_conflict');
+    if (server < low || server > high + indefiniteAppends) {
       anomalies.push({
         type: 'metrics-conflicts-mismatch',
-        message: `the service counted ${server} revision conflicts; the client saw ${client} 409 revision_conflict answers (${indefiniteAppends} appends got no definite answer)`,
+        message: `the service counted ${server} revision conflicts; the client saw ${range(low, high)} 409 revision_conflict answers (${indefiniteAppends} appends got no definite answer)`,
         ops: [],
       });
     }
   }
   if (!missing.has('stateproof_degraded_responses_total')) {
     const server = delta('stateproof_degraded_responses_total');
-    const client = history.filter((e) => e.mode === 'degraded').length;
-    if (server < client || server > client + noAnswer) {
+    const [low, high] = clientRange(history, parsed, (e) => e.mode === 'degraded');
+    if (server < low || server > high + noAnswer) {
       anomalies.push({
         type: 'metrics-degraded-mismatch',
-        message: `the service counted ${server} degraded responses; the client saw ${client} answers flagged degraded (${noAnswer} requests got no answer)`,
+        message: `the service counted ${server} degraded responses; the client saw ${range(low, high)} answers flagged degraded (${noAnswer} requests got no answer)`,
         ops: [],
       });
     }
@@ -97,10 +144,12 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
 function checkStateSize(history: readonly HistoryEntry[], parsed: Parsed[], delta: (f: string, m?: Record<string, string>, s?: string) => number): Anomaly[] {
   const family = 'stateproof_state_size_bytes';
   const saves = delta(family, {}, `${family}_count`);
-  const applied = history.filter((e) => e.op === 'append' && e.outcome === 'ok' && e.applied === true).length;
+  const [applied] = clientRange(history, parsed, (e) => e.op === 'append' && e.outcome === 'ok' && e.applied === true && e.phase !== 'seed');
   if (applied > 0 && saves === 0) {
     return [{ type: 'metrics-state-size-missing', message: `the client had ${applied} appends applied but the service recorded no state size`, ops: [] }];
   }
+  // After a restart the sizes saved by the earlier process are gone: no upper bound to compare with.
+  if (parsed.some((p) => p.restarted)) return [];
   // Only sessions written during the run: their sizes were saved while the scrapes were watching.
   const written = new Set(history.filter((e) => e.op === 'append' && e.outcome === 'ok' && e.applied === true).map(sessionKey));
   let biggest: HistoryEntry | undefined;
@@ -133,4 +182,8 @@ function checkStateSize(history: readonly HistoryEntry[], parsed: Parsed[], delt
     ];
   }
   return [];
+}
+
+function range(low: number, high: number): string {
+  return low === high ? String(low) : `${low}..${high}`;
 }

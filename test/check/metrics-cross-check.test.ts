@@ -106,4 +106,27 @@ describe('crossCheckMetrics', () => {
     const found = crossCheckMetrics(clientHistory().entries, [{ instance: 'i1', after: await registry.metrics() }], { expectedMigrationsMin: 1 });
     expect(found.map((a) => a.type)).toEqual(['metrics-migrations-missing', 'metrics-state-size-mismatch']);
   });
+
+  it('after a restart compares only the answers from that instance after the new process started', async () => {
+    const startedS = (registry: Registry, s: number) => new Gauge({ name: 'process_start_time_seconds', help: 's', registers: [registry] }).set(s);
+    const old = serviceRegistry();
+    startedS(old.registry, 1_000);
+    old.m.conflicts.inc(7);
+    const before = await old.registry.metrics();
+    const fresh = serviceRegistry();
+    startedS(fresh.registry, 2_000);
+    fresh.m.conflicts.inc(2);
+    fresh.m.size.observe(100);
+    const b = new HistoryBuilder();
+    const conflict = (at: number) => b.append({ instance: 'i1', turnId: `c${at}`, outcome: 'fail', status: 409, code: 'revision_conflict', at });
+    conflict(1_500_000); // served by the old process: its count was lost with it
+    conflict(2_100_000);
+    conflict(2_200_000);
+    b.append({ instance: 'i1', turnId: 't1', turnCount: 1, at: 2_300_000 });
+    const scrapes = [{ instance: 'i1', before, after: await fresh.registry.metrics() }];
+    expect(crossCheckMetrics(b.entries, scrapes)).toEqual([]);
+    // one conflict more than the new process counted is a mismatch
+    conflict(2_400_000);
+    expect(crossCheckMetrics(b.entries, scrapes).map((a) => a.type)).toEqual(['metrics-conflicts-mismatch']);
+  });
 });
