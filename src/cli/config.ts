@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from './errors.ts';
+import { didYouMean } from './suggest.ts';
 
 export const SAFEGUARDS = ['breaker', 'bounds', 'cas', 'migrations', 'observability'] as const;
 export const ROUTERS = ['sticky', 'round-robin', 'random'] as const;
@@ -38,7 +39,8 @@ export const CONFIG_FILES = ['stateproof.config.json', 'stateproof.config.ts'];
 function describeIssue(issue: z.ZodIssue, source: string): string {
   const key = issue.path.join('.') || '(root)';
   if (issue.code === 'unrecognized_keys') {
-    return `${source}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}. Allowed keys: ${Object.keys(configSchema.shape).join(', ')}.`;
+    const allowed = Object.keys(configSchema.shape);
+    return `${source}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}. Allowed keys: ${allowed.join(', ')}.${didYouMean(issue.keys[0] ?? '', allowed)}`;
   }
   if (issue.code === 'invalid_enum_value') return `${source}: '${key}' must be one of ${issue.options.join(', ')}; got ${JSON.stringify(issue.received)}.`;
   return `${source}: '${key}' ${issue.message.toLowerCase()}.`;
@@ -85,7 +87,7 @@ export function parseEnvPairs(pairs: readonly string[]): Record<string, string> 
 export function parseList<T extends string>(values: readonly string[], allowed: readonly T[], flag: string): T[] {
   const items = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`${flag}: unknown value '${item}'; allowed: ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`${flag}: unknown value '${item}'; allowed: ${allowed.join(', ')}.${didYouMean(item, allowed)}`);
   }
   return items as T[];
 }

@@ -5,6 +5,7 @@
  * A command module exports `help: string` and `run(argv: string[]): Promise<number>` (the exit code).
  */
 import { EXIT_ENVIRONMENT, EXIT_USAGE, isUserError } from './errors.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface Command {
   help: string;
@@ -53,9 +54,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = commands[name];
   if (!entry) {
-    const near = Object.keys(commands).filter((c) => c.startsWith(name.slice(0, 2)));
     process.stderr.write(
-      `stateproof: unknown command '${name}'.${near.length ? ` Did you mean ${near.map((c) => `'${c}'`).join(' or ')}?` : ''}\n` +
+      `stateproof: unknown command '${name}'.${didYouMean(name, Object.keys(commands))}\n` +
         `Run 'stateproof --help' for the list of commands.\n`,
     );
     return EXIT_USAGE;

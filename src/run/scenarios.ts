@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/errors.ts';
+import { didYouMean } from '../cli/suggest.ts';
 
 export const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 
@@ -31,5 +32,5 @@ export function resolveScenario(nameOrPath: string): ResolvedScenario {
     if (!existsSync(p)) throw new UsageError(`no such script: ${nameOrPath}`);
     return { name: path.basename(p).replace(/\.(ts|js|mjs)$/, ''), scriptPath: p, builtIn: false };
   }
-  throw new UsageError(`unknown scenario '${nameOrPath}'. Scenarios: ${listScenarios().join(', ')}; or give the path of a k6 script (.ts or .js).`);
+  throw new UsageError(`unknown scenario '${nameOrPath}'.${didYouMean(nameOrPath, listScenarios())} Scenarios: ${listScenarios().join(', ')}; or give the path of a k6 script (.ts or .js).`);
 }
