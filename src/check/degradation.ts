@@ -38,10 +38,14 @@ export function checkNoStore5xx(history: readonly HistoryEntry[], opts: Resolved
   for (const e of history) {
     if (e.status < 500) continue;
     if (e.status === 503 && (opts.allow503 === 'all' || (opts.allow503 === 'appends' && e.op === 'append'))) continue;
+    const why =
+      e.status === 503
+        ? `503 is not accepted here (allow503: ${opts.allow503})`
+        : "a store failure must degrade (flagged) or answer the contract's 503, never a bare 5xx";
     anomalies.push({
       type: 'store-5xx',
       session: sessionKey(e),
-      message: `${e.op} op ${e.id} got ${e.status}${e.code ? ` ${e.code}` : ''}${e.instance ? ` from ${e.instance}` : ''}; the store failing must degrade (flagged) or answer 503`,
+      message: `${e.op} op ${e.id} got ${e.status}${e.code ? ` ${e.code}` : ''}${e.instance ? ` from ${e.instance}` : ''}: ${why}`,
       ops: [e.id],
     });
   }

@@ -1,15 +1,17 @@
 /**
  * Schema regression: a session's schemaVersion going backwards. Any answer (read or append) that
  * shows a lower version than an answer which had completed before it started is a regression:
- * an old instance downgraded or overwrote newer state instead of refusing it with 409.
+ * an old instance downgraded or overwrote newer state instead of refusing it with 409. Degraded
+ * answers (flagged fallbacks, e.g. an empty view in the instance's own version) are left out.
  * Optionally, every session touched must end at the expected (newest) version.
  */
 import type { HistoryEntry } from '../record/history.ts';
 import type { SessionIndex } from './sessions.ts';
 import type { Anomaly } from './types.ts';
 
+/** Answers that show the stored version: a degraded answer is the instance's fallback, not the store's state. */
 function versioned(e: HistoryEntry): boolean {
-  return e.outcome === 'ok' && e.schemaVersion !== undefined && e.status !== 404;
+  return e.outcome === 'ok' && e.schemaVersion !== undefined && e.status !== 404 && e.mode !== 'degraded';
 }
 
 export function checkSchemaRegression(sessions: readonly SessionIndex[]): Anomaly[] {

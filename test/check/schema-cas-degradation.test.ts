@@ -22,6 +22,8 @@ describe('no-schema-regression / final-schema-version', () => {
     b.read({ ids: [], count: 0, at: 20, schemaVersion: 1 }); // overlaps the v2 read
     b.read({ ids: [], count: 0, at: 100, schemaVersion: 3 });
     b.append({ turnId: 't1', outcome: 'fail', status: 409, code: 'unsupported_schema_version', schemaVersion: 1, at: 200 });
+    // a degraded fallback (store unreachable) answers in the instance's own version: not the store's state
+    b.read({ ids: [], count: 0, at: 300, schemaVersion: 2, mode: 'degraded' });
     expect(inv(b, 'no-schema-regression').holds).toBe(true);
   });
 
