@@ -48,8 +48,10 @@ function vuId(): number {
   }
 }
 
+/** Takes ownership of `entry` (it is completed in place, not copied: this runs once per request). */
 export function recordOp(entry: OpEntry): void {
-  const full: Omit<HistoryEntry, 'id'> = { ...entry, vu: vuId() };
+  const full = entry as Omit<HistoryEntry, 'id'>;
+  full.vu = vuId();
   if (hook) {
     hook.recordHistory(full);
     return;

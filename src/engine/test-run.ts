@@ -7,7 +7,8 @@ import type { HistoryEntry } from '../record/history.ts';
 import { Registry, type Metric, type Tags } from './metrics/registry.ts';
 
 /** Wall clock in fractional epoch ms, monotonic within the process (history entries use this axis). */
-export const nowMs = (): number => performance.timeOrigin + performance.now();
+const TIME_ORIGIN_MS = performance.timeOrigin; // a getter: read once, not per sample
+export const nowMs = (): number => TIME_ORIGIN_MS + performance.now();
 
 /** Receives history entries (without id); assigns ids. Implemented by src/record/sink.ts. */
 export interface HistorySink {

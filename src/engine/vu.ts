@@ -45,7 +45,9 @@ export class VU {
   sleepUntilMs = 0;
   private pending = 0;
   private drained: (() => void) | undefined;
-  abort = new AbortController();
+  /** Bumped on every interrupt: a request or iteration started before it belongs to an interrupted past. */
+  epoch = 0;
+  private interruptIteration: (() => void) | undefined;
   private readonly pools = new Map<string, Pool>();
 
   constructor(
@@ -77,21 +79,24 @@ export class VU {
   }
 
   /** Resolves when no async work of this VU is pending and any sleep() it owes has passed. */
-  async drain(): Promise<void> {
-    while (this.pending > 0) await new Promise<void>((r) => (this.drained = r));
-    await this.owedSleep();
+  drain(): Promise<void> | undefined {
+    if (this.pending <= 0 && this.sleepUntilMs <= 0) return undefined; // the common case, without a promise
+    return (async () => {
+      while (this.pending > 0) await new Promise<void>((r) => (this.drained = r));
+      await this.owedSleep();
+    })();
   }
 
   async owedSleep(): Promise<void> {
     const wait = this.sleepUntilMs - nowMs();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (this.sleepUntilMs <= nowMs()) this.sleepUntilMs = 0; // unless sleep() was called again meanwhile
   }
 
   /** Base tags of every sample this VU emits now (k6: global tags, scenario tags, VU tags, group). */
   sampleTags(): Tags {
-    const t: Tags = { ...this.run.globalTags };
-    if (this.scenario) Object.assign(t, this.scenario.config.tags, { scenario: this.scenario.config.name });
-    Object.assign(t, this.tags);
+    const t: Tags = this.scenario ? { ...this.scenario.baseTags } : { ...this.run.globalTags };
+    for (const k in this.tags) t[k] = this.tags[k]!;
     t.group = this.groupPath;
     const phase = this.run.phase?.();
     if (phase !== undefined) t.phase = phase;
@@ -106,18 +111,27 @@ export class VU {
     this.lagMs = Math.max(0, start - intendedStartMs);
     this.groupPath = '';
     this.ctx.iter = this.iterationInInstance;
-    const signal = this.abort.signal;
+    const epoch = this.epoch;
     let outcome: IterationOutcome = 'completed';
     try {
       const body = (async () => {
         await fn(data);
-        await this.drain();
+        const d = this.drain();
+        if (d) await d;
       })();
-      outcome = await raceAbort(body, signal);
+      // Settles at once when the VU is interrupted, leaving the abandoned body to fail on its own.
+      outcome = await new Promise<IterationOutcome>((resolve, reject) => {
+        this.interruptIteration = () => resolve('interrupted');
+        body.then(
+          () => resolve('completed'),
+          (e) => (this.epoch !== epoch ? resolve('interrupted') : reject(e)),
+        );
+      });
     } catch (e) {
-      if (signal.aborted) outcome = 'interrupted';
+      if (this.epoch !== epoch) outcome = 'interrupted';
       else this.logError(e);
     }
+    this.interruptIteration = undefined;
     this.iterationInInstance++;
     this.iterationInScenario++;
     if (outcome === 'interrupted' || run.stopping) {
@@ -148,9 +162,12 @@ export class VU {
 
   /** Stops in-flight requests of this VU (hard stop after graceful time, or test abort). */
   interrupt(): void {
+    this.epoch++;
     this.onInterrupt?.();
-    this.abort.abort();
-    this.abort = new AbortController();
+    // Destroying the pools fails every in-flight request of this VU (cheaper than a signal per request).
+    for (const p of this.pools.values()) p.destroy().catch(() => {});
+    this.pools.clear();
+    this.interruptIteration?.();
   }
 
   async close(): Promise<void> {
@@ -161,30 +178,4 @@ export class VU {
 
 function isAbortSignalError(e: unknown): boolean {
   return e instanceof Error && (e.name === 'AbortError' || (e as { code?: string }).code === 'UND_ERR_ABORTED');
-}
-
-/** Resolves 'interrupted' as soon as the signal fires, without waiting for the (abandoned) body. */
-function raceAbort(body: Promise<void>, signal: AbortSignal): Promise<IterationOutcome> {
-  if (signal.aborted) {
-    body.catch(() => {});
-    return Promise.resolve('interrupted');
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      body.catch(() => {});
-      resolve('interrupted');
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    body.then(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve('completed');
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) resolve('interrupted');
-        else reject(e);
-      },
-    );
-  });
 }

@@ -16,8 +16,11 @@ export interface HistoryRecorderLike {
 export class HistoryRecorder implements HistoryRecorderLike {
   readonly entries: HistoryEntry[] = [];
   private nextId = 1;
+  /** Takes ownership of `entry`: the id is added in place (no copy per operation). */
   record(entry: Omit<HistoryEntry, 'id'>): void {
-    this.entries.push({ ...entry, id: this.nextId++ });
+    const e = entry as HistoryEntry;
+    e.id = this.nextId++;
+    this.entries.push(e);
   }
 }
 

@@ -15,6 +15,8 @@ export interface VuSource {
 
 export class ScenarioRun {
   readonly openModel: boolean;
+  /** Global tags, the scenario's tags and its name: the start of every sample's tags in it. */
+  readonly baseTags: Record<string, string>;
   startedAtMs = 0;
   iterationsStarted = 0;
   droppedIterations = 0;
@@ -32,6 +34,7 @@ export class ScenarioRun {
     private readonly dataOf: (vu: VU) => unknown,
   ) {
     this.openModel = config.executor === 'constant-arrival-rate' || config.executor === 'ramping-arrival-rate';
+    this.baseTags = { ...run.globalTags, ...config.tags, scenario: config.name };
   }
 
   get vusHeld(): number {

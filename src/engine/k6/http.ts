@@ -63,6 +63,24 @@ function encodeBody(body: unknown): string | Buffer | undefined {
   return String(body);
 }
 
+/** Scripts hit few distinct URLs per origin+path shape; parsing each once saves a URL object per request. */
+const parsedUrls = new Map<string, { origin: string; path: string }>();
+function parseUrl(url: string): { origin: string; path: string } {
+  let p = parsedUrls.get(url);
+  if (p) return p;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`http.asyncRequest: invalid URL "${url}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`http.asyncRequest: unsupported URL scheme in "${url}"`);
+  p = { origin: u.origin, path: u.pathname + u.search };
+  if (parsedUrls.size >= 10_000) parsedUrls.clear();
+  parsedUrls.set(url, p);
+  return p;
+}
+
 export function createHttp(vu: VU) {
   const run = vu.run;
   let responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
@@ -72,21 +90,14 @@ export function createHttp(vu: VU) {
     const headers: Record<string, string> = { 'user-agent': userAgent };
     if (params.headers) for (const [k, v] of Object.entries(params.headers)) headers[k.toLowerCase()] = String(v);
     const timeoutMs = params.timeout === undefined ? HTTP_DEFAULTS.timeoutMs : parseDurationMs(params.timeout, 'params.timeout');
-    const request: RequestInfo = {
+    const res = new Response(url, (): RequestInfo => ({
       method,
       url,
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
       body: typeof body === 'string' ? body : body ? body.toString('latin1') : '',
       cookies: {},
-    };
-    const res = new Response(url, request);
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new Error(`http.asyncRequest: invalid URL "${url}"`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`http.asyncRequest: unsupported URL scheme in "${url}"`);
+    }));
+    const parsed = parseUrl(url);
 
     const tags: Tags = vu.sampleTags();
     const name = params.tags?.name;
@@ -100,14 +111,14 @@ export function createHttp(vu: VU) {
     const intendedAt = calledAt - vu.lagMs;
     const t0 = performance.now();
     let tHeaders = t0;
+    const epoch = vu.epoch;
     vu.hold();
     try {
       const r = await vu.pool(parsed.origin).request({
         method: method as 'GET',
-        path: parsed.pathname + parsed.search,
+        path: parsed.path,
         headers,
         body,
-        signal: vu.abort.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -121,7 +132,7 @@ export function createHttp(vu: VU) {
       else await r.body.dump({ limit: Infinity });
       if (r.headers['set-cookie'] !== undefined) run.warnOnce('cookies', "responses set cookies, but the built-in engine has no per-VU cookie jar (k6 would send them back)");
     } catch (e) {
-      if (vu.abort.signal.aborted || run.stopping) throw e;
+      if (vu.epoch !== epoch || run.stopping) throw Object.assign(new Error('iteration interrupted'), { name: 'AbortError' });
       const { code, message } = errorCode(e);
       res.status = 0;
       tHeaders = performance.now();
@@ -167,14 +178,22 @@ export function createHttp(vu: VU) {
     reg.addCorrected('http_req_duration', correctedMs, series);
   }
 
-  async function asyncRequest(method: string, url: unknown, body?: unknown, params?: Params | null): Promise<Response> {
+  function asyncRequest(method: string, url: unknown, body?: unknown, params?: Params | null): Promise<Response> {
+    try {
+      return request(method, url, body, params);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  function request(method: string, url: unknown, body?: unknown, params?: Params | null): Promise<Response> {
     const p = params ?? {};
     for (const key of Object.keys(p)) {
       if (!KNOWN_PARAMS.has(key)) throw new UnsupportedFeatureError(`http params.${key}`);
     }
     if (typeof url !== 'string') throw new UnsupportedFeatureError('http.url`...` tagged URLs and non-string URLs');
     if (run.stopping) throw Object.assign(new Error('test is stopping'), { name: 'AbortError' });
-    await vu.owedSleep();
+    if (vu.sleepUntilMs > 0) return vu.owedSleep().then(() => request(method, url, body, params));
     const m = String(method).toUpperCase();
     const encoded = encodeBody(body);
     if (body && typeof body === 'object' && !(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)) {

@@ -17,33 +17,63 @@ export interface RequestInfo {
   cookies: Record<string, unknown>;
 }
 
-const canonical = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, a: string, b: string) => a + b.toUpperCase());
+const canonicalNames = new Map<string, string>();
+const canonical = (name: string): string => {
+  let c = canonicalNames.get(name);
+  if (c === undefined) {
+    c = name.replace(/(^|-)([a-z])/g, (_m, a: string, b: string) => a + b.toUpperCase());
+    if (canonicalNames.size < 10_000) canonicalNames.set(name, c);
+  }
+  return c;
+};
 
 export class Response {
   status = 0;
   status_text = '';
-  proto = 'HTTP/1.1';
   url: string;
   body: string | ArrayBuffer | null = null;
   headers: Record<string, string> = {};
-  cookies: Record<string, unknown> = {};
   error = '';
   error_code = 0;
-  remote_ip = '';
-  remote_port = 0;
-  tls_version = '';
-  tls_cipher_suite = '';
-  ocsp = {};
+  // Constant for every response of this engine: getters, not per-response allocations.
+  get proto(): string {
+    return 'HTTP/1.1';
+  }
+  get cookies(): Record<string, unknown> {
+    return {};
+  }
+  get remote_ip(): string {
+    return '';
+  }
+  get remote_port(): number {
+    return 0;
+  }
+  get tls_version(): string {
+    return '';
+  }
+  get tls_cipher_suite(): string {
+    return '';
+  }
+  get ocsp(): Record<string, unknown> {
+    return {};
+  }
   timings: Timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
-  request: RequestInfo;
+  private readonly makeRequest: () => RequestInfo;
+  private requestInfo: RequestInfo | undefined;
 
-  constructor(url: string, request: RequestInfo) {
+  /** The request is described lazily: most scripts never read it. */
+  constructor(url: string, makeRequest: () => RequestInfo) {
     this.url = url;
-    this.request = request;
+    this.makeRequest = makeRequest;
+  }
+
+  get request(): RequestInfo {
+    return (this.requestInfo ??= this.makeRequest());
   }
 
   setHeaders(raw: Record<string, string | string[] | undefined>): void {
-    for (const [k, v] of Object.entries(raw)) {
+    for (const k in raw) {
+      const v = raw[k];
       if (v !== undefined) this.headers[canonical(k)] = Array.isArray(v) ? v.join(', ') : v;
     }
   }

@@ -42,7 +42,12 @@ export interface Series {
 export interface SeriesRef {
   key: string;
   tags: Tags;
+  /** Series already looked up through this ref, by metric and kind (saves building map keys per sample). */
+  cache?: Map<string, Series>;
 }
+
+/** Distinct tag sets seen are few; past this many, refs are no longer memoised (memory stays bounded). */
+const MAX_MEMO_REFS = 10_000;
 
 /** One HDR series exported as a compressed snapshot (µs integers). */
 export interface HdrSnapshot {
@@ -63,6 +68,7 @@ const NOT_SERIES_TAGS = new Set(['url']);
 export class Registry {
   readonly metrics = new Map<string, Metric>();
   private readonly series = new Map<string, Series>();
+  private readonly refs = new Map<string, SeriesRef>();
 
   define(name: string, type: MetricType, contains: Contains = 'default'): Metric {
     const existing = this.metrics.get(name);
@@ -106,6 +112,17 @@ export class Registry {
   }
 
   seriesKey(tags: Tags, leaveOut?: string): SeriesRef {
+    // Memoised by the tags in insertion order (cheap to build); the ref itself is order-independent.
+    let sig = leaveOut ?? '';
+    for (const k in tags) sig += `\u0001${k}\u0002${tags[k]}`;
+    const memo = this.refs.get(sig);
+    if (memo) return memo;
+    const ref = this.buildRef(tags, leaveOut);
+    if (this.refs.size < MAX_MEMO_REFS) this.refs.set(sig, ref);
+    return ref;
+  }
+
+  private buildRef(tags: Tags, leaveOut?: string): SeriesRef {
     let key = '';
     const kept: Tags = {};
     for (const k of Object.keys(tags).sort()) {
@@ -117,12 +134,16 @@ export class Registry {
   }
 
   private seriesFor(metric: string, kind: 'value' | 'corrected', ref: SeriesRef): Series {
+    const short = kind === 'value' ? metric : `${metric}\u0000c`;
+    const cached = ref.cache?.get(short);
+    if (cached) return cached;
     const key = `${metric}\u0000${kind}\u0000${ref.key}`;
     let s = this.series.get(key);
     if (!s) {
       s = { metric, kind, tags: ref.tags, hdr: newHistogram() };
       this.series.set(key, s);
     }
+    (ref.cache ??= new Map()).set(short, s);
     return s;
   }
 
