@@ -39,6 +39,11 @@ export interface ScenarioSpec {
     idleSessionPrefix?: string;
     /** Turn contents starting with this are pinned facts that must survive compaction. */
     pinnedPrefix?: string;
+    /**
+     * latency-flat: sessions named <session><suffix> took their first turns while <session> took
+     * its last; compare those side by side instead of a session's first and last turns.
+     */
+    baselineSuffix?: string;
   };
   /** Data the harness writes into Redis before the load starts. */
   seed?: { v1Sessions?: number; sessionPrefix?: string };

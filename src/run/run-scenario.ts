@@ -242,7 +242,6 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     store,
     metrics: scrapes,
     expectedSchemaVersion: named.includes('final-schema-version') ? 3 : undefined,
-    allow503: spec?.guards === 'migrations' ? 'none' : 'all',
   };
   const report = checkHistory(history, checkOptions);
   const windows = timeline
@@ -344,7 +343,7 @@ function stateHealthFrom(scrapes: MetricsScrape[], breaker: Array<{ offsetMs: nu
   const cache = ['local', 'replica'].map((tier) => ({ tier, hit: sum('stateproof_state_cache_total{', new RegExp(`tier="${tier}".*result="hit"|result="hit".*tier="${tier}"`)), miss: sum('stateproof_state_cache_total{', new RegExp(`tier="${tier}".*result="miss"|result="miss".*tier="${tier}"`)) }));
   const present = scrapes.some((s) => s.after.includes('stateproof_'));
   return {
-    sizeBytes: null,
+    sizeBytes: sizeHistogram(scrapes),
     conflicts: sum('stateproof_state_conflicts_total'),
     degradedResponses: sum('stateproof_degraded_responses_total'),
     cache,
@@ -352,4 +351,21 @@ function stateHealthFrom(scrapes: MetricsScrape[], breaker: Array<{ offsetMs: nu
     lifecycle,
     notes: present ? [] : [`the service exposed no state metrics${unsafe.includes('observability') ? ' (--unsafe observability)' : ''}`],
   };
+}
+
+/** stateproof_state_size_bytes as scraped after the run, buckets summed over instances. */
+function sizeHistogram(scrapes: MetricsScrape[]): NonNullable<RunResult['stateHealth']>['sizeBytes'] {
+  const buckets = new Map<number, number>();
+  let sum = 0;
+  let count = 0;
+  for (const s of scrapes) {
+    for (const m of s.after.matchAll(/^stateproof_state_size_bytes_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm)) {
+      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+      buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+    }
+    sum += Number(/^stateproof_state_size_bytes_sum(?:\{[^}]*\})? (\S+)$/m.exec(s.after)?.[1] ?? 0);
+    count += Number(/^stateproof_state_size_bytes_count(?:\{[^}]*\})? (\S+)$/m.exec(s.after)?.[1] ?? 0);
+  }
+  if (buckets.size === 0) return null;
+  return { buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([le, c]) => ({ le, count: c })), sum, count };
 }

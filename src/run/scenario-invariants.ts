@@ -49,7 +49,7 @@ export function scenarioInvariants(names: readonly string[], input: ScenarioInva
         out.push(checkPinnedFacts(input.history));
         break;
       case 'latency-flat':
-        out.push(checkLatencyFlat(input.history).result);
+        out.push(checkLatencyFlat(input.history, { baselineSuffix: check.baselineSuffix }).result);
         break;
       case 'failover-loss-window':
         out.push(checkFailoverLoss(input.history, failoverFromWindows(input.windows)));
