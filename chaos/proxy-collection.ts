@@ -30,6 +30,7 @@ export class ProxyCollection {
   constructor(
     private readonly defaultHost: string,
     private readonly random: Random,
+    private readonly maxConnectionsPerProxy?: number,
   ) {}
 
   all(): Proxy[] {
@@ -43,7 +44,7 @@ export class ProxyCollection {
   }
 
   create(input: ProxyInput): Proxy {
-    return new Proxy(input.name, input.listen, input.upstream, this.defaultHost, this.random);
+    return new Proxy(input.name, input.listen, input.upstream, this.defaultHost, this.random, this.maxConnectionsPerProxy);
   }
 
   async add(input: ProxyInput): Promise<Proxy> {

@@ -13,6 +13,15 @@ import { Connection } from './link.ts';
 import type { Random } from './random.ts';
 import { ToxicCollection, type ToxicJson } from './toxic-collection.ts';
 
+export const PROXY_DEFAULTS = Object.freeze({
+  /**
+   * Client connections one proxy holds at once (each also holds an upstream socket). Beyond it a new
+   * client is closed as soon as it is accepted and counted in `droppedConnections`, so a client that
+   * leaks connections cannot exhaust the harness's file descriptors. Toxiproxy itself has no bound.
+   */
+  maxConnections: 4096,
+});
+
 export interface ProxyJson {
   name: string;
   listen: string;
@@ -56,6 +65,7 @@ export class Proxy {
   private readonly connections = new Set<Connection>();
   private readonly pending = new Set<net.Socket>();
   private server: net.Server | undefined;
+  private dropped = 0;
 
   constructor(
     readonly name: string,
@@ -63,6 +73,7 @@ export class Proxy {
     public upstream: string,
     private readonly defaultHost: string,
     private readonly random: Random,
+    private readonly maxConnections: number = PROXY_DEFAULTS.maxConnections,
   ) {
     this.toxics = new ToxicCollection(() => this.connections);
   }
@@ -83,6 +94,8 @@ export class Proxy {
     const address = this.resolveListen(this.listen);
     const hp = splitHostPort(address, this.defaultHost)!;
     const server = net.createServer({ noDelay: true }, (client) => this.accept(client));
+    server.maxConnections = this.maxConnections;
+    server.on('drop', () => this.dropped++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(listenError(address, e)));
       server.listen(hp.port, hp.host, () => resolve());
@@ -154,6 +167,11 @@ export class Proxy {
       const conn = new Connection(client, upstream, this.toxics.snapshot(), this.random, (c) => this.connections.delete(c));
       this.connections.add(conn);
     });
+  }
+
+  /** Clients closed at accept because `maxConnections` were open. */
+  get droppedConnections(): number {
+    return this.dropped;
   }
 
   /** Open client connections, for tests and the runner's checks. */

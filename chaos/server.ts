@@ -16,6 +16,8 @@ export interface ToxiproxyServerOptions {
   port?: number;
   /** Seed for toxicity and jitter decisions, so a run can be replayed. Default: random. */
   seed?: number;
+  /** Client connections each proxy holds at once; default PROXY_DEFAULTS.maxConnections (chaos/proxy.ts). */
+  maxConnectionsPerProxy?: number;
   /** Called with errors that became a 500 (harness bugs or environment trouble). */
   onError?: (e: unknown) => void;
 }
@@ -33,7 +35,7 @@ export interface ToxiproxyServer extends AsyncDisposable {
 export async function startToxiproxyServer(opts: ToxiproxyServerOptions = {}): Promise<ToxiproxyServer> {
   const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? freshSeed();
-  const proxies = new ProxyCollection(host, seededRandom(seed));
+  const proxies = new ProxyCollection(host, seededRandom(seed), opts.maxConnectionsPerProxy);
   const handler = createApiHandler(proxies, opts.onError);
   const server = http.createServer((req, res) => {
     handler(req, res).catch((e) => {
