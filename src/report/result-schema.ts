@@ -83,6 +83,8 @@ export const TimelineEntrySchema = z
     actualStartMs: nonneg.nullable(),
     actualEndMs: nonneg.nullable(),
     verified: z.boolean(),
+    /** What the fault runner observed when it applied the fault (e.g. replication lag at a failover). */
+    detail: z.string().optional(),
     undoError: z.string().optional(),
   })
   .strict();

@@ -264,6 +264,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     actualStartMs: t.actualStartMs || null,
     actualEndMs: t.actualEndMs || null,
     verified: t.verified,
+    ...(t.detail ? { detail: t.detail } : {}),
     ...(t.undoError || t.error ? { undoError: [t.error, t.undoError].filter(Boolean).join('; ') } : {}),
   }));
   const metrics = { ...metricsFromHistory(history, { startedAtMs, endedAtMs }), droppedIterations: engineResult.droppedIterations };
