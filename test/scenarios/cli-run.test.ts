@@ -42,6 +42,13 @@ describe('stateproof run (real runs)', () => {
     expect(result.verdict.pass).toBe(false);
   });
 
+  it('cross-instance --router sticky holds every invariant (the README example)', async () => {
+    const r = await cli(['run', 'cross-instance', '--router', 'sticky', '--out', dir]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^PASS {2}cross-instance/m);
+    expect(r.stdout).toMatch(/ok {4}no-divergence/);
+  });
+
   it('store-outage --unsafe breaker exits 1 and names no-store-5xx', async () => {
     const r = await cli(['run', 'store-outage', '--unsafe', 'breaker', '--out', dir]);
     expect(r.code, r.stderr).toBe(1);

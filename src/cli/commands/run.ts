@@ -41,7 +41,7 @@ Exit codes: 0 every invariant and threshold held; 1 one failed; 2 usage or confi
 Examples:
   stateproof run store-outage
   stateproof run store-outage --unsafe breaker        # must fail: the breaker is what it proves
-  stateproof run cross-instance --router sticky --profile full
+  stateproof run cross-instance --router sticky
   stateproof run ./my-scenario.ts --target http://127.0.0.1:8080 -e STATEPROOF_TOKEN=secret
 `;
 
