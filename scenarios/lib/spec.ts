@@ -6,17 +6,8 @@ export function profile(): Profile {
   return __ENV.STATEPROOF_PROFILE === 'full' ? 'full' : 'ci';
 }
 
-/** A deterministic pseudo-random stream (mulberry32), so a seed reproduces a run's content. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random stream (the chaos layer's mulberry32), so a seed reproduces a run's content. */
+export { seededRandom as seeded } from '../../chaos/random.ts';
 
 const WORDS = 'the a session agent memory state redis window turn reply user context summary fact plan ticket order refund shipping account invoice latency budget store cache replica'.split(' ');
 

@@ -19,6 +19,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HashRing } from './hash-ring.ts';
 import { INSTANCE_HEADER } from '../record/history.ts';
+import { seededRandom } from '../../chaos/random.ts';
 
 export type RouterPolicy = 'sticky' | 'round-robin' | 'random';
 export const ROUTER_POLICIES: readonly RouterPolicy[] = ['sticky', 'round-robin', 'random'];
@@ -99,17 +100,6 @@ export function sessionIdOf(url: string): string | undefined {
   return end > prefix.length ? url.slice(prefix.length, end) : undefined;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough to spread requests reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function startRouter(opts: RouterOptions): Promise<Router> {
   if (opts.instances.length === 0) throw new Error('startRouter needs at least one instance');

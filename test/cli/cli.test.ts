@@ -1,14 +1,13 @@
 /**
  * The front door as a new user meets it: help, typos in flags and config keys, a missing
- * redis-server, and a real run's exit code and report. Runs the real binary.
+ * redis-server. Runs the real binary; real runs are in test/scenarios/cli-run.test.ts.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.ts';
 
-const BIN = path.resolve('bin/stateproof.mjs');
 let dir: string;
 
 beforeAll(async () => {
@@ -17,14 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? process.cwd(), env: { ...process.env, ...opts.env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('stateproof CLI', () => {
   it('lists its commands, and each command has --help with examples', async () => {

@@ -2,14 +2,13 @@
  * Real runs through the real binary, as the README tells a user to make them: a pass verdict with
  * a report, and with the breaker switched off, exit 1 naming the invariant it breaks.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.ts';
 
-const BIN = path.resolve('bin/stateproof.mjs');
 let dir: string;
 
 beforeAll(async () => {
@@ -18,14 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? process.cwd(), env: { ...process.env, ...opts.env }, timeout: 200_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('stateproof run (real runs)', () => {
   it('long-session: a pass verdict and its report; with bounds off, exit 1 naming bytes-within-cap', async () => {
