@@ -83,7 +83,7 @@ export function measureStaleness(sessions: readonly SessionIndex[], opts: Resolv
     const xs = samples[mode];
     if (xs.length === 0) continue;
     xs.sort((a, b) => a - b);
-    stats[mode] = { reads: xs.length, staleReads: xs.length - upperZero(xs), maxMs: xs[xs.length - 1]!, p99Ms: percentile(xs, 99) };
+    stats[mode] = { reads: xs.length, staleReads: xs.length - upperZero(xs), maxMs: xs[xs.length - 1]!, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) };
   }
   return { stats, beyondBound, staleStrong };
 }

@@ -76,6 +76,7 @@ export interface StalenessStats {
   /** Reads that returned a state older than one already acknowledged or read before they started. */
   staleReads: number;
   maxMs: number;
+  p50Ms: number;
   p99Ms: number;
 }
 

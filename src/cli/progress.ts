@@ -4,12 +4,12 @@
  */
 import type { Progress } from '../engine/types.ts';
 
-export type RunProgress = Progress & { activeFaults: string[] };
+export type RunProgress = Progress & { activeFaults: string[]; anomalies: number };
 
 export function progressLine(p: RunProgress): string {
   const secs = (ms: number) => `${Math.floor(ms / 1000)}s`;
   const fault = p.activeFaults.length ? `  fault: ${p.activeFaults.join(', ')}` : '';
-  return `${secs(p.elapsedMs)}/${secs(p.totalMs)}  ${p.requestsPerSecond.toFixed(0).padStart(5)} req/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}  iterations ${p.iterations}${p.droppedIterations ? `  dropped ${p.droppedIterations}` : ''}${fault}`;
+  return `${secs(p.elapsedMs)}/${secs(p.totalMs)}  ${p.requestsPerSecond.toFixed(0).padStart(5)} req/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}  anomalies ${p.anomalies}  iterations ${p.iterations}${p.droppedIterations ? `  dropped ${p.droppedIterations}` : ''}${fault}`;
 }
 
 export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr, plainEveryMs = 5_000): { update(p: RunProgress): void; done(): void } {

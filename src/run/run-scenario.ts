@@ -64,7 +64,11 @@ export interface RunOptions {
   /** A label for compare, e.g. "reference --unsafe cas". */
   backendLabel?: string;
   signal?: AbortSignal;
-  onProgress?: (p: Progress & { activeFaults: string[] }) => void;
+  /**
+   * Live progress; `anomalies` counts what can be judged per answer while the load runs (a bare
+   * 5xx, an answer that does not say its mode). History checks run after the load.
+   */
+  onProgress?: (p: Progress & { activeFaults: string[]; anomalies: number }) => void;
   log?: (line: string) => void;
 }
 
@@ -189,17 +193,26 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     }
   }, 1000);
 
+  let liveAnomalies = 0;
   let engineResult;
   try {
     engineResult = await runScript({
       scriptPath: ctx.resolved.scriptPath,
       env: { ...ctx.env, STATEPROOF_TARGET: topology.routerUrl, STATEPROOF_TOKEN: token, STATEPROOF_TENANT: tenant },
-      history: { record: (e) => history.push({ ...e, id: nextId++ }) },
+      history: {
+        record: (e) => {
+          // Numbered in place: the entry is the recorder's own, and one object shape keeps the checkers fast.
+          const entry = e as HistoryEntry;
+          entry.id = nextId++;
+          history.push(entry);
+          if ((e.status >= 500 && e.status !== 503) || (e.status > 0 && e.mode === undefined)) liveAnomalies++;
+        },
+      },
       signal: abort.signal,
       phase: plan ? () => plan!.active()[0] : undefined,
       engine: opts.engine,
       k6Path: opts.k6Path,
-      onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, activeFaults: plan?.active() ?? [] }) : undefined,
+      onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, activeFaults: plan?.active() ?? [], anomalies: liveAnomalies }) : undefined,
     });
   } finally {
     clearInterval(sampler);
@@ -308,7 +321,9 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     latency: { unit: 'us' as const, histograms: latencyFromHistory(history, timelineOut) },
     invariants: invariantsSorted,
     provingOps: history.filter((e) => provingIds.has(e.id)),
-    stalenessMs: null,
+    stalenessMs: report.stats.staleness.bounded
+      ? { p50: report.stats.staleness.bounded.p50Ms, p99: report.stats.staleness.bounded.p99Ms, max: report.stats.staleness.bounded.maxMs, boundMs: check.stalenessBoundMs ?? null }
+      : null,
     faults: faultImpacts(history, timelineOut, metrics, startedAtMs).map((f) => {
       const measured = extra.recovery.find((r) => r.faultId === f.faultId);
       return measured ? { ...f, timeToRecoverMs: measured.timeToRecoverMs, recovered: measured.timeToRecoverMs !== null } : f;

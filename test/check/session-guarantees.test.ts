@@ -120,7 +120,7 @@ describe('staleness', () => {
     b.read({ ids: ['a'], count: 1, at: 8000, consistency: 'bounded' });
     const r = checkHistory(b.entries, { invariants: ['bounded-staleness'], stalenessBoundMs: 5000 });
     expect(r.invariants[0]!.anomalies.map((x) => x.ops)).toEqual([[1, late.id]]);
-    expect(r.stats.staleness.bounded).toEqual({ reads: 3, staleReads: 2, maxMs: 7000, p99Ms: 7000 });
+    expect(r.stats.staleness.bounded).toEqual({ reads: 3, staleReads: 2, maxMs: 7000, p50Ms: 1000, p99Ms: 7000 });
   });
 
   it('holds when every bounded read is within the bound', () => {
