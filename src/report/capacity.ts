@@ -41,6 +41,7 @@ export function measureCapacity(input: MeasuredCapacityInput): Capacity {
     },
     settings: { windowTurns: input.settings.windowTurns, ttlSeconds: input.settings.ttlSeconds, maxStateBytes: input.settings.maxStateBytes ?? null },
     projections: [],
+    bytesByTurn: [],
     assumptions: [],
   };
 }

@@ -271,6 +271,10 @@ export const CapacitySchema = z
       .strict()
       .optional(),
     projections: z.array(CapacityProjectionSchema).default([]),
+    /** State size as sessions grew: bytes the service reported at each turn-count bucket (reads). */
+    bytesByTurn: z
+      .array(z.object({ fromTurn: count, toTurn: count, reads: count, p50Bytes: nonneg, maxBytes: nonneg }).strict())
+      .default([]),
     /** 1 GiB ÷ per-session bytes. */
     sessionsPerGiB: z.object({ byPayloadP99: nonneg.nullable(), byRedisUsedMemory: nonneg.nullable() }).strict().optional(),
     assumptions: z.array(z.string()).default([]),

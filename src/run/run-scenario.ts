@@ -293,6 +293,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
           }),
         )
       : null;
+  if (capacity) capacity.bytesByTurn = bytesByTurn(history);
   const thresholds = engineResult.thresholds.map((t) => ({ metric: t.metric, expression: t.source, ok: t.ok, observed: String(t.observed) }));
   const abortedReason = engineResult.aborted ? [`run stopped early: ${engineResult.aborted.reason}`] : [];
   const invariantsSorted = invariants;
@@ -384,4 +385,23 @@ function sizeHistogram(scrapes: MetricsScrape[]): NonNullable<RunResult['stateHe
   }
   if (buckets.size === 0) return null;
   return { buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([le, c]) => ({ le, count: c })), sum, count };
+}
+
+/** Bytes the service reported on reads, by turn-count bucket: how state grows with a session. */
+function bytesByTurn(history: readonly HistoryEntry[], buckets = 10): NonNullable<RunResult['capacity']>['bytesByTurn'] {
+  const reads = history.filter((e) => e.op === 'read' && e.status === 200 && e.bytes !== undefined && e.turnCount !== undefined);
+  const maxTurn = Math.max(0, ...reads.map((e) => e.turnCount!));
+  if (reads.length === 0 || maxTurn === 0) return [];
+  const width = Math.max(1, Math.ceil(maxTurn / buckets));
+  const by = new Map<number, number[]>();
+  for (const e of reads) {
+    const b = Math.min(buckets - 1, Math.floor((e.turnCount! - 1) / width));
+    (by.get(b) ?? by.set(b, []).get(b)!).push(e.bytes!);
+  }
+  return [...by.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([b, sizes]) => {
+      sizes.sort((x, y) => x - y);
+      return { fromTurn: b * width + 1, toTurn: Math.min(maxTurn, (b + 1) * width), reads: sizes.length, p50Bytes: sizes[Math.ceil(sizes.length / 2) - 1]!, maxBytes: sizes[sizes.length - 1]! };
+    });
 }

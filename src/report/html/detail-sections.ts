@@ -117,6 +117,14 @@ export function capacity(r: RunResult): string {
       : '') +
     `</p>` +
     (rows.length ? table(['Live sessions #', 'Payload p50 × N #', 'Payload p99 × N #', 'Payload max × N #', 'Redis used_memory #'], rows, { id: 'capacity-table' }) : '') +
+    (c.bytesByTurn.length
+      ? `<h3>State size as sessions grew</h3>` +
+        table(
+          ['Turns', 'Reads #', 'Bytes p50 #', 'Bytes max #'],
+          c.bytesByTurn.map((b) => [`${fmtInt(b.fromTurn)}–${fmtInt(b.toTurn)}`, fmtInt(b.reads), fmtBytes(b.p50Bytes), fmtBytes(b.maxBytes)]),
+          { id: 'bytes-by-turn' },
+        )
+      : '') +
     (c.assumptions.length ? `<ul class="note">${c.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>` : '') +
     `</section>`
   );
