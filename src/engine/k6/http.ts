@@ -16,7 +16,19 @@ import type { VU } from '../vu.ts';
 import { Response, type RequestInfo } from './response.ts';
 import { UnsupportedFeatureError, unsupported } from './unsupported.ts';
 
-export const HTTP_DEFAULTS = Object.freeze({ timeoutMs: 60_000, maxRedirects: 10, userAgent: 'stateproof-engine (k6-compatible)' });
+export const HTTP_DEFAULTS = Object.freeze({
+  timeoutMs: 60_000,
+  maxRedirects: 10,
+  userAgent: 'stateproof-engine (k6-compatible)',
+  /**
+   * A response body beyond this is not read further: the request fails with error_code 1000 instead
+   * of the engine's memory growing with whatever a broken target sends. k6 has no such bound.
+   */
+  maxBodyBytes: 16 * 1024 * 1024,
+});
+
+/** k6's code for a blocked host (blockHostnames); used for a redirect off the request's origin, which is never followed. */
+export const REDIRECT_OFF_ORIGIN_CODE = 1111;
 
 export interface Params {
   headers?: Record<string, string>;
@@ -52,6 +64,52 @@ function errorCode(e: unknown): { code: number; message: string } {
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { code: 1220, message };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { code: 1101, message };
   return { code: 1000, message };
+}
+
+const timeoutError = () => Object.assign(new Error('request timeout'), { code: 'UND_ERR_BODY_TIMEOUT' });
+const tooLargeError = () => new Error(`response body larger than ${HTTP_DEFAULTS.maxBodyBytes} bytes: not read further (the built-in engine bounds response bodies)`);
+type Body = NodeJS.ReadableStream & { destroy(e?: Error): void; text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(o: { limit: number }): Promise<void> };
+
+/**
+ * Reads a response body within the request's remaining time (undici's bodyTimeout restarts on every
+ * chunk, so a body trickling in would never end) and HTTP_DEFAULTS.maxBodyBytes. A declared
+ * Content-Length is checked up front and the body read by undici (fast); without one (chunked, or
+ * until close) the bytes are counted as they come. (undici's own maxResponseSize would do the
+ * counting, but it cost the engine about a quarter of its throughput.)
+ */
+async function readBody(body: Body, contentLength: string | string[] | undefined, type: 'text' | 'binary' | 'none', remainingMs: number): Promise<string | ArrayBuffer | null> {
+  if (contentLength !== undefined && Number(contentLength) > HTTP_DEFAULTS.maxBodyBytes) {
+    body.destroy();
+    throw tooLargeError();
+  }
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    if (contentLength !== undefined) {
+      deadline = setTimeout(() => body.destroy(timeoutError()), Math.max(0, remainingMs));
+      if (type === 'text') return await body.text();
+      if (type === 'binary') return await body.arrayBuffer();
+      await body.dump({ limit: Infinity });
+      return null;
+    }
+    return await new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      deadline = setTimeout(() => body.destroy(timeoutError()), Math.max(0, remainingMs));
+      body.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > HTTP_DEFAULTS.maxBodyBytes) body.destroy(tooLargeError());
+        else if (type !== 'none') chunks.push(chunk);
+      });
+      body.once('error', reject);
+      body.once('end', () => {
+        if (type === 'none') return resolve(null);
+        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        resolve(type === 'text' ? all.toString('utf8') : (all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer));
+      });
+    });
+  } finally {
+    clearTimeout(deadline);
+  }
 }
 
 function encodeBody(body: unknown): string | Buffer | undefined {
@@ -121,15 +179,18 @@ export function createHttp(vu: VU) {
         body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        // Each 1xx restarts undici's headersTimeout: a stream of "102 Processing" must still end on time.
+        onInfo: () => {
+          if (performance.now() - t0 > timeoutMs) throw Object.assign(new Error('request timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+        },
       });
       tHeaders = performance.now();
       res.status = r.statusCode;
       res.status_text = `${r.statusCode} ${STATUS_CODES[r.statusCode] ?? ''}`.trim();
       res.setHeaders(r.headers);
       const type = run.discardResponseBodies ? 'none' : (params.responseType ?? 'text');
-      if (type === 'text') res.body = await r.body.text();
-      else if (type === 'binary') res.body = await r.body.arrayBuffer();
-      else await r.body.dump({ limit: Infinity });
+      const read = await readBody(r.body, r.headers['content-length'], type, timeoutMs - (tHeaders - t0));
+      if (type !== 'none') res.body = read;
       if (r.headers['set-cookie'] !== undefined) run.warnOnce('cookies', "responses set cookies, but the built-in engine has no per-VU cookie jar (k6 would send them back)");
     } catch (e) {
       if (vu.epoch !== epoch || run.stopping) throw Object.assign(new Error('iteration interrupted'), { name: 'AbortError' });
@@ -148,18 +209,33 @@ export function createHttp(vu: VU) {
 
     if (res.status) tags.status = String(res.status);
     else tags.status = '0';
+    // A redirect is followed only on the origin (scheme, host, port) it came from: a target must not
+    // be able to send the load anywhere else. One that points elsewhere is answered as it is, failed.
+    const maxRedirects = params.redirects ?? HTTP_DEFAULTS.maxRedirects;
+    const location = res.headers.Location;
+    let next: URL | undefined;
+    if (location && [301, 302, 303, 307, 308].includes(res.status) && hop < maxRedirects) {
+      try {
+        next = new URL(location, url);
+      } catch {
+        res.error = `redirect Location "${location.slice(0, 200)}" is not a URL: not followed`;
+        res.error_code = 1020;
+      }
+      if (next && next.origin !== parsed.origin) {
+        res.error = `redirect to ${next.origin} not followed: the built-in engine follows redirects only on the request's own origin (${parsed.origin})`;
+        res.error_code = REDIRECT_OFF_ORIGIN_CODE;
+        next = undefined;
+      }
+    }
     if (res.error_code) tags.error_code = String(res.error_code);
     const cb = params.responseCallback === undefined ? responseCallback : params.responseCallback;
-    const expected = cb ? cb.has(res.status) : undefined;
+    const expected = cb ? !res.error_code && cb.has(res.status) : undefined;
     if (expected !== undefined) tags.expected_response = String(expected);
     record(tags, name === undefined, res, nowMs() - intendedAt, expected);
 
-    const maxRedirects = params.redirects ?? HTTP_DEFAULTS.maxRedirects;
-    const location = res.headers.Location;
-    if (location && [301, 302, 303, 307, 308].includes(res.status) && hop < maxRedirects) {
-      const next = new URL(location, url).toString();
+    if (next) {
       const keep = res.status === 307 || res.status === 308;
-      return send(keep ? method : method === 'HEAD' ? 'HEAD' : 'GET', next, keep ? body : undefined, params, hop + 1);
+      return send(keep ? method : method === 'HEAD' ? 'HEAD' : 'GET', next.toString(), keep ? body : undefined, params, hop + 1);
     }
     return res;
   }
