@@ -7,12 +7,11 @@
  * session, every key has a TTL and idle sessions expire, oversized turns are refused without
  * changing anything, and pinned facts survive compaction into the summary.
  */
-import { sleep } from 'k6';
 import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { appendTurn, readSession } from './lib/session-ops.ts';
 import { flushHistory } from './lib/history.ts';
-import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { message, pause, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
 
 const full = profile() === 'full';
 const SESSIONS = full ? 20 : 4;
@@ -27,7 +26,7 @@ const FIRST_N = 100;
 const FRESH_SUFFIX = '-fresh';
 /** Think time between turns: growth must outlast the idle sessions' TTL, so the sessions that
  * grew are still alive (and full) when the store is snapshotted. */
-const THINK_S = 0.04;
+const THINK_MS = 40;
 export const PINNED_PREFIX = 'remember:';
 
 export const stateproof: ScenarioSpec = {
@@ -77,7 +76,7 @@ export default async function (): Promise<void> {
       await readSession(session, 'strong');
     }
     if (t % 25 === 24) await readSession(session, 'strong');
-    sleep(THINK_S);
+    await pause(THINK_MS);
     if (t >= TURNS - FIRST_N) {
       // A fresh companion session takes its first turns while this one takes its last: the
       // latency-flat check compares the two sets measured side by side, so machine noise at

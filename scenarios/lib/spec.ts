@@ -1,4 +1,5 @@
-/** Helpers scenarios share: the profile, seeded randomness and plausible message text. */
+/** Helpers scenarios share: the profile, seeded randomness, think time and plausible message text. */
+import { setTimeout } from 'k6/timers';
 export type { Profile, Safeguard, ScenarioSpec, ScenarioTopology } from './spec-types.ts';
 import type { Profile } from './spec-types.ts';
 
@@ -21,4 +22,13 @@ export function message(rand: () => number, bytes: number): string {
     length += w.length + 1;
   }
   return parts.join(' ').slice(0, bytes);
+}
+
+/**
+ * Think time that is over before the next request starts. k6's sleep() would do under real k6, but
+ * the built-in engine defers a sleep into the VU's next request, and the history would then time
+ * the wait as part of that request.
+ */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
