@@ -15,6 +15,8 @@ export function createResult(input: Omit<RunResultInput, 'schemaVersion'> & { sc
   return parseResult({
     ...input,
     schemaVersion: RESULT_SCHEMA_VERSION,
+    // The backend label may be a URL a user gave (--target), with a password in it.
+    scenario: redact(input.scenario),
     config: redact(input.config),
     topology: redact(input.topology),
     faultPlan: redact(input.faultPlan),

@@ -27,6 +27,7 @@ import { runScript } from '../engine/index.ts';
 import type { Progress } from '../engine/types.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { collectEnvironment, createResult, verdictOf } from '../report/build.ts';
+import { redactString } from '../report/redact.ts';
 import { metricsFromHistory, latencyFromHistory } from '../report/derive/from-history.ts';
 import { faultImpacts } from '../report/derive/fault-impact.ts';
 import { measureCapacity, projectCapacity } from '../report/capacity.ts';
@@ -100,7 +101,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const unsafe = opts.unsafe ?? [];
 
   const topologyOptions = topologyFor(spec, opts, unsafe, log);
-  log(`stateproof: starting ${opts.target ? `the external target ${opts.target}` : describeTopology(topologyOptions)}`);
+  log(`stateproof: starting ${opts.target ? `the external target ${redactString(opts.target)}` : describeTopology(topologyOptions)}`);
   const topology = await startTopology(topologyOptions);
   try {
     return await runAgainst(topology, { opts, spec, resolved, env, runId, runDir, unsafe, profile, log });
@@ -304,14 +305,14 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
       profile: ctx.profile,
       description: spec?.summary,
       engine: engineResult.engine === 'k6' ? 'k6' : 'built-in',
-      backend: opts.backendLabel ?? (opts.target ? opts.target : `reference${ctx.unsafe.length ? ` --unsafe ${ctx.unsafe.join(',')}` : ''}`),
+      backend: opts.backendLabel ?? (opts.target ? redactString(opts.target) : `reference${ctx.unsafe.length ? ` --unsafe ${ctx.unsafe.join(',')}` : ''}`),
     },
     startedAtMs,
     endedAtMs,
     config: { scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, spec: spec ?? null },
     topology: {
       provider: topology.provider,
-      description: opts.target ? `external backend at ${opts.target}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, redis-server${topology.redis?.replica ? ' + replica' : ''}, fault proxy`,
+      description: opts.target ? `external backend at ${redactString(opts.target)}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, redis-server${topology.redis?.replica ? ' + replica' : ''}, fault proxy`,
       instances: topology.instances.map((i) => ({ id: i.id, url: i.url, ...(i.schemaVersion !== undefined ? { schemaVersion: i.schemaVersion } : {}), unsafe: [...i.unsafe] })),
       router: topology.routerPolicy,
       proxies: [...(topology.toxiproxy?.proxies ?? [])],
