@@ -4,6 +4,7 @@
  * The README's "Error codes" table must list every code here (a test checks it).
  */
 export const PROBLEMS = {
+  malformed_request: { status: 400, title: 'The HTTP request could not be parsed (bad framing, characters or method).' },
   malformed_json: { status: 400, title: 'The request body is not valid JSON.' },
   invalid_body: { status: 400, title: 'The request body does not match the schema (wrong type, missing or unknown field).' },
   invalid_session_id: { status: 400, title: 'The session id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$.' },

@@ -151,6 +151,15 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Requests Node cannot even parse never reach the handler; without this they would get Node's
+  // bare 400 with no problem body and no X-State-Mode.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (err.code === 'ECONNRESET')) return socket.destroy();
+    const body = problemBody('malformed_request', undefined, undefined);
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nX-State-Mode: normal\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
   return server;
 }
 
