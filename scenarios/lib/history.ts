@@ -40,9 +40,14 @@ const hook =
 const sinkUrl: string | undefined = __ENV.STATEPROOF_HISTORY_URL || undefined;
 let buffer: Array<Omit<HistoryEntry, 'id'>> = [];
 
+// A VU's id never changes and each VU has its own instance of this module: read once (it is asked per operation).
+let knownVuId: number | undefined;
+
 function vuId(): number {
+  if (knownVuId !== undefined) return knownVuId;
   try {
-    return exec.vu.idInTest;
+    knownVuId = exec.vu.idInTest;
+    return knownVuId;
   } catch {
     return 0; // setup() and teardown() run outside any VU
   }

@@ -6,8 +6,8 @@
  * k6 ends an iteration when the exported function has returned AND the VU's event loop is empty
  * (pending http.asyncRequest calls and timers); `drain()` waits for the same.
  */
-import { Pool } from 'undici';
-import type { Tags } from './metrics/registry.ts';
+import { OriginConnections } from './connections.ts';
+import type { SeriesRef, Tags } from './metrics/registry.ts';
 import { nowMs, type TestRun } from './test-run.ts';
 import type { ScenarioRun } from './executors/scenario-run.ts';
 
@@ -21,6 +21,24 @@ export type ScriptExports = Record<string, unknown> & {
 
 export type IterationOutcome = 'completed' | 'interrupted';
 
+/**
+ * The base tags of this VU's samples as they are now, built once and reused until one of their
+ * inputs (scenario, the VU's tags, group, phase) changes: a request or iteration then needs no tag
+ * object and no series-key string of its own.
+ */
+export interface BaseTags {
+  /** Unique per VU and base: a prefix for memo keys. */
+  readonly id: number;
+  readonly scenario: ScenarioRun | undefined;
+  readonly userSig: string;
+  readonly group: string;
+  readonly phase: string | undefined;
+  /** As sampleTags() returns them (do not modify: shared). */
+  readonly tags: Tags;
+  /** The series of iteration samples (the base tags without `group`), made on first use. */
+  iterationSeries?: { tags: Tags; ref: SeriesRef };
+}
+
 export class VU {
   exports: ScriptExports = {};
   /** This VU's __ENV (scenario env merged in while it runs that scenario). */
@@ -32,6 +50,9 @@ export class VU {
   tags: Tags = {};
   metadata: Record<string, string> = {};
   scenario: ScenarioRun | undefined;
+  /** The scenario whose exec function `execFn` is (see ScenarioRun.iteration). */
+  execFor: ScenarioRun | undefined;
+  execFn: ((data: unknown) => unknown) | undefined;
   iterationInInstance = 0;
   iterationInScenario = 0;
   /** k6's scenario.iterationInTest of the running iteration. */
@@ -48,18 +69,20 @@ export class VU {
   /** Bumped on every interrupt: a request or iteration started before it belongs to an interrupted past. */
   epoch = 0;
   private interruptIteration: (() => void) | undefined;
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, OriginConnections>();
+  private base: BaseTags | undefined;
+  private baseIds = 0;
 
   constructor(
     readonly id: number,
     readonly run: TestRun,
   ) {}
 
-  pool(origin: string): Pool {
+  pool(origin: string): OriginConnections {
     let p = this.pools.get(origin);
     if (!p) {
       // One pool per VU and origin: k6 VUs keep their own keep-alive connections.
-      p = new Pool(origin, { keepAliveTimeout: 60_000, pipelining: 1 });
+      p = new OriginConnections(origin);
       this.pools.set(origin, p);
     }
     return p;
@@ -95,16 +118,34 @@ export class VU {
 
   /** Base tags of every sample this VU emits now (k6: global tags, scenario tags, VU tags, group). */
   sampleTags(): Tags {
+    return this.buildTags(this.run.phase?.());
+  }
+
+  private buildTags(phase: string | undefined): Tags {
     const t: Tags = this.scenario ? { ...this.scenario.baseTags } : { ...this.run.globalTags };
     for (const k in this.tags) t[k] = this.tags[k]!;
     t.group = this.groupPath;
-    const phase = this.run.phase?.();
     if (phase !== undefined) t.phase = phase;
     return t;
   }
 
-  /** Runs one iteration of `fn`; exceptions are logged as k6 logs them and the iteration still counts. */
-  async iterate(fn: (data: unknown) => unknown, data: unknown, intendedStartMs: number): Promise<IterationOutcome> {
+  /** sampleTags(), memoised: the same object while scenario, VU tags, group and phase stay the same. */
+  baseTags(): BaseTags {
+    // The VU's own tags can be changed by the script at any time (exec.vu.tags): compared by value.
+    let userSig = '';
+    for (const k in this.tags) userSig += `\u0001${k}\u0002${this.tags[k]}`;
+    const phase = this.run.phase?.();
+    const b = this.base;
+    if (b !== undefined && b.scenario === this.scenario && b.group === this.groupPath && b.phase === phase && b.userSig === userSig) return b;
+    this.base = { id: ++this.baseIds, scenario: this.scenario, userSig, group: this.groupPath, phase, tags: this.buildTags(phase) };
+    return this.base;
+  }
+
+  /**
+   * Runs one iteration of `fn`; exceptions are logged as k6 logs them and the iteration still counts.
+   * `active` holds this VU while the iteration runs (so a hard stop can find it).
+   */
+  async iterate(fn: (data: unknown) => unknown, data: unknown, intendedStartMs: number, active?: Set<VU>): Promise<IterationOutcome> {
     const run = this.run;
     const start = nowMs();
     this.intendedStartMs = intendedStartMs;
@@ -114,23 +155,30 @@ export class VU {
     const epoch = this.epoch;
     let outcome: IterationOutcome = 'completed';
     try {
-      const body = (async () => {
-        await fn(data);
-        const d = this.drain();
-        if (d) await d;
-      })();
-      // Settles at once when the VU is interrupted, leaving the abandoned body to fail on its own.
+      // Settles when fn and the VU's pending work are done, or at once when the VU is interrupted
+      // (leaving the abandoned body to fail on its own).
       outcome = await new Promise<IterationOutcome>((resolve, reject) => {
         this.interruptIteration = () => resolve('interrupted');
-        body.then(
-          () => resolve('completed'),
-          (e) => (this.epoch !== epoch ? resolve('interrupted') : reject(e)),
-        );
+        const failed = (e: unknown) => (this.epoch !== epoch ? resolve('interrupted') : reject(e));
+        const finished = () => {
+          const d = this.drain();
+          if (d === undefined) resolve('completed');
+          else d.then(() => resolve('completed'), failed);
+        };
+        let r: unknown;
+        try {
+          r = fn(data);
+        } catch (e) {
+          failed(e);
+          return;
+        }
+        Promise.resolve(r).then(finished, failed);
       });
     } catch (e) {
       if (this.epoch !== epoch) outcome = 'interrupted';
       else this.logError(e);
     }
+    active?.delete(this);
     this.interruptIteration = undefined;
     this.iterationInInstance++;
     this.iterationInScenario++;
@@ -139,12 +187,16 @@ export class VU {
       return 'interrupted';
     }
     const end = nowMs();
-    const tags = this.sampleTags();
-    delete tags.group;
-    const key = run.registry.seriesKey(tags);
-    run.registry.add(run.m.iterations, 1, tags, key);
-    run.registry.add(run.m.iteration_duration, end - start, tags, key);
-    if (this.scenario?.openModel) run.registry.addCorrected('iteration_duration', end - intendedStartMs, key);
+    const base = this.baseTags();
+    let series = base.iterationSeries;
+    if (series === undefined) {
+      const tags = { ...base.tags };
+      delete tags.group;
+      series = base.iterationSeries = { tags, ref: run.registry.seriesKey(tags) };
+    }
+    run.registry.add(run.m.iterations, 1, series.tags, series.ref);
+    run.registry.add(run.m.iteration_duration, end - start, series.tags, series.ref);
+    if (this.scenario?.openModel) run.registry.addCorrected('iteration_duration', end - intendedStartMs, series.ref);
     run.iterationsCompleted++;
     return 'completed';
   }
@@ -165,13 +217,13 @@ export class VU {
     this.epoch++;
     this.onInterrupt?.();
     // Destroying the pools fails every in-flight request of this VU (cheaper than a signal per request).
-    for (const p of this.pools.values()) p.destroy().catch(() => {});
+    for (const p of this.pools.values()) void p.destroy();
     this.pools.clear();
     this.interruptIteration?.();
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => {})));
+    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
     this.pools.clear();
   }
 }

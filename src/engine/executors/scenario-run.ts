@@ -70,15 +70,16 @@ export class ScenarioRun {
     this.vus.release(vu);
   }
 
-  /** Runs one iteration on `vu`, tracked so a hard stop can interrupt it. */
-  async iteration(vu: VU, intendedStartMs: number = nowMs()): Promise<'completed' | 'interrupted'> {
+  /** Runs one iteration on `vu`, tracked (in `active`, until it ends) so a hard stop can interrupt it. */
+  iteration(vu: VU, intendedStartMs: number = nowMs()): Promise<'completed' | 'interrupted'> {
     vu.iterationInTest = this.iterationsStarted++;
-    this.active.add(vu);
-    try {
-      return await vu.iterate(this.fnOf(vu), this.dataOf(vu), intendedStartMs);
-    } finally {
-      this.active.delete(vu);
+    // The exported function is looked up once per VU and scenario (k6 resolves it on activation).
+    if (vu.execFor !== this) {
+      vu.execFor = this;
+      vu.execFn = this.fnOf(vu);
     }
+    this.active.add(vu);
+    return vu.iterate(vu.execFn!, this.dataOf(vu), intendedStartMs, this.active);
   }
 
   dropped(count: number): void {

@@ -8,12 +8,13 @@
  * latency measured from when the request would have been sent had the iteration started on its
  * schedule (arrival-rate executors; equal to the service time under closed executors).
  */
-import { STATUS_CODES } from 'node:http';
 import { parseDurationMs } from '../duration.ts';
-import type { Tags } from '../metrics/registry.ts';
+import type { SeriesRef, Tags } from '../metrics/registry.ts';
 import { nowMs } from '../test-run.ts';
 import type { VU } from '../vu.ts';
 import { Response, type RequestInfo } from './response.ts';
+import { RequestSeries } from './request-series.ts';
+import { exchange } from './transport.ts';
 import { UnsupportedFeatureError, unsupported } from './unsupported.ts';
 
 export const HTTP_DEFAULTS = Object.freeze({
@@ -66,52 +67,6 @@ function errorCode(e: unknown): { code: number; message: string } {
   return { code: 1000, message };
 }
 
-const timeoutError = () => Object.assign(new Error('request timeout'), { code: 'UND_ERR_BODY_TIMEOUT' });
-const tooLargeError = () => new Error(`response body larger than ${HTTP_DEFAULTS.maxBodyBytes} bytes: not read further (the built-in engine bounds response bodies)`);
-type Body = NodeJS.ReadableStream & { destroy(e?: Error): void; text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(o: { limit: number }): Promise<void> };
-
-/**
- * Reads a response body within the request's remaining time (undici's bodyTimeout restarts on every
- * chunk, so a body trickling in would never end) and HTTP_DEFAULTS.maxBodyBytes. A declared
- * Content-Length is checked up front and the body read by undici (fast); without one (chunked, or
- * until close) the bytes are counted as they come. (undici's own maxResponseSize would do the
- * counting, but it cost the engine about a quarter of its throughput.)
- */
-async function readBody(body: Body, contentLength: string | string[] | undefined, type: 'text' | 'binary' | 'none', remainingMs: number): Promise<string | ArrayBuffer | null> {
-  if (contentLength !== undefined && Number(contentLength) > HTTP_DEFAULTS.maxBodyBytes) {
-    body.destroy();
-    throw tooLargeError();
-  }
-  let deadline: NodeJS.Timeout | undefined;
-  try {
-    if (contentLength !== undefined) {
-      deadline = setTimeout(() => body.destroy(timeoutError()), Math.max(0, remainingMs));
-      if (type === 'text') return await body.text();
-      if (type === 'binary') return await body.arrayBuffer();
-      await body.dump({ limit: Infinity });
-      return null;
-    }
-    return await new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      deadline = setTimeout(() => body.destroy(timeoutError()), Math.max(0, remainingMs));
-      body.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > HTTP_DEFAULTS.maxBodyBytes) body.destroy(tooLargeError());
-        else if (type !== 'none') chunks.push(chunk);
-      });
-      body.once('error', reject);
-      body.once('end', () => {
-        if (type === 'none') return resolve(null);
-        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        resolve(type === 'text' ? all.toString('utf8') : (all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer));
-      });
-    });
-  } finally {
-    clearTimeout(deadline);
-  }
-}
-
 function encodeBody(body: unknown): string | Buffer | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string') return body;
@@ -142,6 +97,7 @@ function parseUrl(url: string): { origin: string; path: string } {
 export function createHttp(vu: VU) {
   const run = vu.run;
   let responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
+  const series = new RequestSeries(run);
   const userAgent = typeof run.options.userAgent === 'string' ? run.options.userAgent : HTTP_DEFAULTS.userAgent;
 
   async function send(method: string, url: string, body: string | Buffer | undefined, params: Params, hop: number): Promise<Response> {
@@ -157,14 +113,8 @@ export function createHttp(vu: VU) {
     }));
     const parsed = parseUrl(url);
 
-    const tags: Tags = vu.sampleTags();
-    const name = params.tags?.name;
-    tags.method = method;
-    tags.url = url;
-    tags.name = name ?? url;
-    tags.proto = 'HTTP/1.1';
-    if (params.tags) Object.assign(tags, params.tags);
-
+    // Tagged as of the call (group, phase and VU tags may change while the response is awaited).
+    const base = vu.baseTags();
     const calledAt = nowMs();
     const intendedAt = calledAt - vu.lagMs;
     const t0 = performance.now();
@@ -172,25 +122,10 @@ export function createHttp(vu: VU) {
     const epoch = vu.epoch;
     vu.hold();
     try {
-      const r = await vu.pool(parsed.origin).request({
-        method: method as 'GET',
-        path: parsed.path,
-        headers,
-        body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        // Each 1xx restarts undici's headersTimeout: a stream of "102 Processing" must still end on time.
-        onInfo: () => {
-          if (performance.now() - t0 > timeoutMs) throw Object.assign(new Error('request timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
-        },
-      });
-      tHeaders = performance.now();
-      res.status = r.statusCode;
-      res.status_text = `${r.statusCode} ${STATUS_CODES[r.statusCode] ?? ''}`.trim();
-      res.setHeaders(r.headers);
       const type = run.discardResponseBodies ? 'none' : (params.responseType ?? 'text');
-      const read = await readBody(r.body, r.headers['content-length'], type, timeoutMs - (tHeaders - t0));
-      if (type !== 'none') res.body = read;
+      const r = await exchange(vu.pool(parsed.origin), { method, path: parsed.path, headers, body, timeoutMs, bodyType: type, maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes }, res, t0);
+      tHeaders = r.headersAt;
+      if (type !== 'none') res.body = r.body;
       if (r.headers['set-cookie'] !== undefined) run.warnOnce('cookies', "responses set cookies, but the built-in engine has no per-VU cookie jar (k6 would send them back)");
     } catch (e) {
       if (vu.epoch !== epoch || run.stopping) throw Object.assign(new Error('iteration interrupted'), { name: 'AbortError' });
@@ -207,8 +142,6 @@ export function createHttp(vu: VU) {
     res.timings.receiving = tEnd - tHeaders;
     res.timings.duration = tEnd - t0;
 
-    if (res.status) tags.status = String(res.status);
-    else tags.status = '0';
     // A redirect is followed only on the origin (scheme, host, port) it came from: a target must not
     // be able to send the load anywhere else. One that points elsewhere is answered as it is, failed.
     const maxRedirects = params.redirects ?? HTTP_DEFAULTS.maxRedirects;
@@ -227,11 +160,10 @@ export function createHttp(vu: VU) {
         next = undefined;
       }
     }
-    if (res.error_code) tags.error_code = String(res.error_code);
     const cb = params.responseCallback === undefined ? responseCallback : params.responseCallback;
     const expected = cb ? !res.error_code && cb.has(res.status) : undefined;
-    if (expected !== undefined) tags.expected_response = String(expected);
-    record(tags, name === undefined, res, nowMs() - intendedAt, expected);
+    const { tags, ref } = series.of(base, { method, url, name: params.tags?.name, paramsTags: params.tags, status: res.status, errorCode: res.error_code, expected });
+    record(tags, ref, res, nowMs() - intendedAt, expected);
 
     if (next) {
       const keep = res.status === 307 || res.status === 308;
@@ -240,10 +172,9 @@ export function createHttp(vu: VU) {
     return res;
   }
 
-  function record(tags: Tags, nameIsUrl: boolean, res: Response, correctedMs: number, expected: boolean | undefined): void {
+  function record(tags: Tags, series: SeriesRef, res: Response, correctedMs: number, expected: boolean | undefined): void {
     const reg = run.registry;
     const m = run.m;
-    const series = reg.seriesKey(tags, nameIsUrl ? 'name' : undefined);
     run.requests++;
     if (expected === false || res.error_code) run.requestErrors++;
     reg.add(m.http_reqs, 1, tags, series);

@@ -1,4 +1,6 @@
 /** k6's Response object (the parts scripts read), with header names canonicalised as k6 does. */
+import { STATUS_CODES } from 'node:http';
+
 export interface Timings {
   blocked: number;
   connecting: number;
@@ -25,6 +27,16 @@ const canonical = (name: string): string => {
     if (canonicalNames.size < 10_000) canonicalNames.set(name, c);
   }
   return c;
+};
+
+const statusTexts = new Map<number, string>();
+const statusText = (code: number): string => {
+  let t = statusTexts.get(code);
+  if (t === undefined) {
+    t = `${code} ${STATUS_CODES[code] ?? ''}`.trim();
+    if (statusTexts.size < 1000) statusTexts.set(code, t);
+  }
+  return t;
 };
 
 export class Response {
@@ -69,6 +81,13 @@ export class Response {
 
   get request(): RequestInfo {
     return (this.requestInfo ??= this.makeRequest());
+  }
+
+  /** Status line and headers, as they arrive. */
+  setHead(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.status = statusCode;
+    this.status_text = statusText(statusCode);
+    this.setHeaders(headers);
   }
 
   setHeaders(raw: Record<string, string | string[] | undefined>): void {

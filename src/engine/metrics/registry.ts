@@ -30,6 +30,8 @@ export interface Metric {
   contains: Contains;
   sink: Sink;
   submetrics: Submetric[];
+  /** A trend exported per series (decided once here, not per sample). */
+  hdrSeries: boolean;
 }
 
 export interface Series {
@@ -42,8 +44,9 @@ export interface Series {
 export interface SeriesRef {
   key: string;
   tags: Tags;
-  /** Series already looked up through this ref, by metric and kind (saves building map keys per sample). */
-  cache?: Map<string, Series>;
+  /** Series already looked up through this ref, by metric name (saves building map keys per sample). */
+  values?: Map<string, Series>;
+  corrected?: Map<string, Series>;
 }
 
 /** Distinct tag sets seen are few; past this many, refs are no longer memoised (memory stays bounded). */
@@ -78,7 +81,7 @@ export class Registry {
       }
       return existing;
     }
-    const metric: Metric = { name, type, contains, sink: newSink(type), submetrics: [] };
+    const metric: Metric = { name, type, contains, sink: newSink(type), submetrics: [], hdrSeries: type === 'trend' && !NO_SERIES_METRICS.has(name) };
     this.metrics.set(name, metric);
     return metric;
   }
@@ -100,10 +103,11 @@ export class Registry {
    */
   add(metric: Metric, value: number, tags: Tags, series?: SeriesRef): void {
     metric.sink.add(value);
-    for (const sub of metric.submetrics) {
-      if (matches(sub.match, tags)) sub.sink.add(value);
+    const subs = metric.submetrics;
+    for (let i = 0; i < subs.length; i++) {
+      if (matches(subs[i]!.match, tags)) subs[i]!.sink.add(value);
     }
-    if (metric.type === 'trend' && !NO_SERIES_METRICS.has(metric.name)) this.seriesFor(metric.name, 'value', series ?? this.seriesKey(tags)).hdr.recordValue(msToUs(value));
+    if (metric.hdrSeries) this.seriesFor(metric.name, 'value', series ?? this.seriesKey(tags)).hdr.recordValue(msToUs(value));
   }
 
   /** Latency from the intended start, kept beside the metric's own value (never in k6's summary). */
@@ -134,8 +138,8 @@ export class Registry {
   }
 
   private seriesFor(metric: string, kind: 'value' | 'corrected', ref: SeriesRef): Series {
-    const short = kind === 'value' ? metric : `${metric}\u0000c`;
-    const cached = ref.cache?.get(short);
+    const cache = kind === 'value' ? (ref.values ??= new Map()) : (ref.corrected ??= new Map());
+    const cached = cache.get(metric);
     if (cached) return cached;
     const key = `${metric}\u0000${kind}\u0000${ref.key}`;
     let s = this.series.get(key);
@@ -143,7 +147,7 @@ export class Registry {
       s = { metric, kind, tags: ref.tags, hdr: newHistogram() };
       this.series.set(key, s);
     }
-    (ref.cache ??= new Map()).set(short, s);
+    cache.set(metric, s);
     return s;
   }
 

@@ -1,0 +1,37 @@
+/**
+ * A VU's keep-alive connections to one origin: one undici Client (one connection, no pipelining)
+ * per request in flight, reused when idle, as many as the VU's concurrent requests need (what
+ * undici's Pool with unlimited connections does, without its per-request dispatch layer, which
+ * cost the engine a visible share of its throughput).
+ */
+import { Client } from 'undici';
+
+const CLIENT_OPTIONS = Object.freeze({ keepAliveTimeout: 60_000, pipelining: 1 });
+
+export class OriginConnections {
+  private readonly idle: Client[] = [];
+  private readonly all: Client[] = [];
+  private destroyed = false;
+
+  constructor(private readonly origin: string) {}
+
+  /** A client with no request in flight; give it back with release() when its exchange ends. */
+  acquire(): Client {
+    const c = this.idle.pop();
+    if (c !== undefined) return c;
+    const fresh = new Client(this.origin, CLIENT_OPTIONS);
+    this.all.push(fresh);
+    return fresh;
+  }
+
+  release(c: Client): void {
+    if (!this.destroyed) this.idle.push(c);
+  }
+
+  /** Fails every request in flight and closes every connection. */
+  destroy(): Promise<void> {
+    this.destroyed = true;
+    this.idle.length = 0;
+    return Promise.all(this.all.map((c) => c.destroy().catch(() => {}))).then(() => {});
+  }
+}
