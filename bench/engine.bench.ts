@@ -30,7 +30,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function startServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log(this.address().port)})"], {
+  // GET /__cpu answers the server's own CPU time (µs), read before and after each round.
+  const server = "require('http').createServer((q,s)=>{if(q.url==='/__cpu'){const c=process.cpuUsage();s.end(String(c.user+c.system));return}s.end('ok')})";
+  const child = spawn(process.execPath, ['-e', `${server}.listen(0,'127.0.0.1',function(){console.log(this.address().port)})`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -53,16 +55,31 @@ export default async function () {
 `,
 );
 
-async function autocannonRps(url: string): Promise<number> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, pipelining: 1 });
-  return r.requests.total / (r.duration ?? SECONDS);
+/**
+ * Runs one round and returns requests/s, plus CPU time per request of this process (the load
+ * generator) and of the server: on a shared, noisy box these say more than requests/s alone.
+ */
+async function measured(url: string, round: (url: string) => Promise<{ rps: number; requests: number }>): Promise<{ rps: number; clientUs: number; serverUs: number }> {
+  const serverCpu = async () => Number(await (await fetch(`${url}__cpu`)).text());
+  const s0 = await serverCpu();
+  const c0 = process.cpuUsage();
+  const { rps, requests } = await round(url);
+  const c = process.cpuUsage(c0);
+  const s1 = await serverCpu();
+  return { rps, clientUs: (c.user + c.system) / requests, serverUs: (s1 - s0) / requests };
 }
 
-async function engineRps(url: string): Promise<number> {
+async function autocannonRps(url: string): Promise<{ rps: number; requests: number }> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, pipelining: 1 });
+  return { rps: r.requests.total / (r.duration ?? SECONDS), requests: r.requests.total };
+}
+
+async function engineRps(url: string): Promise<{ rps: number; requests: number }> {
   const history = new HistoryRecorder();
   const r = await runScript({ scriptPath: script, env: { URL: url, HISTORY: '1' }, vus: CONNECTIONS, duration: `${SECONDS}s`, history });
   if (history.entries.length === 0) throw new Error('history recording produced nothing');
-  return (r.metrics.http_reqs?.values.count ?? 0) / (r.durationMs / 1000);
+  const requests = r.metrics.http_reqs?.values.count ?? 0;
+  return { rps: requests / (r.durationMs / 1000), requests };
 }
 
 const rssMb = () => {
@@ -75,15 +92,25 @@ try {
   console.log(`server: node http on loopback (own process); ${CONNECTIONS} connections; ${ROUNDS} rounds of ${SECONDS} s each; machine has ${os.cpus().length} cores`);
   await autocannonRps(url); // warm-up both paths once (JIT, connection setup)
   await engineRps(url);
-  const ac: number[] = [];
-  const en: number[] = [];
+  const ac: Array<{ rps: number; clientUs: number; serverUs: number }> = [];
+  const en: typeof ac = [];
   for (let i = 0; i < ROUNDS; i++) {
-    ac.push(await autocannonRps(url));
-    en.push(await engineRps(url));
-    console.log(`round ${i + 1}: autocannon ${Math.round(ac[i]!)} req/s, engine ${Math.round(en[i]!)} req/s (history on), ratio ${(en[i]! / ac[i]!).toFixed(2)}`);
+    const a = await measured(url, autocannonRps);
+    const e = await measured(url, engineRps);
+    ac.push(a);
+    en.push(e);
+    console.log(
+      `round ${i + 1}: autocannon ${Math.round(a.rps)} req/s, engine ${Math.round(e.rps)} req/s (history on), ratio ${(e.rps / a.rps).toFixed(2)}; ` +
+        `CPU µs/request: load generator ${a.clientUs.toFixed(1)} vs ${e.clientUs.toFixed(1)}, server ${a.serverUs.toFixed(1)} vs ${e.serverUs.toFixed(1)}`,
+    );
   }
-  const ratio = median(en) / median(ac);
-  console.log(`median: autocannon ${Math.round(median(ac))} req/s, engine ${Math.round(median(en))} req/s; engine/autocannon = ${ratio.toFixed(2)} (target >= 0.8)`);
+  const m = (xs: typeof ac, k: 'rps' | 'clientUs' | 'serverUs') => median(xs.map((x) => x[k]));
+  const ratio = m(en, 'rps') / m(ac, 'rps');
+  console.log(`median: autocannon ${Math.round(m(ac, 'rps'))} req/s, engine ${Math.round(m(en, 'rps'))} req/s; engine/autocannon = ${ratio.toFixed(2)} (target >= 0.8)`);
+  console.log(
+    `median CPU µs/request: autocannon ${m(ac, 'clientUs').toFixed(1)}, engine ${m(en, 'clientUs').toFixed(1)} (incl. its per-run setup); ` +
+      `server ${m(ac, 'serverUs').toFixed(1)} under autocannon, ${m(en, 'serverUs').toFixed(1)} under the engine`,
+  );
 
   // Flat memory: one long run, RSS read at 100 k requests and at the end (history off: it grows by design).
   let at100k = 0;
