@@ -5,6 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
 import { formatDuration } from '../../engine/duration.ts';
+import { existsSync } from 'node:fs';
+import { parseEnvPairs } from '../config.ts';
 import { UsageError } from '../errors.ts';
 
 export const help = `Usage: stateproof k6 <script.ts|script.js> [options]
@@ -65,12 +67,8 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (positionals.length !== 1) throw new UsageError(`expected exactly one script, got ${positionals.length}. Example: stateproof k6 script.js --vus 10 --duration 30s`);
-  const env: Record<string, string> = {};
-  for (const kv of values.env ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--env ${kv}: expected KEY=VALUE`);
-    env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
+  if (!existsSync(positionals[0]!)) throw new UsageError(`no such script: ${positionals[0]}`);
+  const env = parseEnvPairs(values.env ?? []);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
