@@ -5,7 +5,6 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
 import { formatDuration } from '../../engine/duration.ts';
-import { existsSync } from 'node:fs';
 import { parseEnvPairs } from '../config.ts';
 import { UsageError } from '../errors.ts';
 
@@ -67,7 +66,6 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (positionals.length !== 1) throw new UsageError(`expected exactly one script, got ${positionals.length}. Example: stateproof k6 script.js --vus 10 --duration 30s`);
-  if (!existsSync(positionals[0]!)) throw new UsageError(`no such script: ${positionals[0]}`);
   const env = parseEnvPairs(values.env ?? []);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
