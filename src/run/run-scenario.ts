@@ -40,6 +40,7 @@ import { resolveScenario } from './scenarios.ts';
 import { breakerState, scrapeMetrics } from './scrape.ts';
 import { redisVersion, seedV1Sessions, snapshotStore, usedMemoryBytes, type SnapshotExtras } from './store-snapshot.ts';
 import { scenarioInvariants } from './scenario-invariants.ts';
+import { bytesByTurn, stateHealthFrom, type BreakerSample } from './state-health.ts';
 
 export interface RunOptions {
   /** A built-in scenario name or a path to a k6 script. */
@@ -184,7 +185,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   }
 
   // The breaker-state timeline: sampled once a second while the load runs.
-  const breakerSamples: Array<{ offsetMs: number; instance: string; state: 0 | 1 | 2 }> = [];
+  const breakerSamples: BreakerSample[] = [];
   const sampler = setInterval(() => {
     for (const i of instanceUrls) {
       void scrapeMetrics(i.url, 800).then((text) => {
@@ -342,67 +343,4 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   // For sceptics: the same history in the form Jepsen's Elle (list-append) checks.
   await writeFile(path.join(ctx.runDir, 'history.edn'), exportElle(history, { windowTurns: check.windowTurns }).edn);
   return { result, runDir: ctx.runDir, exitCode: verdict.exitCode };
-}
-
-function stateHealthFrom(scrapes: MetricsScrape[], breaker: Array<{ offsetMs: number; instance: string; state: 0 | 1 | 2 }>, unsafe: string[]): RunResult['stateHealth'] {
-  const sum = (name: string, match?: RegExp) => {
-    let total = 0;
-    for (const s of scrapes) {
-      for (const line of s.after.split('\n')) {
-        if (!line.startsWith(name) || (match && !match.test(line))) continue;
-        const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-        if (Number.isFinite(v)) total += v;
-      }
-    }
-    return total;
-  };
-  const lifecycle: Record<string, number> = {};
-  for (const event of ['create', 'expire', 'migrate', 'reject', 'degrade']) lifecycle[event] = sum('stateproof_state_lifecycle_events_total{', new RegExp(`event="${event}"`));
-  const cache = ['local', 'replica'].map((tier) => ({ tier, hit: sum('stateproof_state_cache_total{', new RegExp(`tier="${tier}".*result="hit"|result="hit".*tier="${tier}"`)), miss: sum('stateproof_state_cache_total{', new RegExp(`tier="${tier}".*result="miss"|result="miss".*tier="${tier}"`)) }));
-  const present = scrapes.some((s) => s.after.includes('stateproof_'));
-  return {
-    sizeBytes: sizeHistogram(scrapes),
-    conflicts: sum('stateproof_state_conflicts_total'),
-    degradedResponses: sum('stateproof_degraded_responses_total'),
-    cache,
-    breaker,
-    lifecycle,
-    notes: present ? [] : [`the service exposed no state metrics${unsafe.includes('observability') ? ' (--unsafe observability)' : ''}`],
-  };
-}
-
-/** stateproof_state_size_bytes as scraped after the run, buckets summed over instances. */
-function sizeHistogram(scrapes: MetricsScrape[]): NonNullable<RunResult['stateHealth']>['sizeBytes'] {
-  const buckets = new Map<number, number>();
-  let sum = 0;
-  let count = 0;
-  for (const s of scrapes) {
-    for (const m of s.after.matchAll(/^stateproof_state_size_bytes_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm)) {
-      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
-      buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
-    }
-    sum += Number(/^stateproof_state_size_bytes_sum(?:\{[^}]*\})? (\S+)$/m.exec(s.after)?.[1] ?? 0);
-    count += Number(/^stateproof_state_size_bytes_count(?:\{[^}]*\})? (\S+)$/m.exec(s.after)?.[1] ?? 0);
-  }
-  if (buckets.size === 0) return null;
-  return { buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([le, c]) => ({ le, count: c })), sum, count };
-}
-
-/** Bytes the service reported on reads, by turn-count bucket: how state grows with a session. */
-function bytesByTurn(history: readonly HistoryEntry[], buckets = 10): NonNullable<RunResult['capacity']>['bytesByTurn'] {
-  const reads = history.filter((e) => e.op === 'read' && e.status === 200 && e.bytes !== undefined && e.turnCount !== undefined);
-  const maxTurn = Math.max(0, ...reads.map((e) => e.turnCount!));
-  if (reads.length === 0 || maxTurn === 0) return [];
-  const width = Math.max(1, Math.ceil(maxTurn / buckets));
-  const by = new Map<number, number[]>();
-  for (const e of reads) {
-    const b = Math.min(buckets - 1, Math.floor((e.turnCount! - 1) / width));
-    (by.get(b) ?? by.set(b, []).get(b)!).push(e.bytes!);
-  }
-  return [...by.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([b, sizes]) => {
-      sizes.sort((x, y) => x - y);
-      return { fromTurn: b * width + 1, toTurn: Math.min(maxTurn, (b + 1) * width), reads: sizes.length, p50Bytes: sizes[Math.ceil(sizes.length / 2) - 1]!, maxBytes: sizes[sizes.length - 1]! };
-    });
 }
