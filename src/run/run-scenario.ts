@@ -168,7 +168,12 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     }
   }
 
-  const instanceUrls = topology.instances.map((i) => ({ id: i.id, url: i.url }));
+  // An external backend without per-instance URLs is scraped at its entry point (the contract
+  // serves /metrics there); behind a load balancer that is one instance per scrape, so counters
+  // only add up for a single-instance backend.
+  const instanceUrls = topology.instances.length
+    ? topology.instances.map((i) => ({ id: i.id, url: i.url }))
+    : [{ id: 'target', url: topology.routerUrl }];
   const before = new Map<string, string | undefined>();
   await Promise.all(instanceUrls.map(async (i) => before.set(i.id, await scrapeMetrics(i.url))));
   const usedBefore = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
@@ -200,7 +205,8 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   try {
     engineResult = await runScript({
       scriptPath: ctx.resolved.scriptPath,
-      env: { ...ctx.env, STATEPROOF_TARGET: topology.routerUrl, STATEPROOF_TOKEN: token, STATEPROOF_TENANT: tenant },
+      // A token the user gave (-e STATEPROOF_TOKEN, e.g. for their own backend) wins over the topology's.
+      env: { ...ctx.env, STATEPROOF_TARGET: topology.routerUrl, STATEPROOF_TOKEN: ctx.env.STATEPROOF_TOKEN ?? token, STATEPROOF_TENANT: ctx.env.STATEPROOF_TENANT ?? tenant },
       history: {
         record: (e) => {
           // Numbered in place: the entry is the recorder's own, and one object shape keeps the checkers fast.
