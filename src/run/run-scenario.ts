@@ -35,6 +35,7 @@ import type { RunResult, TimelineEntry } from '../report/result-schema.ts';
 import { writeReports } from '../report/write.ts';
 import { startTopology, type Topology, type TopologyOptions, type RouterPolicy } from '../topology/index.ts';
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
+import { UsageError } from '../cli/errors.ts';
 import { loadSpec } from './load-spec.ts';
 import { resolveScenario } from './scenarios.ts';
 import { breakerState, scrapeMetrics } from './scrape.ts';
@@ -111,8 +112,30 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   }
 }
 
+/**
+ * On an external backend, the faults whose target the user gave no access to are left out (and
+ * said so); on a topology the harness started, every target exists and a bad one is a plan error.
+ */
+function reachableFaults(faults: Array<Record<string, unknown>>, targets: ReturnType<Topology['faultTargets']>, external: boolean): { faults: Array<Record<string, unknown>>; skipped: string[] } {
+  if (!external) return { faults, skipped: [] };
+  const kept: Array<Record<string, unknown>> = [];
+  const skipped: string[] = [];
+  for (const [i, f] of faults.entries()) {
+    const type = String((f.fault as { type?: unknown } | undefined)?.type);
+    const target = String(f.target);
+    const family = faultFamily(type);
+    const reachable =
+      family === 'network' ? (targets.proxies ?? []).includes(target) : family === 'store' ? targets.redis !== undefined : target.split(',').every((p) => targets.processes?.[p.trim()] !== undefined);
+    if (reachable) kept.push(f);
+    else skipped.push(`${String(f.id ?? `f${i}`)} (${type} on ${target})`);
+  }
+  return { faults: kept, skipped };
+}
+
 function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: string[], log: (l: string) => void): TopologyOptions {
   if (opts.target) {
+    const local = [unsafe.length ? '--unsafe' : '', opts.instances !== undefined ? '--instances' : '', opts.router !== undefined ? '--router' : ''].filter(Boolean);
+    if (local.length) throw new UsageError(`${local.join(', ')} shape the embedded topology; with --target the backend is yours, so they do not apply. Drop ${local.length > 1 ? 'them' : 'it'} or drop --target.`);
     return { provider: 'external', external: { routerUrl: opts.target, toxiproxyUrl: opts.toxiproxyUrl, redisUrl: opts.redisUrl }, log };
   }
   const t = spec?.topology;
@@ -184,9 +207,11 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   ctx.opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   let plan: PlanRun | undefined;
-  const faults = spec?.plan.faults ?? [];
+  const targets = topology.faultTargets();
+  const { faults, skipped } = reachableFaults(spec?.plan.faults ?? [], targets, topology.provider === 'external');
+  for (const s of skipped) log(`stateproof: skipping fault ${s}: this backend gives no access to its target (see --toxiproxy-url, --redis-url)`);
   if (faults.length) {
-    plan = runPlan({ ...spec!.plan, seed: opts.seed ?? spec!.plan.seed }, topology.faultTargets(), { signal: abort.signal });
+    plan = runPlan({ ...spec!.plan, faults, seed: opts.seed ?? spec!.plan.seed }, targets, { signal: abort.signal });
   }
 
   // The breaker-state timeline: sampled once a second while the load runs.
@@ -236,6 +261,11 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     const after = await scrapeMetrics(i.url);
     scrapes.push({ instance: i.id, ...(before.get(i.id) !== undefined ? { before: before.get(i.id) } : {}), after: after ?? '' });
   }
+  if (topology.instances.length === 0) {
+    // Scraped at the entry point: attribute the counters to the one instance that answered, if one did.
+    const seen = new Set(history.map((e) => e.instance).filter((i): i is string => i !== undefined));
+    if (seen.size === 1 && scrapes[0]) scrapes[0].instance = [...seen][0]!;
+  }
   const audit: AuditRecord[] = [];
   for (const p of topology.auditLogPaths) {
     try {
@@ -249,8 +279,15 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   if (topology.redis) ({ sessions: store, extras } = await snapshotStore(topology.redis.url));
   const usedAfter = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
 
-  // Checkers.
-  const named = spec?.invariants ?? [];
+  // Checkers. On an external backend a witness the user gave no access to is not consulted, and
+  // the invariants that need it are listed as not checked rather than failed or passed blind.
+  const unchecked: string[] = [];
+  if (topology.provider === 'external') {
+    if (audit.length === 0) unchecked.push('audit-agrees');
+    if (!store) unchecked.push('store-agrees', 'ttl-set');
+  }
+  for (const n of unchecked) if (spec?.invariants.includes(n)) log(`stateproof: not checking ${n}: this backend gives no access to its ${n === 'audit-agrees' ? 'audit trail' : 'store (see --redis-url)'}`);
+  const named = (spec?.invariants ?? []).filter((n) => !unchecked.includes(n));
   const checkerNames = (named.length ? named.filter((n) => CHECKER_INVARIANTS.has(n)) : undefined) as InvariantName[] | undefined;
   const check = spec?.check ?? {};
   const checkOptions: CheckOptions = {
@@ -316,7 +353,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     },
     startedAtMs,
     endedAtMs,
-    config: { scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, spec: spec ?? null },
+    config: { skippedFaults: skipped, uncheckedInvariants: unchecked.filter((n) => spec?.invariants.includes(n)), scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, spec: spec ?? null },
     topology: {
       provider: topology.provider,
       description: opts.target ? `external backend at ${redactString(opts.target)}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, redis-server${topology.redis?.replica ? ' + replica' : ''}, fault proxy`,

@@ -110,6 +110,10 @@ export function printOutcome(outcome: RunOutcome, stream: NodeJS.WriteStream = p
     for (const a of inv.anomalies.slice(0, 3)) lines.push(`          ${a.message}${a.ops.length ? `  [ops ${a.ops.slice(0, 5).join(', ')}]` : ''}`);
   }
   for (const t of r.thresholds) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'}  threshold ${t.metric} ${t.expression}${t.observed ? ` (observed ${t.observed})` : ''}`);
+  const skipped = (r.config.skippedFaults as string[] | undefined) ?? [];
+  const unchecked = (r.config.uncheckedInvariants as string[] | undefined) ?? [];
+  if (skipped.length) lines.push(`  not injected (no access to the target): ${skipped.join(', ')}`);
+  if (unchecked.length) lines.push(`  not checked (no access to the witness): ${unchecked.join(', ')}`);
   const m = r.metrics;
   lines.push(`  ${m.totals.count} operations, ${m.throughputPerSec.toFixed(0)}/s, errors ${(m.errorRate * 100).toFixed(1)}%, degraded ${m.totals.degraded}`);
   lines.push(`  report: ${path.relative(process.cwd(), path.join(outcome.runDir, 'index.html')) || outcome.runDir}`);
