@@ -39,6 +39,7 @@ describe('stateproof CLI', () => {
       [['run', 'long-session', '--router', 'sticki'], /unknown value 'sticki'.*sticky/],
       [['run', 'long-session', '--instances', 'three'], /--instances must be an integer/],
       [['suite', '--only', 'nope'], /--only: unknown scenario 'nope'/],
+      [['run', 'long-session', '--target', 'http://127.0.0.1:9', '--unsafe', 'cas'], /--unsafe shape the embedded topology; with --target the backend is yours/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);
