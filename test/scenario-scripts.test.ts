@@ -1,0 +1,43 @@
+/**
+ * Every built-in scenario is a valid k6 script (its k6 bundle imports only k6 modules and no Node
+ * API) and declares a spec whose fault plan is valid for the topology it asks for, in both
+ * profiles — checked without running any load.
+ */
+import { describe, expect, it } from 'vitest';
+import { validatePlan } from '../chaos/plan.ts';
+import { bundleScript } from '../src/engine/bundle.ts';
+import { loadSpec } from '../src/run/load-spec.ts';
+import { listScenarios, resolveScenario } from '../src/run/scenarios.ts';
+import { INVARIANTS } from '../src/check/options.ts';
+import { SCENARIO_INVARIANTS } from '../src/run/scenario-invariants.ts';
+import { LINK_NAMES } from '../src/topology/index.ts';
+
+const KNOWN = new Set<string>([...Object.keys(INVARIANTS), ...SCENARIO_INVARIANTS, 'failover-loss-window', 'no-divergence-after-failover']);
+
+describe('built-in scenarios', () => {
+  it('are all listed', () => {
+    expect(listScenarios()).toEqual(expect.arrayContaining(['store-outage', 'long-session', 'cross-instance', 'migration', 'failover']));
+  });
+  for (const name of listScenarios()) {
+    it(`${name}: a k6 script importing only k6 modules`, async () => {
+      const b = await bundleScript(resolveScenario(name).scriptPath, { target: 'k6' });
+      const imports = [...b.code.matchAll(/^import [^;]*? from ["']([^"']+)["']/gm)].map((m) => m[1]!);
+      expect(imports.length).toBeGreaterThan(0);
+      for (const i of imports) expect(i).toMatch(/^k6(\/|$)/);
+      expect(b.code).not.toMatch(/\bnode:|\brequire\(/);
+      expect(b.code).toMatch(/export\s*\{[^}]*\bdefault\b/s);
+      expect(b.code).toMatch(/\boptions\b/);
+    });
+    for (const profile of ['ci', 'full']) {
+      it(`${name} (${profile}): a spec with a valid plan and known invariants`, async () => {
+        const spec = (await loadSpec(resolveScenario(name).scriptPath, { STATEPROOF_PROFILE: profile }))!;
+        expect(spec.name).toBe(name);
+        const n = Array.isArray(spec.topology.instances) ? spec.topology.instances.length : spec.topology.instances;
+        const ids = Array.from({ length: n }, (_, i) => `i${i + 1}`);
+        const proxies = [LINK_NAMES.redis, ...ids.map(LINK_NAMES.instance), ...(spec.topology.replica ? [LINK_NAMES.replication, LINK_NAMES.replicaReads] : [])];
+        expect(() => validatePlan(spec.plan, { proxies, store: true, replica: spec.topology.replica === true, processes: [...ids, 'redis-server', ...(spec.topology.replica ? ['redis-replica'] : [])] })).not.toThrow();
+        for (const inv of spec.invariants) expect(KNOWN.has(inv), `unknown invariant ${inv}`).toBe(true);
+      });
+    }
+  }
+});
