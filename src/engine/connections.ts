@@ -5,6 +5,7 @@
  * cost the engine a visible share of its throughput).
  */
 import { Client } from 'undici';
+import { H1Pool } from './http1.ts';
 
 const CLIENT_OPTIONS = Object.freeze({ keepAliveTimeout: 60_000, pipelining: 1 });
 
@@ -12,8 +13,12 @@ export class OriginConnections {
   private readonly idle: Client[] = [];
   private readonly all: Client[] = [];
   private destroyed = false;
+  /** Plain `http:` origins go through the purpose-built client instead of undici Clients. */
+  readonly h1: H1Pool | undefined;
 
-  constructor(private readonly origin: string) {}
+  constructor(private readonly origin: string) {
+    this.h1 = origin.startsWith('http:') ? new H1Pool(origin) : undefined;
+  }
 
   /** A client with no request in flight; give it back with release() when its exchange ends. */
   acquire(): Client {
@@ -32,6 +37,7 @@ export class OriginConnections {
   destroy(): Promise<void> {
     this.destroyed = true;
     this.idle.length = 0;
+    this.h1?.destroy();
     return Promise.all(this.all.map((c) => c.destroy().catch(() => {}))).then(() => {});
   }
 }

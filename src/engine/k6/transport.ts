@@ -7,9 +7,13 @@
  * a deadline for the whole response (a body trickling in, or a flood of 1xx, must still end on
  * time), and `maxBodyBytes` (a declared Content-Length beyond it fails at once; otherwise the bytes
  * are counted as they come).
+ *
+ * Plain `http:` origins skip undici: they go through the purpose-built client in ../http1.ts
+ * (H1Exchange below), which keeps one deadline for the whole exchange itself. `https:` stays on undici.
  */
 import { util, type Client, type Dispatcher } from 'undici';
 import type { OriginConnections } from '../connections.ts';
+import type { H1Handler } from '../http1.ts';
 
 export type BodyType = 'text' | 'binary' | 'none';
 
@@ -123,6 +127,50 @@ class Exchange implements Dispatcher.DispatchHandler, ExchangeResult {
   }
 }
 
+/** The same exchange on the purpose-built HTTP/1.1 client (plain `http:`); it keeps the deadline itself. */
+class H1Exchange implements H1Handler, ExchangeResult {
+  headers: Record<string, string | string[] | undefined> = {};
+  body: string | ArrayBuffer | null = null;
+  headersAt = 0;
+  private chunks: Buffer[] = NO_CHUNKS;
+  private size = 0;
+
+  constructor(
+    private readonly req: ExchangeRequest,
+    private readonly head: ResponseHead,
+    private readonly resolve: (r: ExchangeResult) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  onHead(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.headers = headers;
+    this.headersAt = performance.now();
+    this.head.setHead(statusCode, headers);
+    const length = headers['content-length'];
+    if (length !== undefined && Number(length) > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
+  }
+
+  onData(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
+    if (this.req.bodyType !== 'none') {
+      if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
+      else this.chunks.push(chunk);
+    }
+  }
+
+  onComplete(): void {
+    this.body = decode(this.chunks, this.size, this.req.bodyType);
+    this.chunks = NO_CHUNKS;
+    this.resolve(this);
+  }
+
+  onError(err: Error): void {
+    this.chunks = NO_CHUNKS;
+    this.reject(err);
+  }
+}
+
 /** As undici's body.text() and body.arrayBuffer() decode (text skips a UTF-8 byte order mark). */
 function decode(chunks: Buffer[], size: number, type: BodyType): string | ArrayBuffer | null {
   if (type === 'none') return null;
@@ -146,6 +194,8 @@ function decode(chunks: Buffer[], size: number, type: BodyType): string | ArrayB
  * with undici's error, or a timeout or size error, when the exchange fails.
  */
 export function exchange(connections: OriginConnections, req: ExchangeRequest, head: ResponseHead, startedAt: number): Promise<ExchangeResult> {
+  const h1 = connections.h1;
+  if (h1 !== undefined) return new Promise((resolve, reject) => h1.send(req, new H1Exchange(req, head, resolve, reject)));
   return new Promise((resolve, reject) => {
     const client = connections.acquire();
     client.dispatch(
