@@ -1,6 +1,7 @@
 /**
  * `k6/http` for one VU: http.asyncRequest (and the k6 helpers that do not send anything), through
- * undici keep-alive pools owned by the VU. k6's synchronous http.get/post/... would block every VU
+ * keep-alive connections owned by the VU (src/engine/connections.ts: the engine's own HTTP/1.1
+ * client for http:, undici for https:). k6's synchronous http.get/post/... would block every VU
  * of this single-threaded engine, so they fail fast and name the async form to use instead.
  *
  * Per request: http_reqs, http_req_duration (k6's: from send to the last body byte, i.e. service
