@@ -12,6 +12,7 @@ import type { Options } from 'k6/options';
 import { appendTurn, readSession, type Consistency } from './lib/session-ops.ts';
 import { flushHistory } from './lib/history.ts';
 import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { finalReads } from './lib/steady-traffic.ts';
 
 const full = profile() === 'full';
 const SESSIONS = full ? 40 : 8;
@@ -78,6 +79,5 @@ export default async function (): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  for (let s = 0; s < SESSIONS; s++) await readSession(`x-${s}`, 'strong');
-  await flushHistory();
+  await finalReads('x-', SESSIONS);
 }

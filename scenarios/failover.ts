@@ -10,12 +10,9 @@
  * Meanwhile the breaker must turn the outage into quick 503s and flagged degraded answers, never
  * 500s; without it, requests queue behind the dead connection until the failover completes.
  */
-import exec from 'k6/execution';
 import type { Options } from 'k6/options';
-import { setTimeout } from 'k6/timers';
-import { appendTurn, readSession } from './lib/session-ops.ts';
-import { flushHistory } from './lib/history.ts';
-import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { profile, type ScenarioSpec } from './lib/spec.ts';
+import { finalReads, seedSessions, steadyIteration } from './lib/steady-traffic.ts';
 
 const full = profile() === 'full';
 const SESSIONS = full ? 300 : 60;
@@ -75,34 +72,14 @@ export const options: Options = {
 
 export async function setup(): Promise<void> {
   // Every session starts with one turn, so degraded reads during the outage have something to show.
-  for (let s = 0; s < SESSIONS; s++) await appendTurn(`fo-${s}`, `fo-${s}-seed`, 'hello');
-  await flushHistory();
+  await seedSessions('fo-', SESSIONS);
 }
 
 export default async function (): Promise<void> {
-  const i = exec.scenario.iterationInTest;
-  const session = `fo-${i % SESSIONS}`;
-  const rand = seeded(i + 1);
-  if (i % 5 === 4) {
-    await readSession(session, 'strong', { timeoutMs: 3_000 });
-  } else {
-    await appendTurn(session, `fo-${i}`, message(rand, 80 + Math.floor(rand() * 120)), { timeoutMs: 3_000 });
-  }
-  await flushHistory();
+  await steadyIteration({ prefix: 'fo-', sessions: SESSIONS, readEvery: 5, minBytes: 80, spreadBytes: 120 });
 }
 
-/** Attempts at each final read: a store call slower than the budget answers degraded (from cache). */
-const FINAL_READ_ATTEMPTS = 5;
-
 export async function teardown(): Promise<void> {
-  // The final word on every session, from the promoted replica: what survived the failover. A
-  // degraded answer proves nothing, so ask again (bounded) until the store itself answers.
-  for (let s = 0; s < SESSIONS; s++) {
-    for (let attempt = 1; attempt <= FINAL_READ_ATTEMPTS; attempt++) {
-      const r = await readSession(`fo-${s}`, 'strong');
-      if (r.ok && r.mode !== 'degraded') break;
-      await new Promise<void>((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  await flushHistory();
+  // The final word on every session, from the promoted replica: what survived the failover.
+  await finalReads('fo-', SESSIONS);
 }

@@ -11,6 +11,7 @@ import type { Options } from 'k6/options';
 import { appendTurn, readSession } from './lib/session-ops.ts';
 import { flushHistory } from './lib/history.ts';
 import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { finalReads } from './lib/steady-traffic.ts';
 
 const full = profile() === 'full';
 const SESSIONS = full ? 200 : 30;
@@ -53,6 +54,5 @@ export default async function (): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  for (let s = 0; s < SESSIONS; s++) await readSession(`m-${s}`, 'strong');
-  await flushHistory();
+  await finalReads('m-', SESSIONS);
 }

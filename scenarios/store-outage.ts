@@ -6,11 +6,9 @@
  * Proves the breaker safeguard: the service must degrade (flagged) instead of failing, answer
  * within its timeout budget, refuse undurable writes with 503, and come back once the store does.
  */
-import exec from 'k6/execution';
 import type { Options } from 'k6/options';
-import { appendTurn, readSession } from './lib/session-ops.ts';
-import { flushHistory } from './lib/history.ts';
-import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { profile, type ScenarioSpec } from './lib/spec.ts';
+import { finalReads, seedSessions, steadyIteration } from './lib/steady-traffic.ts';
 
 const full = profile() === 'full';
 const SESSIONS = full ? 200 : 30;
@@ -71,25 +69,14 @@ export const options: Options = {
 };
 
 export async function setup(): Promise<void> {
-  // Every session starts with one turn, so degraded reads have something to fall back to.
-  for (let s = 0; s < SESSIONS; s++) await appendTurn(`so-${s}`, `so-${s}-seed`, 'hello');
-  await flushHistory();
+  await seedSessions('so-', SESSIONS);
 }
 
 export default async function (): Promise<void> {
-  const i = exec.scenario.iterationInTest;
-  const session = `so-${i % SESSIONS}`;
-  const rand = seeded(i + 1);
-  if (i % 4 === 3) {
-    await readSession(session, 'strong', { timeoutMs: 3_000 });
-  } else {
-    await appendTurn(session, `so-${i}`, message(rand, 120 + Math.floor(rand() * 300)), { timeoutMs: 3_000 });
-  }
-  await flushHistory();
+  await steadyIteration({ prefix: 'so-', sessions: SESSIONS, readEvery: 4, minBytes: 120, spreadBytes: 300 });
 }
 
 export async function teardown(): Promise<void> {
   // The final word on every session, read once the store is back: the lost-write check needs it.
-  for (let s = 0; s < SESSIONS; s++) await readSession(`so-${s}`, 'strong');
-  await flushHistory();
+  await finalReads('so-', SESSIONS);
 }
