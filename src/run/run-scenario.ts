@@ -341,7 +341,6 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   if (capacity) capacity.bytesByTurn = bytesByTurn(history);
   const thresholds = engineResult.thresholds.map((t) => ({ metric: t.metric, expression: t.source, ok: t.ok, observed: String(t.observed) }));
   const abortedReason = engineResult.aborted ? [`run stopped early: ${engineResult.aborted.reason}`] : [];
-  const invariantsSorted = invariants;
   const base = {
     runId: ctx.runId,
     scenario: {
@@ -365,7 +364,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     timeline: timelineOut,
     metrics,
     latency: { unit: 'us' as const, histograms: latencyFromHistory(history, timelineOut) },
-    invariants: invariantsSorted,
+    invariants,
     provingOps: history.filter((e) => provingIds.has(e.id)),
     stalenessMs: report.stats.staleness.bounded
       ? { p50: report.stats.staleness.bounded.p50Ms, p99: report.stats.staleness.bounded.p99Ms, max: report.stats.staleness.bounded.maxMs, boundMs: check.stalenessBoundMs ?? null }
@@ -380,7 +379,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     environment: collectEnvironment({ redis: topology.redis ? await redisVersion(topology.redis.url) : null }),
     historyEntries: history.length,
   };
-  const verdict = verdictOf({ invariants: invariantsSorted, thresholds }, abortedReason);
+  const verdict = verdictOf({ invariants, thresholds }, abortedReason);
   const result = createResult({ ...base, verdict });
   await writeReports(result, ctx.runDir, { history });
   // For sceptics: the same history in the form Jepsen's Elle (list-append) checks.

@@ -4,6 +4,7 @@
  * cross-check then says what was missing.
  */
 import { request } from 'undici';
+import { parsePrometheusText } from '../check/prom-text.ts';
 
 export async function scrapeMetrics(baseUrl: string, timeoutMs = 3_000): Promise<string | undefined> {
   try {
@@ -17,8 +18,6 @@ export async function scrapeMetrics(baseUrl: string, timeoutMs = 3_000): Promise
 
 /** stateproof_breaker_state's value in a scrape, when present. */
 export function breakerState(text: string | undefined): 0 | 1 | 2 | undefined {
-  const m = text && /^stateproof_breaker_state(?:\{[^}]*\})? (\d+)/m.exec(text);
-  if (!m) return undefined;
-  const v = Number(m[1]);
+  const v = text === undefined ? undefined : parsePrometheusText(text).get('stateproof_breaker_state')?.samples[0]?.value;
   return v === 0 || v === 1 || v === 2 ? v : undefined;
 }

@@ -3,6 +3,7 @@
  * scraped after the run (size histogram, conflicts, cache, lifecycle, breaker timeline) and how
  * stored bytes grew with turn count. Pure functions of the scrapes and the history.
  */
+import { parsePrometheusText, sumSamples, type MetricFamily } from '../check/prom-text.ts';
 import type { MetricsScrape } from '../check/types.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import type { RunResult } from '../report/result-schema.ts';
@@ -10,25 +11,21 @@ import type { RunResult } from '../report/result-schema.ts';
 export type BreakerSample = { offsetMs: number; instance: string; state: 0 | 1 | 2 };
 
 export function stateHealthFrom(scrapes: MetricsScrape[], breaker: BreakerSample[], unsafe: string[]): RunResult['stateHealth'] {
-  const sum = (name: string, match?: RegExp) => {
-    let total = 0;
-    for (const s of scrapes) {
-      for (const line of s.after.split('\n')) {
-        if (!line.startsWith(name) || (match && !match.test(line))) continue;
-        const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-        if (Number.isFinite(v)) total += v;
-      }
-    }
-    return total;
-  };
+  const parsed = scrapes.map((s) => parsePrometheusText(s.after));
+  const total = (family: string, match: Record<string, string> = {}, sampleName?: string) =>
+    parsed.reduce((n, families) => n + sumSamples(families.get(family), match, sampleName), 0);
   const lifecycle: Record<string, number> = {};
-  for (const event of ['create', 'expire', 'migrate', 'reject', 'degrade']) lifecycle[event] = sum('stateproof_state_lifecycle_events_total{', new RegExp(`event="${event}"`));
-  const cache = ['local', 'replica'].map((tier) => ({ tier, hit: sum('stateproof_state_cache_total{', new RegExp(`tier="${tier}".*result="hit"|result="hit".*tier="${tier}"`)), miss: sum('stateproof_state_cache_total{', new RegExp(`tier="${tier}".*result="miss"|result="miss".*tier="${tier}"`)) }));
-  const present = scrapes.some((s) => s.after.includes('stateproof_'));
+  for (const event of ['create', 'expire', 'migrate', 'reject', 'degrade']) lifecycle[event] = total('stateproof_state_lifecycle_events_total', { event });
+  const cache = ['local', 'replica'].map((tier) => ({
+    tier,
+    hit: total('stateproof_state_cache_total', { tier, result: 'hit' }),
+    miss: total('stateproof_state_cache_total', { tier, result: 'miss' }),
+  }));
+  const present = parsed.some((families) => [...families.keys()].some((k) => k.startsWith('stateproof_')));
   return {
-    sizeBytes: sizeHistogram(scrapes),
-    conflicts: sum('stateproof_state_conflicts_total'),
-    degradedResponses: sum('stateproof_degraded_responses_total'),
+    sizeBytes: sizeHistogram(parsed, total),
+    conflicts: total('stateproof_state_conflicts_total'),
+    degradedResponses: total('stateproof_degraded_responses_total'),
     cache,
     breaker,
     lifecycle,
@@ -37,20 +34,25 @@ export function stateHealthFrom(scrapes: MetricsScrape[], breaker: BreakerSample
 }
 
 /** stateproof_state_size_bytes as scraped after the run, buckets summed over instances. */
-function sizeHistogram(scrapes: MetricsScrape[]): NonNullable<RunResult['stateHealth']>['sizeBytes'] {
+function sizeHistogram(
+  parsed: Array<Map<string, MetricFamily>>,
+  total: (family: string, match?: Record<string, string>, sampleName?: string) => number,
+): NonNullable<RunResult['stateHealth']>['sizeBytes'] {
+  const FAMILY = 'stateproof_state_size_bytes';
   const buckets = new Map<number, number>();
-  let sum = 0;
-  let count = 0;
-  for (const s of scrapes) {
-    for (const m of s.after.matchAll(/^stateproof_state_size_bytes_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm)) {
-      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
-      buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+  for (const families of parsed) {
+    for (const b of families.get(FAMILY)?.samples ?? []) {
+      if (b.name !== `${FAMILY}_bucket` || b.labels.le === undefined) continue;
+      const le = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
+      buckets.set(le, (buckets.get(le) ?? 0) + b.value);
     }
-    sum += Number(/^stateproof_state_size_bytes_sum(?:\{[^}]*\})? (\S+)$/m.exec(s.after)?.[1] ?? 0);
-    count += Number(/^stateproof_state_size_bytes_count(?:\{[^}]*\})? (\S+)$/m.exec(s.after)?.[1] ?? 0);
   }
   if (buckets.size === 0) return null;
-  return { buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([le, c]) => ({ le, count: c })), sum, count };
+  return {
+    buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([le, count]) => ({ le, count })),
+    sum: total(FAMILY, {}, `${FAMILY}_sum`),
+    count: total(FAMILY, {}, `${FAMILY}_count`),
+  };
 }
 
 /** Bytes the service reported on reads, by turn-count bucket: how state grows with a session. */

@@ -9,13 +9,13 @@
  * container ports (PROXY_PORT_BASE…) is exposed and each link gets the next one.
  * testcontainers' reaper removes the containers even if this process is killed.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GenericContainer, Network, Wait as TcWait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { EnvironmentError } from '../cli/errors.ts';
-import { resolveInstanceSpecs } from './local.ts';
+import { instanceOptions, resolveInstanceSpecs, writeTokensFile } from './local.ts';
 import { startRouter, type Router } from './router.ts';
 import { startServiceInstance, type ServiceInstance } from './service-instance.ts';
 import { LINK_NAMES, TOPOLOGY_DEFAULTS, type StoppedTopology, type Topology, type TopologyOptions } from './types.ts';
@@ -108,26 +108,12 @@ export async function startDockerTopology(opts: TopologyOptions): Promise<Topolo
     }
 
     const tenants = opts.tenants ?? TOPOLOGY_DEFAULTS.tenants;
-    const tokensFile = path.join(dir, 'tokens.json');
-    await writeFile(tokensFile, JSON.stringify(Object.fromEntries(Object.entries(tenants).map(([t, token]) => [token, t]))));
+    const tokensFile = await writeTokensFile(dir, tenants);
     undo.push(() => Promise.all(instances.map((i) => i.stop())));
     for (const spec of specs) {
       const own = await link(LINK_NAMES.instance(spec.id), `localhost:${front.containerPort}`);
       instances.push(
-        await startServiceInstance({
-          id: spec.id,
-          redisUrl: `redis://${own.host}:${own.port}`,
-          replicaRedisUrl: replicaReads ? `redis://${replicaReads.host}:${replicaReads.port}` : undefined,
-          tokensFile,
-          auditLogPath: path.join(dir, `audit-${spec.id}.jsonl`),
-          logPath: path.join(dir, `service-${spec.id}.log`),
-          schemaVersion: spec.schemaVersion ?? opts.schemaVersion,
-          unsafe: spec.unsafe ?? opts.unsafe,
-          args: [...(opts.serviceArgs ?? []), ...(spec.args ?? [])],
-          command: opts.serviceCommand,
-          readyTimeoutMs: opts.readyTimeoutMs,
-          clock: opts.clock,
-        }),
+        await startServiceInstance(instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads })),
       );
     }
     const router: Router = await startRouter({ instances: instances.map((i) => ({ id: i.id, url: i.url })), policy: opts.router ?? TOPOLOGY_DEFAULTS.router, seed: opts.routerSeed });

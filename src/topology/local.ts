@@ -18,7 +18,7 @@ import { RunRegistry, sweepStaleRuns } from './cleanup.ts';
 import { createLink, removeLinks, type Link } from './links.ts';
 import { startRedisStack, type RedisStack } from './redis-stack.ts';
 import { startRouter, type Router } from './router.ts';
-import { startServiceInstance, type ServiceInstance } from './service-instance.ts';
+import { startServiceInstance, type ServiceInstance, type ServiceInstanceOptions } from './service-instance.ts';
 import { LINK_NAMES, TOPOLOGY_DEFAULTS, type InstanceSpec, type StoppedTopology, type Topology, type TopologyOptions } from './types.ts';
 import type { FaultableProcess } from './faultable.ts';
 import { UsageError } from '../cli/errors.ts';
@@ -30,6 +30,37 @@ export function resolveInstanceSpecs(instances: TopologyOptions['instances']): A
   const ids = new Set(specs.map((s) => s.id));
   if (ids.size !== specs.length) throw new UsageError(`Instance ids must be unique; got ${specs.map((s) => s.id).join(', ')}.`);
   return specs;
+}
+
+/** The tokens file the service reads (token → tenant); both providers write it the same way. */
+export async function writeTokensFile(dir: string, tenants: Readonly<Record<string, string>>): Promise<string> {
+  const file = path.join(dir, 'tokens.json');
+  await writeFile(file, JSON.stringify(Object.fromEntries(Object.entries(tenants).map(([tenant, token]) => [token, tenant]))));
+  return file;
+}
+
+type Endpoint = { host: string; port: number };
+
+/** One instance's launch options from the topology's options and its spec, for either provider. */
+export function instanceOptions(
+  spec: InstanceSpec & { id: string },
+  opts: TopologyOptions,
+  at: { dir: string; tokensFile: string; redisLink: Endpoint; replicaReads?: Endpoint },
+): ServiceInstanceOptions {
+  return {
+    id: spec.id,
+    redisUrl: `redis://${at.redisLink.host}:${at.redisLink.port}`,
+    replicaRedisUrl: at.replicaReads ? `redis://${at.replicaReads.host}:${at.replicaReads.port}` : undefined,
+    tokensFile: at.tokensFile,
+    auditLogPath: path.join(at.dir, `audit-${spec.id}.jsonl`),
+    logPath: path.join(at.dir, `service-${spec.id}.log`),
+    schemaVersion: spec.schemaVersion ?? opts.schemaVersion,
+    unsafe: spec.unsafe ?? opts.unsafe,
+    args: [...(opts.serviceArgs ?? []), ...(spec.args ?? [])],
+    command: opts.serviceCommand,
+    readyTimeoutMs: opts.readyTimeoutMs,
+    clock: opts.clock,
+  };
 }
 
 export function reportSweep(log: (m: string) => void): void {
@@ -110,8 +141,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
 
     // Tokens file: the service maps token → tenant.
     const tenants = opts.tenants ?? TOPOLOGY_DEFAULTS.tenants;
-    const tokensFile = path.join(dir, 'tokens.json');
-    await writeFile(tokensFile, JSON.stringify(Object.fromEntries(Object.entries(tenants).map(([tenant, token]) => [token, tenant]))));
+    const tokensFile = await writeTokensFile(dir, tenants);
 
     // Instances, each through its own link to the front door.
     undo.push(async () => void (await Promise.all(instances.map((i) => i.stop()))));
@@ -119,18 +149,8 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       specs.map(async (spec) => {
         const own = await link(LINK_NAMES.instance(spec.id), `${front.host}:${front.port}`);
         const instance = await startServiceInstance({
-          id: spec.id,
-          redisUrl: `redis://${own.host}:${own.port}`,
-          replicaRedisUrl: replicaReads ? `redis://${replicaReads.host}:${replicaReads.port}` : undefined,
-          tokensFile,
-          auditLogPath: path.join(dir, `audit-${spec.id}.jsonl`),
-          logPath: path.join(dir, `service-${spec.id}.log`),
-          schemaVersion: spec.schemaVersion ?? opts.schemaVersion,
-          unsafe: spec.unsafe ?? opts.unsafe,
-          args: [...(opts.serviceArgs ?? []), ...(spec.args ?? [])],
-          command: opts.serviceCommand,
+          ...instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads }),
           readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
-          clock: opts.clock,
           tracker: registry,
         });
         instances.push(instance);

@@ -5,6 +5,7 @@
  */
 import type { HistoryEntry } from '../../record/history.ts';
 import type { Anomaly, InvariantResult, StoreSnapshot } from '../types.ts';
+import { percentile } from '../sessions.ts';
 
 const serviceMs = (e: HistoryEntry) => e.endMs - e.startMs;
 const MAX_LISTED = 50;
@@ -132,10 +133,7 @@ export function checkLatencyFlat(
     first.push(...baseline.slice(0, n).map(serviceMs));
     last.push(...ops.slice(-n));
   }
-  const pct = (v: number[], p: number) => {
-    const s = [...v].sort((a, b) => a - b);
-    return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! : 0;
-  };
+  const pct = (v: number[], p: number) => percentile([...v].sort((a, b) => a - b), p * 100);
   const lastMs = last.map(serviceMs);
   const firstP99Ms = pct(first, 0.99);
   const lastP99Ms = pct(lastMs, 0.99);

@@ -5,6 +5,7 @@
  */
 import type { HistoryEntry } from '../../record/history.ts';
 import type { InvariantResult } from '../types.ts';
+import { percentile } from '../sessions.ts';
 
 export interface FaultWindow {
   id: string;
@@ -12,12 +13,6 @@ export interface FaultWindow {
   family?: string;
   startMs: number;
   endMs: number;
-}
-
-/** p99 by nearest rank over a small array (the windows hold hundreds of ops, not millions). */
-function p99(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
 }
 
 const serviceMs = (e: HistoryEntry) => e.endMs - e.startMs;
@@ -29,7 +24,7 @@ export function checkFaultLatency(history: readonly HistoryEntry[], windows: rea
   for (const w of windows) {
     const during = history.filter((e) => e.startMs >= w.startMs && e.startMs < w.endMs);
     if (during.length === 0) continue;
-    const observed = p99(during.map(serviceMs));
+    const observed = percentile(during.map(serviceMs).sort((a, b) => a - b), 99);
     if (observed > limitMs) {
       const slowest = [...during].sort((a, b) => serviceMs(b) - serviceMs(a)).slice(0, 5);
       anomalies.push({
