@@ -227,8 +227,8 @@ class H1Connection {
     else if (status.startsWith('HTTP/1.0') && !(typeof connection === 'string' && connection.toLowerCase() === 'keep-alive')) this.reusable = false;
     const ka = headers['keep-alive'];
     if (typeof ka === 'string') {
-      const m = /timeout=(\d+)/i.exec(ka);
-      if (m) this.pool.noteKeepAlive(this, Number(m[1]) * 1000);
+      const timeoutMs = keepAliveTimeoutMs(ka);
+      if (timeoutMs !== undefined) this.pool.noteKeepAlive(this, timeoutMs);
     }
     h.onHead(code, headers);
     if (this.handler !== h) return; // failed by the handler's bounds
@@ -292,6 +292,18 @@ class H1Connection {
   }
 }
 
+/** A server repeats the same Keep-Alive value on every response: parsed once. */
+let lastKeepAlive = '';
+let lastKeepAliveMs: number | undefined;
+function keepAliveTimeoutMs(value: string): number | undefined {
+  if (value !== lastKeepAlive) {
+    const m = /timeout=(\d+)/i.exec(value);
+    lastKeepAlive = value;
+    lastKeepAliveMs = m ? Number(m[1]) * 1000 : undefined;
+  }
+  return lastKeepAliveMs;
+}
+
 function requestHead(req: H1Request, hostHeader: string): string {
   const method = req.method;
   if (!TOKEN.test(method)) throw coded(`invalid request method "${method}"`, 'UND_ERR_INVALID_ARG');
@@ -299,19 +311,16 @@ function requestHead(req: H1Request, hostHeader: string): string {
   let head = `${method} ${req.path} HTTP/1.1\r\n`;
   let host = true;
   let length = true;
-  let connection = true;
   const headers = req.headers;
   for (const name in headers) {
     const value = headers[name]!;
     if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw coded(`invalid header "${name}"`, 'UND_ERR_INVALID_ARG');
     if (name === 'host') host = false;
     else if (name === 'content-length') length = false;
-    else if (name === 'connection') connection = false;
     else if (name === 'transfer-encoding' || name === 'upgrade' || name === 'expect') throw coded(`header "${name}" is not supported`, 'UND_ERR_INVALID_ARG');
     head += `${name}: ${value}\r\n`;
   }
   if (host) head += `host: ${hostHeader}\r\n`;
-  if (connection) head += 'connection: keep-alive\r\n';
   const body = req.body;
   if (length) {
     if (body !== undefined) head += `content-length: ${typeof body === 'string' ? Buffer.byteLength(body) : body.length}\r\n`;
