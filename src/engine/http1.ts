@@ -27,6 +27,8 @@ export interface H1Request {
   body: string | Buffer | undefined;
   timeoutMs: number;
   maxBodyBytes: number;
+  /** performance.now() as the caller sends (it has read the clock already); read here when absent. */
+  sentAt?: number;
 }
 
 /** Receives one exchange's events; a throw from onHead or onData fails the exchange with it. */
@@ -66,6 +68,8 @@ class H1Connection {
   private reusable = true;
   /** performance.now() after which an idle socket is not reused (the server's Keep-Alive hint). */
   idleUntil = Infinity;
+  /** performance.now() when the exchange in flight was sent. */
+  sentAt = 0;
   dead = false;
 
   constructor(private readonly pool: H1Pool) {
@@ -78,8 +82,9 @@ class H1Connection {
     this.socket = s;
   }
 
-  send(req: H1Request, handler: H1Handler): void {
+  send(req: H1Request, handler: H1Handler, sentAt: number): void {
     this.handler = handler;
+    this.sentAt = sentAt;
     this.state = State.Head;
     this.headSeen = false;
     this.isHead = req.method === 'HEAD';
@@ -350,8 +355,9 @@ export class H1Pool {
       handler.onError(coded('the VU closed its connections', 'UND_ERR_DESTROYED'));
       return;
     }
+    const sentAt = req.sentAt ?? performance.now();
     let c = this.idle.pop();
-    while (c !== undefined && c.idleUntil !== Infinity && performance.now() > c.idleUntil) {
+    while (c !== undefined && c.idleUntil !== Infinity && sentAt > c.idleUntil) {
       c.destroy();
       c = this.idle.pop();
     }
@@ -359,15 +365,16 @@ export class H1Pool {
       c = new H1Connection(this);
       this.all.add(c);
     }
-    c.send(req, handler);
+    c.send(req, handler, sentAt);
   }
 
   release(c: H1Connection): void {
     if (!this.destroyed && !c.dead) this.idle.push(c);
   }
 
+  /** Counted from when the request was sent: a little before the server's own idle clock starts, so on the safe side. */
   noteKeepAlive(c: H1Connection, timeoutMs: number): void {
-    c.idleUntil = performance.now() + Math.max(0, timeoutMs - KEEP_ALIVE_MARGIN_MS);
+    c.idleUntil = c.sentAt + Math.max(0, timeoutMs - KEEP_ALIVE_MARGIN_MS);
   }
 
   forget(c: H1Connection): void {

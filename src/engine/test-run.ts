@@ -9,6 +9,8 @@ import { Registry, type Metric, type Tags } from './metrics/registry.ts';
 /** Wall clock in fractional epoch ms, monotonic within the process (history entries use this axis). */
 const TIME_ORIGIN_MS = performance.timeOrigin; // a getter: read once, not per sample
 export const nowMs = (): number => TIME_ORIGIN_MS + performance.now();
+/** nowMs() for a performance.now() reading already taken (the clock is read once where both are needed). */
+export const epochMsAt = (perfNow: number): number => TIME_ORIGIN_MS + perfNow;
 
 /** Receives history entries (without id); assigns ids. Implemented by src/record/sink.ts. */
 export interface HistorySink {

@@ -11,7 +11,7 @@
  */
 import { parseDurationMs } from '../duration.ts';
 import type { SeriesRef, Tags } from '../metrics/registry.ts';
-import { nowMs } from '../test-run.ts';
+import { epochMsAt } from '../test-run.ts';
 import type { VU } from '../vu.ts';
 import { Response, type RequestInfo } from './response.ts';
 import { RequestSeries } from './request-series.ts';
@@ -116,15 +116,14 @@ export function createHttp(vu: VU) {
 
     // Tagged as of the call (group, phase and VU tags may change while the response is awaited).
     const base = vu.baseTags();
-    const calledAt = nowMs();
-    const intendedAt = calledAt - vu.lagMs;
     const t0 = performance.now();
+    const intendedAt = epochMsAt(t0) - vu.lagMs;
     let tHeaders = t0;
     const epoch = vu.epoch;
     vu.hold();
     try {
       const type = run.discardResponseBodies ? 'none' : (params.responseType ?? 'text');
-      const r = await exchange(vu.pool(parsed.origin), { method, path: parsed.path, headers, body, timeoutMs, bodyType: type, maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes }, res, t0);
+      const r = await exchange(vu.pool(parsed.origin), { method, path: parsed.path, headers, body, timeoutMs, bodyType: type, maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes, sentAt: t0 }, res, t0);
       tHeaders = r.headersAt;
       if (type !== 'none') res.body = r.body;
       if (r.headers['set-cookie'] !== undefined) run.warnOnce('cookies', "responses set cookies, but the built-in engine has no per-VU cookie jar (k6 would send them back)");
@@ -164,7 +163,7 @@ export function createHttp(vu: VU) {
     const cb = params.responseCallback === undefined ? responseCallback : params.responseCallback;
     const expected = cb ? !res.error_code && cb.has(res.status) : undefined;
     const { tags, ref } = series.of(base, { method, url, name: params.tags?.name, paramsTags: params.tags, status: res.status, errorCode: res.error_code, expected });
-    record(tags, ref, res, nowMs() - intendedAt, expected);
+    record(tags, ref, res, epochMsAt(tEnd) - intendedAt, expected);
 
     if (next) {
       const keep = res.status === 307 || res.status === 308;

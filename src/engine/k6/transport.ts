@@ -25,6 +25,8 @@ export interface ExchangeRequest {
   timeoutMs: number;
   bodyType: BodyType;
   maxBodyBytes: number;
+  /** performance.now() at send. */
+  sentAt?: number;
 }
 
 /** Receives the status line and headers as soon as they arrive (they stay set if the body then fails). */

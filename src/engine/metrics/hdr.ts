@@ -15,7 +15,40 @@ export const HDR_BOUNDS = Object.freeze({
 });
 
 export function newHistogram(): Histogram {
-  return hdr.build({ ...HDR_BOUNDS, bitBucketSize: 32, autoResize: true, useWebAssembly: false });
+  return withFastIndex(hdr.build({ ...HDR_BOUNDS, bitBucketSize: 32, autoResize: true, useWebAssembly: false }));
+}
+
+/** The fields of hdr-histogram-js's JsHistogram that place a value in its counts array. */
+interface IndexFields {
+  countsArrayIndex(value: number): number;
+  readonly subBucketHalfCountMagnitude: number;
+  readonly unitMagnitude: number;
+  readonly subBucketHalfCount: number;
+}
+
+const FAST_INDEX_LIMIT = 2 ** 31;
+
+/**
+ * JsHistogram finds a value's bucket with Math.log2, Math.pow and division, several times per
+ * recorded sample; the engine records about seven samples per request. For integers below 2^31
+ * (35 minutes in µs) the same index is two bit operations; anything else takes the library's own
+ * path. test/engine/hdr-index.test.ts checks the two agree value for value.
+ */
+function fastCountsArrayIndex(this: IndexFields, value: number): number {
+  if (value >= 0 && value < FAST_INDEX_LIMIT) {
+    const bucket = Math.max(31 - Math.clz32(value) - this.subBucketHalfCountMagnitude - this.unitMagnitude, 0);
+    return ((bucket + 1) << this.subBucketHalfCountMagnitude) + (value >>> (bucket + this.unitMagnitude)) - this.subBucketHalfCount;
+  }
+  return (Object.getPrototypeOf(this) as IndexFields).countsArrayIndex.call(this, value);
+}
+
+/** Installs fastCountsArrayIndex on one histogram, if it is the JsHistogram this was written against. */
+export function withFastIndex(h: Histogram): Histogram {
+  const f = h as unknown as IndexFields;
+  const known =
+    typeof f.countsArrayIndex === 'function' && Number.isInteger(f.subBucketHalfCountMagnitude) && Number.isInteger(f.unitMagnitude) && Number.isInteger(f.subBucketHalfCount);
+  if (known) Object.defineProperty(h, 'countsArrayIndex', { value: fastCountsArrayIndex, writable: true, configurable: true });
+  return h;
 }
 
 export const msToUs = (ms: number): number => (ms <= 0 ? 0 : Math.round(ms * 1000));
