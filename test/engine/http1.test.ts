@@ -97,6 +97,35 @@ describe('engine HTTP/1.1 client', () => {
     pool.destroy?.();
   });
 
+  it('keeps each connection\'s partial head and body intact while other connections read in between', async () => {
+    // Every connection reads into one shared buffer: what a parser keeps past a read must be a copy.
+    const answer = (n: number) => {
+      const body = `body-${n}-`.repeat(200);
+      return `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nX-Which: ${n}\r\n\r\n${body}`;
+    };
+    let served = 0;
+    const srv = await scripted((s) => {
+      const wire = answer(served++);
+      // Head split mid-line, body in uneven pieces, each piece a separate packet, so the connections'
+      // reads interleave.
+      const cuts = [17, 40, 300, 900, 1500];
+      let at = 0;
+      const tick = () => {
+        const next = cuts.find((c) => c > at) ?? wire.length;
+        s.write(wire.slice(at, next));
+        at = next;
+        if (at < wire.length) setTimeout(tick, 2);
+      };
+      tick();
+    });
+    const pools = Array.from({ length: 6 }, () => new H1Pool(srv.origin));
+    const answers = await Promise.all(pools.map((p) => send(p)));
+    const bodies = new Map(answers.map((a) => [Number(a.headers['x-which']), a.body]));
+    expect(bodies.size).toBe(6);
+    for (const [n, body] of bodies) expect(body).toBe(`body-${n}-`.repeat(200));
+    for (const p of pools) p.destroy?.();
+  });
+
   it('reads a body delimited by close (HTTP/1.0) and opens a new connection after it', async () => {
     const srv = await scripted((s) => s.end('HTTP/1.0 200 OK\r\n\r\nuntil close'));
     const pool = new H1Pool(srv.origin);
