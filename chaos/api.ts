@@ -11,7 +11,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, apiErrors, isApiError } from './api-errors.ts';
-import { parseJson } from './json-body.ts';
+import { randomBytes } from 'node:crypto';
+import { decodeGoJson } from './json-body.ts';
 import { decodeProxy, type ProxyCollection } from './proxy-collection.ts';
 
 /** Reported by GET /version: the Toxiproxy release whose API this mirrors. */
@@ -64,10 +65,18 @@ export function createApiHandler(proxies: ProxyCollection, onError: (e: unknown)
     {
       pattern: /^\/populate$/,
       methods: {
+        // Errors here, a bad body included, are the populate answer itself: application/json with
+        // the proxies made so far, and an empty list marshals as null (a nil Go slice).
         POST: async (_req, _p, body) => {
-          const { proxies: created, error } = await proxies.populate(await body());
-          if (!error) return { status: 201, json: { proxies: created } };
-          const apiErr = isApiError(error) ? error : new ApiError(error.message, 500);
+          let result: { proxies: unknown[] | null; error?: Error };
+          try {
+            result = await proxies.populate(await body());
+          } catch (e) {
+            result = { proxies: null, error: e as Error };
+          }
+          const created = result.proxies?.length ? result.proxies : null;
+          if (!result.error) return { status: 201, json: { proxies: created } };
+          const apiErr = isApiError(result.error) ? result.error : new ApiError(result.error.message, 500);
           return { status: apiErr.status, json: { ...apiErr.toJSON(), proxies: created } };
         },
       },
@@ -104,8 +113,14 @@ export function createApiHandler(proxies: ProxyCollection, onError: (e: unknown)
   ];
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) return sendError(res, 403, 'User agent not allowed\n');
     const path = (req.url ?? '/').split('?')[0]!;
-    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) return sendText(res, 403, 'User agent not allowed\n');
+    // Go's server refuses a malformed %-escape itself, before any handler.
+    try {
+      decodeURIComponent(path);
+    } catch {
+      return sendError(res, 400, '400 Bad Request');
+    }
     let route: Route | undefined;
     let match: RegExpExecArray | null = null;
     for (const r of routes) {
@@ -115,36 +130,59 @@ export function createApiHandler(proxies: ProxyCollection, onError: (e: unknown)
         break;
       }
     }
-    if (!route || !match) return sendText(res, 404, '404 page not found\n');
+    if (!route || !match) return sendError(res, 404, '404 page not found\n');
     const handler = route.methods[req.method ?? 'GET'];
-    if (!handler) return sendText(res, 405, '');
-    let params: string[];
-    try {
-      params = match.slice(1).map((p) => decodeURIComponent(p));
-    } catch {
-      return sendText(res, 404, '404 page not found\n');
-    }
-    const body = async () => parseJson(await readBody(req));
+    if (!handler) return send(res, 405, {}, ''); // mux's method-not-allowed: no body, no Content-Type
+    // Names are decoded per path segment, so "/proxies/a%2Fb" is the proxy "a/b". gorilla/mux decodes
+    // the whole path first, which makes such a proxy unreachable (404) in Toxiproxy: a deliberate difference.
+    const params = match.slice(1).map((p) => decodeURIComponent(p));
+    res.setHeader('X-Toxiproxy-Request-Id', requestId());
+    const body = async () => decodeGoJson(await readBody(req));
     try {
       const reply = await serialized(() => handler(req, params, body));
-      if (reply.raw !== undefined) {
-        res.writeHead(reply.status, { 'Content-Type': 'application/json;charset=utf-8' }).end(reply.raw);
-      } else if (reply.json !== undefined) {
-        res.writeHead(reply.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply.json));
-      } else {
-        res.writeHead(reply.status).end();
-      }
+      if (reply.raw !== undefined) send(res, reply.status, { 'Content-Type': 'application/json;charset=utf-8' }, reply.raw);
+      else if (reply.json !== undefined) send(res, reply.status, { 'Content-Type': 'application/json' }, JSON.stringify(reply.json));
+      else send(res, reply.status, {}, '');
     } catch (e) {
       if (!isApiError(e)) onError(e);
       const err = isApiError(e) ? e : new ApiError((e as Error).message ?? String(e), 500);
-      // Go's http.Error: the JSON error object, sent as text/plain with a trailing newline.
-      sendText(res, err.status, JSON.stringify(err) + '\n', { 'X-Content-Type-Options': 'nosniff' });
+      sendError(res, err.status, JSON.stringify(err) + '\n');
     }
   };
 }
 
-function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(text);
+/** With Content-Length, as Go's server sends a body written in one piece (never chunked). */
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }).end(body);
+}
+
+/** Go's http.Error: text/plain, nosniff, the text as given (API errors pass their JSON object). */
+function sendError(res: ServerResponse, status: number, text: string): void {
+  send(res, status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, text);
+}
+
+/**
+ * An id in the shape of the xid that Toxiproxy's request-id middleware (rs/xid) puts in
+ * X-Toxiproxy-Request-Id: 12 bytes (seconds, machine, pid, counter) in lowercase base32hex.
+ */
+const XID_MACHINE = randomBytes(3);
+let xidCounter = randomBytes(3).readUIntBE(0, 3);
+function requestId(): string {
+  const b = Buffer.alloc(12);
+  b.writeUInt32BE(Math.floor(Date.now() / 1000) >>> 0, 0);
+  XID_MACHINE.copy(b, 4);
+  b.writeUInt16BE(process.pid & 0xffff, 7);
+  xidCounter = (xidCounter + 1) & 0xffffff;
+  b.writeUIntBE(xidCounter, 9, 3);
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  let out = '';
+  // 96 bits in 5-bit groups, the last one padded: 20 characters, as xid encodes them.
+  for (let bit = 0; bit < 100; bit += 5) {
+    const byte = bit >> 3;
+    const word = ((b[byte] ?? 0) << 8) | (b[byte + 1] ?? 0);
+    out += alphabet[(word >> (11 - (bit & 7))) & 31];
+  }
+  return out;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

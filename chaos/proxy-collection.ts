@@ -81,7 +81,7 @@ export class ProxyCollection {
   private async populateChecked(raw: unknown): Promise<{ proxies: Proxy[]; error?: Error }> {
     if (!Array.isArray(raw)) {
       const kind = raw === null ? 'null' : typeof raw === 'object' ? 'object' : typeof raw;
-      if (raw !== null) throw apiErrors.badRequestBody(`json: cannot unmarshal ${kind} into Go value of type []toxiproxy.Proxy`);
+      if (raw !== null) throw apiErrors.badRequestBody(`json: cannot unmarshal ${kind} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`);
       return { proxies: [] };
     }
     const inputs = raw.map(decodeProxy);

@@ -27,6 +27,8 @@ export interface ProxyJson {
   listen: string;
   upstream: string;
   enabled: boolean;
+  /** Toxiproxy's Proxy struct has an exported *zerolog.Logger with no JSON tag: it marshals as {}. */
+  Logger: Record<string, never>;
   toxics: ToxicJson[];
 }
 
@@ -51,6 +53,8 @@ export function joinHostPort({ host, port }: HostPort): string {
 
 /** The listen error as Go's net.Listen words it, e.g. "listen tcp 127.0.0.1:3310: bind: address already in use". */
 function listenError(address: string, e: NodeJS.ErrnoException): Error {
+  // Go resolves the host before binding: an unknown name is a lookup error, not a bind error.
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new Error(`listen tcp: lookup ${(e as { hostname?: string }).hostname ?? address}: no such host`);
   const reasons: Record<string, string> = {
     EADDRINUSE: 'bind: address already in use',
     EADDRNOTAVAIL: 'bind: cannot assign requested address',
@@ -79,13 +83,13 @@ export class Proxy {
   }
 
   toJSON(): ProxyJson {
-    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, toxics: this.toxics.list() };
+    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, Logger: {}, toxics: this.toxics.list() };
   }
 
   /** Throws a plain Error (a 500 on the API) when the address cannot be used. */
   resolveListen(listen: string): string {
     const hp = splitHostPort(listen, this.defaultHost);
-    if (!hp) throw new Error(`address ${listen}: missing port in address`);
+    if (!hp) throw new Error(`listen tcp: address ${listen}: missing port in address`);
     return joinHostPort(hp);
   }
 

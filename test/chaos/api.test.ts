@@ -31,6 +31,69 @@ async function post(path: string, body: string) {
   return { status: res.status, body: await res.text() };
 }
 
+async function call(method: string, path: string, body?: string) {
+  const res = await fetch(rig.server.url + path, { method, body });
+  return { status: res.status, type: res.headers.get('content-type'), body: await res.text(), headers: res.headers };
+}
+
+/**
+ * Answers recorded from a real toxiproxy-server 2.12.0 (built from Shopify/toxiproxy at tag v2.12.0)
+ * given the same requests: byte for byte, status, Content-Type and body.
+ */
+describe('answers as toxiproxy-server 2.12.0 does', () => {
+  it('serialises a proxy with its Logger field, in Go\'s field order', async () => {
+    const proxy = await redisProxy(rig, 'order');
+    expect((await call('GET', '/proxies/order')).body).toBe(
+      `{"name":"order","listen":"${proxy.listen}","upstream":"127.0.0.1:${rig.redis.port}","enabled":true,"Logger":{},"toxics":[]}`,
+    );
+  });
+
+  it('words malformed JSON as encoding/json does, and reads only the first value of a body', async () => {
+    expect(await call('POST', '/proxies', '{bad json')).toMatchObject({
+      status: 400,
+      type: 'text/plain; charset=utf-8',
+      body: '{"error":"bad request body: invalid character \'b\' looking for beginning of object key string","status":400}\n',
+    });
+    expect((await call('POST', '/proxies', '{"name":"trail","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"} and then garbage')).status).toBe(201);
+    expect((await call('POST', '/proxies/trail/toxics', '{"type":"latency","attributes":{"latency":01}}')).body).toBe(
+      '{"error":"bad request body: invalid character \'1\' after object key:value pair","status":400}\n',
+    );
+  });
+
+  it('answers /populate errors, a bad body included, as populate answers: JSON with the proxies made, null when none', async () => {
+    expect(await call('POST', '/populate', '[{')).toMatchObject({ status: 400, type: 'application/json', body: '{"error":"bad request body: unexpected EOF","status":400,"proxies":null}' });
+    expect(await call('POST', '/populate', '[]')).toMatchObject({ status: 201, type: 'application/json', body: '{"proxies":null}' });
+    expect((await call('POST', '/populate', '{"name":"x"}')).body).toBe(
+      '{"error":"bad request body: json: cannot unmarshal object into Go value of type []struct { toxiproxy.Proxy; Enabled *bool \\"json:\\\\\\"enabled\\\\\\"\\" }","status":400,"proxies":null}',
+    );
+  });
+
+  it('says "listen tcp" for an address without a port', async () => {
+    expect((await call('POST', '/proxies', '{"name":"noport","listen":"notanaddress","upstream":"127.0.0.1:1"}')).body).toBe(
+      '{"error":"listen tcp: address notanaddress: missing port in address","status":500}\n',
+    );
+  });
+
+  it('answers a wrong method with an empty 405, an unknown path with nosniff, and tags routed requests with an id', async () => {
+    const wrong = await call('PUT', '/proxies');
+    expect([wrong.status, wrong.type, wrong.body]).toEqual([405, null, '']);
+    const missing = await call('GET', '/nothing-here');
+    expect([missing.status, missing.body, missing.headers.get('x-content-type-options')]).toEqual([404, '404 page not found\n', 'nosniff']);
+    expect(missing.headers.get('x-toxiproxy-request-id')).toBeNull();
+    const ids = [(await call('GET', '/version')).headers.get('x-toxiproxy-request-id'), (await call('GET', '/proxies')).headers.get('x-toxiproxy-request-id')];
+    for (const id of ids) expect(id).toMatch(/^[0-9a-v]{20}$/);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('refuses a malformed %-escape with Go\'s own 400; (deliberately) reaches a name with a slash through %2F', async () => {
+    expect(await call('GET', '/proxies/%zz')).toMatchObject({ status: 400, body: '400 Bad Request' });
+    expect((await call('POST', '/proxies', '{"name":"a/b","listen":"127.0.0.1:0","upstream":"127.0.0.1:1"}')).status).toBe(201);
+    // Toxiproxy answers 404 here (mux matches the decoded path), leaving such a proxy undeletable.
+    expect((await call('GET', '/proxies/a%2Fb')).status).toBe(200);
+    expect((await call('DELETE', '/proxies/a%2Fb')).status).toBe(204);
+  });
+});
+
 describe('toxiproxy API', () => {
   it('reports a version and lists proxies with their toxics', async () => {
     expect(JSON.parse(await rig.client.getVersion())).toEqual({ version: expect.any(String) });
@@ -39,7 +102,7 @@ describe('toxiproxy API', () => {
     const all = await rig.client.getAll();
     expect(all.listed?.listen).toBe(proxy.listen);
     const raw = (await rig.client.getApi().get(`${rig.server.url}/proxies/listed`)).data;
-    expect(raw).toEqual({ ...proxy.toJson(), toxics: [] });
+    expect(raw).toEqual({ ...proxy.toJson(), Logger: {}, toxics: [] });
   });
 
   it('answers 409 to a duplicate proxy, 404 to an unknown one, 400 to a missing field', async () => {

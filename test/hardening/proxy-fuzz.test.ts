@@ -28,7 +28,8 @@ const RUNS = fuzzRuns(500);
 const HEAP_GROWTH_LIMIT_BYTES = 128 * 1024 * 1024;
 const DOCUMENTED = new Set([200, 201, 204, 400, 404, 405, 409]);
 /** The listen errors Toxiproxy itself answers 500 to (Go's net.Listen error text). */
-const LISTEN_ERROR = /^(listen tcp .*: bind: |address .*: missing port in address)/;
+// Toxiproxy's 500 for a listen address the OS will not take: bind, lookup or parse errors, all "listen tcp".
+const LISTEN_ERROR = /^listen tcp[ :]/;
 
 const pathSafe = (s: string) => encodeURIComponent(s);
 const anyText = (maxLength: number) => fc.oneof(fc.string({ maxLength }), fc.string({ unit: 'binary', maxLength }));
@@ -150,7 +151,9 @@ describe('fault proxy API under random and adversarial requests', () => {
         } else if (!DOCUMENTED.has(a.status)) {
           throw new Error(`status Toxiproxy never answers: ${what}`);
         }
-        if (a.status >= 400 && a.status !== 404 && a.status !== 405) {
+        // Go's server refuses a path with a malformed %-escape itself, before any handler: "400 Bad Request".
+        const malformedEscape = a.status === 400 && a.body === '400 Bad Request';
+        if (a.status >= 400 && a.status !== 404 && a.status !== 405 && !malformedEscape) {
           const err = JSON.parse(a.body) as { error?: unknown; status?: unknown };
           if (typeof err.error !== 'string' || err.status !== a.status) throw new Error(`error answer without Toxiproxy's {error, status}: ${what}`);
         }
