@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}".`);
 
-  let proxies: unknown;
+  let proxies: unknown[] | undefined;
   if (values.config !== undefined) {
     let text: string;
     try {
@@ -52,12 +52,14 @@ export async function run(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`cannot read --config ${values.config}: ${(e as Error).message}`);
     }
+    let parsed: unknown;
     try {
-      proxies = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch (e) {
       throw new UsageError(`--config ${values.config} is not valid JSON: ${(e as Error).message}`);
     }
-    if (!Array.isArray(proxies)) throw new UsageError(`--config ${values.config} must hold a JSON array of proxies ({"name", "listen", "upstream"}).`);
+    if (!Array.isArray(parsed)) throw new UsageError(`--config ${values.config} must hold a JSON array of proxies ({"name", "listen", "upstream"}).`);
+    proxies = parsed;
   }
 
   let server;
@@ -66,7 +68,8 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new EnvironmentError(`cannot listen on ${values.host}:${port}: ${(e as Error).message}. Pick another --port (0 = any free one).`);
   }
-  if (proxies) {
+  // An empty list creates nothing (and /populate answers it with "proxies": null, as Toxiproxy does).
+  if (proxies && proxies.length > 0) {
     try {
       const created = await new Toxiproxy(server.url).populate(proxies as never);
       for (const p of Object.values(created)) process.stderr.write(`proxy ${p.name}: ${p.listen} -> ${p.upstream}${p.enabled ? '' : ' (disabled)'}\n`);
