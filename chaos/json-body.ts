@@ -115,24 +115,17 @@ class GoJsonScanner {
         if (open.length === 0) return this.i;
         this.ws();
         const next = this.peek();
-        if (open[open.length - 1] === '{') {
-          if (next === '}') {
-            this.i++;
-            this.close(open);
-            continue;
-          }
-          if (next !== ',') this.fail('after object key:value pair');
+        const inObject = open[open.length - 1] === '{';
+        if (next === (inObject ? '}' : ']')) {
           this.i++;
+          this.close(open);
+          continue;
+        }
+        if (next !== ',') this.fail(inObject ? 'after object key:value pair' : 'after array element');
+        this.i++;
+        if (inObject) {
           this.ws();
           this.key();
-        } else {
-          if (next === ']') {
-            this.i++;
-            this.close(open);
-            continue;
-          }
-          if (next !== ',') this.fail('after array element');
-          this.i++;
         }
         break;
       }
