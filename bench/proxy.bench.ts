@@ -4,6 +4,7 @@
  *
  *   npm run bench proxy
  *   STATEPROOF_BENCH_ROUNDS=5 STATEPROOF_BENCH_OPS=150000
+ *   TOXIPROXY_URL=http://127.0.0.1:8474   (also measures a real Toxiproxy in the same rotation)
  *
  * The load comes from redis-benchmark (shipped with redis-server; 50 clients is its default, no
  * pipelining, 64-byte values), so the client's own CPU cost is as small as it gets: a Node client
@@ -130,7 +131,9 @@ const proxyProcess = await startProxyProcess().catch(async (e) => {
   await redis.stop();
   throw e;
 });
+const cleanups: Array<() => Promise<unknown>> = [];
 const stopAll = async () => {
+  for (const c of cleanups) await c().catch(() => {});
   await proxyProcess.stop();
   await redis.stop();
 };
@@ -142,16 +145,32 @@ try {
   const proxyPort = Number(proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1));
   const pids = { redis: redis.pid, proxy: proxyProcess.pid };
   console.log(`redis-server ${redis.port}, proxy ${proxyPort}; ${CLIENTS} clients, ${OPS} SET + ${OPS} GET per run; ${ROUNDS} rounds; ${os.cpus().length} cores`);
+  // A real Toxiproxy, when given, joins the rotation with a proxy of its own to the same Redis.
+  const realUrl = process.env.TOXIPROXY_URL;
+  let realPort: number | undefined;
+  if (realUrl) {
+    const name = `stateproof-bench-${process.pid}`;
+    const real = await new Toxiproxy(realUrl).createProxy({ name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${redis.port}` });
+    realPort = Number(real.listen.slice(real.listen.lastIndexOf(':') + 1));
+    cleanups.push(() => real.remove());
+    console.log(`real Toxiproxy at ${realUrl}: proxy ${name} on ${realPort}`);
+  }
   await redisBenchmark(bin, redis.port, CLIENTS, OPS / 5, pids); // warm-up (JIT, connections)
   await redisBenchmark(bin, proxyPort, CLIENTS, OPS / 5, pids);
   const direct: Run[] = [];
   const proxied: Run[] = [];
+  const realRuns: Run[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     direct.push(await redisBenchmark(bin, redis.port, CLIENTS, OPS, pids));
     proxied.push(await redisBenchmark(bin, proxyPort, CLIENTS, OPS, pids));
+    if (realPort !== undefined) realRuns.push(await redisBenchmark(bin, realPort, CLIENTS, OPS, pids));
     const d = direct.at(-1)!;
     const p = proxied.at(-1)!;
-    console.log(`round ${round + 1}: direct ${d.opsPerSec.toFixed(0)} ops/s p50 ${fmt(d.p50Ms, 3)} ms | proxy ${p.opsPerSec.toFixed(0)} ops/s p50 ${fmt(p.p50Ms, 3)} ms | ratio ${fmt(p.opsPerSec / d.opsPerSec, 2)}`);
+    const r = realRuns.at(-1);
+    console.log(
+      `round ${round + 1}: direct ${d.opsPerSec.toFixed(0)} ops/s p50 ${fmt(d.p50Ms, 3)} ms | proxy ${p.opsPerSec.toFixed(0)} ops/s p50 ${fmt(p.p50Ms, 3)} ms | ratio ${fmt(p.opsPerSec / d.opsPerSec, 2)}` +
+        (r ? ` | real Toxiproxy ${r.opsPerSec.toFixed(0)} ops/s, ratio ${fmt(r.opsPerSec / d.opsPerSec, 2)}` : ''),
+    );
   }
   const m = (runs: Run[], pick: (r: Run) => number) => median(runs.map(pick));
   const ratio = m(proxied, (r) => r.opsPerSec) / m(direct, (r) => r.opsPerSec);
@@ -161,6 +180,10 @@ try {
   console.log(`  proxy    ${m(proxied, (r) => r.opsPerSec).toFixed(0)} ops/s   p50 ${fmt(m(proxied, (r) => r.p50Ms), 3)} ms   p99 ${fmt(m(proxied, (r) => r.p99Ms), 3)} ms`);
   console.log(`  throughput ratio proxy/direct: ${fmt(ratio, 2)}   (target >= 0.70)`);
   console.log(`  added p50: ${fmt(addedP50Ms, 3)} ms   (target <= 0.200)`);
+  if (realRuns.length) {
+    const realRatio = m(realRuns, (r) => r.opsPerSec) / m(direct, (r) => r.opsPerSec);
+    console.log(`  real Toxiproxy ${m(realRuns, (r) => r.opsPerSec).toFixed(0)} ops/s   p50 ${fmt(m(realRuns, (r) => r.p50Ms), 3)} ms   ratio ${fmt(realRatio, 2)} (same rotation)`);
+  }
 
   // The proxy's own cost per hop, without 50 clients queueing for the CPU.
   const one = { direct: [] as number[], proxy: [] as number[] };
