@@ -68,13 +68,13 @@ export function createApiHandler(proxies: ProxyCollection, onError: (e: unknown)
         // Errors here, a bad body included, are the populate answer itself: application/json with
         // the proxies made so far, and an empty list marshals as null (a nil Go slice).
         POST: async (_req, _p, body) => {
-          let result: { proxies: unknown[] | null; error?: Error };
+          let result: { proxies: unknown[]; error?: Error };
           try {
             result = await proxies.populate(await body());
           } catch (e) {
-            result = { proxies: null, error: e as Error };
+            result = { proxies: [], error: e as Error };
           }
-          const created = result.proxies?.length ? result.proxies : null;
+          const created = result.proxies.length ? result.proxies : null;
           if (!result.error) return { status: 201, json: { proxies: created } };
           const apiErr = isApiError(result.error) ? result.error : new ApiError(result.error.message, 500);
           return { status: apiErr.status, json: { ...apiErr.toJSON(), proxies: created } };

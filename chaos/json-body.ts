@@ -146,11 +146,14 @@ class GoJsonScanner {
     this.i++;
   }
 
-  private string(): number {
+  private string(): void {
     this.i++;
     for (;;) {
       const c = this.peek();
-      if (c === '"') return ++this.i;
+      if (c === '"') {
+        this.i++;
+        return;
+      }
       if (c === '\\') {
         this.i++;
         const e = this.peek();
@@ -176,9 +179,8 @@ class GoJsonScanner {
     while (this.i < this.s.length && /[0-9]/.test(this.s[this.i]!)) this.i++;
   }
 
-  /** A number ends at the first character that cannot continue it (Go reads no further). */
   /** A number ends at the first character that cannot continue it; "01" is the number 0 (Go reads no further). */
-  private number(): number {
+  private number(): void {
     if (this.s[this.i] === '-') this.i++;
     const c = this.peek();
     if (c === '0') this.i++;
@@ -193,16 +195,14 @@ class GoJsonScanner {
       if (this.s[this.i] === '+' || this.s[this.i] === '-') this.i++;
       this.digits('in exponent of numeric literal');
     }
-    return this.i;
   }
 
-  private literal(word: string): number {
+  private literal(word: string): void {
     this.i++;
     for (let k = 1; k < word.length; k++) {
       if (this.peek() !== word[k]) this.fail(`in literal ${word} (expecting ${quoteChar(word[k]!)})`);
       this.i++;
     }
-    return this.i;
   }
 }
 

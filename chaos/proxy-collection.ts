@@ -68,17 +68,11 @@ export class ProxyCollection {
     return proxy;
   }
 
-  /** Validates every entry before creating any, as Toxiproxy does. */
-  async populate(raw: unknown): Promise<{ proxies: Proxy[] | null; error?: Error }> {
-    try {
-      return await this.populateChecked(raw);
-    } catch (e) {
-      // Toxiproxy answers a bad populate body with the error AND `"proxies": null`.
-      return { proxies: null, error: e as Error };
-    }
-  }
-
-  private async populateChecked(raw: unknown): Promise<{ proxies: Proxy[]; error?: Error }> {
+  /**
+   * Validates every entry before creating any, as Toxiproxy does: a bad body throws. A proxy that
+   * fails to start ends the run with the ones made so far and the error.
+   */
+  async populate(raw: unknown): Promise<{ proxies: Proxy[]; error?: Error }> {
     if (!Array.isArray(raw)) {
       const kind = raw === null ? 'null' : typeof raw === 'object' ? 'object' : typeof raw;
       if (raw !== null) throw apiErrors.badRequestBody(`json: cannot unmarshal ${kind} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`);

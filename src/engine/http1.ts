@@ -246,7 +246,8 @@ class H1Connection {
     const ka = headers['keep-alive'];
     if (typeof ka === 'string') {
       const timeoutMs = keepAliveTimeoutMs(ka);
-      if (timeoutMs !== undefined) this.pool.noteKeepAlive(this, timeoutMs);
+      // Counted from when the request was sent: a little before the server's idle clock starts, so on the safe side.
+      if (timeoutMs !== undefined) this.idleUntil = this.sentAt + Math.max(0, timeoutMs - KEEP_ALIVE_MARGIN_MS);
     }
     h.onHead(code, headers);
     if (this.handler !== h) return; // failed by the handler's bounds
@@ -383,11 +384,6 @@ export class H1Pool {
 
   release(c: H1Connection): void {
     if (!this.destroyed && !c.dead) this.idle.push(c);
-  }
-
-  /** Counted from when the request was sent: a little before the server's own idle clock starts, so on the safe side. */
-  noteKeepAlive(c: H1Connection, timeoutMs: number): void {
-    c.idleUntil = c.sentAt + Math.max(0, timeoutMs - KEEP_ALIVE_MARGIN_MS);
   }
 
   forget(c: H1Connection): void {

@@ -4,6 +4,7 @@
  * stored bytes grew with turn count. Pure functions of the scrapes and the history.
  */
 import { parsePrometheusText, sumSamples, type MetricFamily } from '../check/prom-text.ts';
+import { percentile } from '../check/sessions.ts';
 import type { MetricsScrape } from '../check/types.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import type { RunResult } from '../report/result-schema.ts';
@@ -70,6 +71,6 @@ export function bytesByTurn(history: readonly HistoryEntry[], buckets = 10): Non
     .sort((a, b) => a[0] - b[0])
     .map(([b, sizes]) => {
       sizes.sort((x, y) => x - y);
-      return { fromTurn: b * width + 1, toTurn: Math.min(maxTurn, (b + 1) * width), reads: sizes.length, p50Bytes: sizes[Math.ceil(sizes.length / 2) - 1]!, maxBytes: sizes[sizes.length - 1]! };
+      return { fromTurn: b * width + 1, toTurn: Math.min(maxTurn, (b + 1) * width), reads: sizes.length, p50Bytes: percentile(sizes, 50), maxBytes: sizes[sizes.length - 1]! };
     });
 }

@@ -123,7 +123,7 @@ export function createHttp(vu: VU) {
     vu.hold();
     try {
       const type = run.discardResponseBodies ? 'none' : (params.responseType ?? 'text');
-      const r = await exchange(vu.pool(parsed.origin), { method, path: parsed.path, headers, body, timeoutMs, bodyType: type, maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes, sentAt: t0 }, res, t0);
+      const r = await exchange(vu.pool(parsed.origin), { method, path: parsed.path, headers, body, timeoutMs, bodyType: type, maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes, sentAt: t0 }, res);
       tHeaders = r.headersAt;
       if (type !== 'none') res.body = r.body;
       if (r.headers['set-cookie'] !== undefined) run.warnOnce('cookies', "responses set cookies, but the built-in engine has no per-VU cookie jar (k6 would send them back)");

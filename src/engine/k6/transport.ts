@@ -13,20 +13,14 @@
  */
 import { util, type Client, type Dispatcher } from 'undici';
 import type { OriginConnections } from '../connections.ts';
-import type { H1Handler } from '../http1.ts';
+import type { H1Handler, H1Request } from '../http1.ts';
 
 export type BodyType = 'text' | 'binary' | 'none';
 
-export interface ExchangeRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string | Buffer | undefined;
-  timeoutMs: number;
+export interface ExchangeRequest extends H1Request {
   bodyType: BodyType;
-  maxBodyBytes: number;
-  /** performance.now() at send. */
-  sentAt?: number;
+  /** performance.now() at send: the start of the whole-exchange deadline. */
+  sentAt: number;
 }
 
 /** Receives the status line and headers as soon as they arrive (they stay set if the body then fails). */
@@ -48,26 +42,69 @@ const tooLargeError = (maxBodyBytes: number) =>
 
 const NO_CHUNKS: Buffer[] = [];
 
-/** undici's handler for one request; also the result it resolves with (one object per request). */
-class Exchange implements Dispatcher.DispatchHandler, ExchangeResult {
+/**
+ * What both transports do with a response: take the head, collect the body within its bound, decode
+ * it at the end. One object per request, which is also the result the exchange resolves with.
+ */
+class ResponseCollector implements ExchangeResult {
   headers: Record<string, string | string[] | undefined> = {};
   body: string | ArrayBuffer | null = null;
   headersAt = 0;
-  private abort: ((err?: Error) => void) | undefined;
   private chunks: Buffer[] = NO_CHUNKS;
   private size = 0;
+
+  constructor(
+    protected readonly req: ExchangeRequest,
+    private readonly head: ResponseHead,
+    private readonly resolve: (r: ExchangeResult) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  protected takeHead(statusCode: number, headers: Record<string, string | string[] | undefined>, at: number): void {
+    this.headers = headers;
+    this.headersAt = at;
+    this.head.setHead(statusCode, headers);
+    const length = headers['content-length'];
+    if (length !== undefined && Number(length) > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
+  }
+
+  protected collect(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
+    if (this.req.bodyType !== 'none') {
+      if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
+      else this.chunks.push(chunk);
+    }
+  }
+
+  protected succeed(): void {
+    this.body = decode(this.chunks, this.size, this.req.bodyType);
+    this.chunks = NO_CHUNKS;
+    this.resolve(this);
+  }
+
+  protected failWith(err: unknown): void {
+    this.chunks = NO_CHUNKS;
+    this.reject(err);
+  }
+}
+
+/** undici's handler for one request (`https:`). */
+class Exchange extends ResponseCollector implements Dispatcher.DispatchHandler {
+  private abort: ((err?: Error) => void) | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private done = false;
 
   constructor(
     private readonly connections: OriginConnections,
     private readonly client: Client,
-    private readonly req: ExchangeRequest,
-    private readonly head: ResponseHead,
-    private readonly startedAt: number,
-    private readonly resolve: (r: ExchangeResult) => void,
-    private readonly reject: (e: unknown) => void,
-  ) {}
+    req: ExchangeRequest,
+    head: ResponseHead,
+    resolve: (r: ExchangeResult) => void,
+    reject: (e: unknown) => void,
+  ) {
+    super(req, head, resolve, reject);
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abort = abort;
@@ -78,15 +115,10 @@ class Exchange implements Dispatcher.DispatchHandler, ExchangeResult {
     const now = performance.now();
     if (statusCode < 200) {
       // Each 1xx restarts undici's headersTimeout: a stream of "102 Processing" must still end on time.
-      if (now - this.startedAt > this.req.timeoutMs) throw timeoutError('UND_ERR_HEADERS_TIMEOUT');
+      if (now - this.req.sentAt > this.req.timeoutMs) throw timeoutError('UND_ERR_HEADERS_TIMEOUT');
       return true;
     }
-    const headers = util.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>;
-    this.headers = headers;
-    this.headersAt = now;
-    this.head.setHead(statusCode, headers);
-    const length = headers['content-length'];
-    if (length !== undefined && Number(length) > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
+    this.takeHead(statusCode, util.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>, now);
     // undici's bodyTimeout restarts on every chunk: the whole body must still end on time. Armed after
     // this parse has run, so a body that came with its headers (the common case) sets no timer.
     queueMicrotask(() => this.armDeadline());
@@ -94,32 +126,24 @@ class Exchange implements Dispatcher.DispatchHandler, ExchangeResult {
   }
 
   onData(chunk: Buffer): boolean {
-    this.size += chunk.length;
-    if (this.size > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
-    if (this.req.bodyType !== 'none') {
-      if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
-      else this.chunks.push(chunk);
-    }
+    this.collect(chunk);
     return true;
   }
 
   onComplete(): void {
     this.finish();
-    this.body = decode(this.chunks, this.size, this.req.bodyType);
-    this.chunks = NO_CHUNKS;
-    this.resolve(this);
+    this.succeed();
   }
 
   onError(err: Error): void {
     this.finish();
-    this.chunks = NO_CHUNKS;
-    this.reject(err);
+    this.failWith(err);
   }
 
   private armDeadline(): void {
     if (this.done) return;
     const abort = this.abort;
-    this.deadline = setTimeout(() => abort?.(timeoutError('UND_ERR_BODY_TIMEOUT')), Math.max(0, this.req.timeoutMs - (this.headersAt - this.startedAt)));
+    this.deadline = setTimeout(() => abort?.(timeoutError('UND_ERR_BODY_TIMEOUT')), Math.max(0, this.req.timeoutMs - (this.headersAt - this.req.sentAt)));
   }
 
   private finish(): void {
@@ -130,46 +154,21 @@ class Exchange implements Dispatcher.DispatchHandler, ExchangeResult {
 }
 
 /** The same exchange on the purpose-built HTTP/1.1 client (plain `http:`); it keeps the deadline itself. */
-class H1Exchange implements H1Handler, ExchangeResult {
-  headers: Record<string, string | string[] | undefined> = {};
-  body: string | ArrayBuffer | null = null;
-  headersAt = 0;
-  private chunks: Buffer[] = NO_CHUNKS;
-  private size = 0;
-
-  constructor(
-    private readonly req: ExchangeRequest,
-    private readonly head: ResponseHead,
-    private readonly resolve: (r: ExchangeResult) => void,
-    private readonly reject: (e: unknown) => void,
-  ) {}
-
+class H1Exchange extends ResponseCollector implements H1Handler {
   onHead(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    this.headers = headers;
-    this.headersAt = performance.now();
-    this.head.setHead(statusCode, headers);
-    const length = headers['content-length'];
-    if (length !== undefined && Number(length) > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
+    this.takeHead(statusCode, headers, performance.now());
   }
 
   onData(chunk: Buffer): void {
-    this.size += chunk.length;
-    if (this.size > this.req.maxBodyBytes) throw tooLargeError(this.req.maxBodyBytes);
-    if (this.req.bodyType !== 'none') {
-      if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
-      else this.chunks.push(chunk);
-    }
+    this.collect(chunk);
   }
 
   onComplete(): void {
-    this.body = decode(this.chunks, this.size, this.req.bodyType);
-    this.chunks = NO_CHUNKS;
-    this.resolve(this);
+    this.succeed();
   }
 
   onError(err: Error): void {
-    this.chunks = NO_CHUNKS;
-    this.reject(err);
+    this.failWith(err);
   }
 }
 
@@ -195,14 +194,14 @@ function decode(chunks: Buffer[], size: number, type: BodyType): string | ArrayB
  * Sends `req` on an idle connection of `connections`. Resolves when the whole body is in; rejects
  * with undici's error, or a timeout or size error, when the exchange fails.
  */
-export function exchange(connections: OriginConnections, req: ExchangeRequest, head: ResponseHead, startedAt: number): Promise<ExchangeResult> {
+export function exchange(connections: OriginConnections, req: ExchangeRequest, head: ResponseHead): Promise<ExchangeResult> {
   const h1 = connections.h1;
   if (h1 !== undefined) return new Promise((resolve, reject) => h1.send(req, new H1Exchange(req, head, resolve, reject)));
   return new Promise((resolve, reject) => {
     const client = connections.acquire();
     client.dispatch(
       { method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs },
-      new Exchange(connections, client, req, head, startedAt, resolve, reject),
+      new Exchange(connections, client, req, head, resolve, reject),
     );
   });
 }
