@@ -6,4 +6,4 @@ export { randomPlan, type RandomPlanOptions } from './random-plan.ts';
 export { killProcess, stopProcess, restartProcess, rollingRestart, isAlive, processState, type FaultableProcess, type AppliedFault } from './process.ts';
 export { storeOutOfMemory, storeEviction, storePauseWrites, storeStall, storeFlushAll, storeRestart } from './store-faults.ts';
 export { addToxic, proxyDown, type ToxicFault } from './network-faults.ts';
-export { seededRandom, type Random } from './random.ts';
+export { seededRandom, type Random } from '../src/base/random.ts';

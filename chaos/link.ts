@@ -19,7 +19,7 @@
  * ends the other direction's input too (no half-open connections).
  */
 import type { Socket } from 'node:net';
-import type { Random } from './random.ts';
+import type { Random } from '../src/base/random.ts';
 import type { Stage, ToxicDefinition, ToxicStub } from './toxics/toxic.ts';
 
 export type Direction = 'upstream' | 'downstream';

@@ -10,7 +10,7 @@
  *       { "at": "40s", "duration": "5s", "target": "redis-server", "fault": { "type": "pause_writes" } } ] }
  */
 import { z } from 'zod';
-import { UsageError } from '../src/cli/errors.ts';
+import { UsageError } from '../src/base/errors.ts';
 
 /** A duration: milliseconds as a number, or "250ms" / "10s" / "1.5m". */
 export const durationSchema = z.union([

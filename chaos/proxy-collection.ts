@@ -4,7 +4,7 @@
 import { apiErrors, ProxyAlreadyStarted } from './api-errors.ts';
 import { asObject, field } from './json-body.ts';
 import { Proxy } from './proxy.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../src/base/random.ts';
 
 export interface ProxyInput {
   name: string;

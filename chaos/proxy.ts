@@ -10,7 +10,7 @@
 import net from 'node:net';
 import { ProxyAlreadyStarted } from './api-errors.ts';
 import { Connection } from './link.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../src/base/random.ts';
 import { ToxicCollection, type ToxicJson } from './toxic-collection.ts';
 
 export const PROXY_DEFAULTS = Object.freeze({

@@ -4,7 +4,7 @@
  */
 import type { Fault, FaultPlan, PlanEntry } from './plan.ts';
 import { STORE_TARGET } from './plan.ts';
-import { randomInt, seededRandom, type Random } from './random.ts';
+import { randomInt, seededRandom, type Random } from '../src/base/random.ts';
 
 export interface RandomPlanOptions {
   seed: number;

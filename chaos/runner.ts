@@ -14,7 +14,7 @@ import type { RedisServer } from '../src/topology/redis-server.ts';
 import { addToxic, proxyDown, type ToxicFault } from './network-faults.ts';
 import { durationMs, faultFamily, processTargets, STORE_TARGET, validatePlan, type Fault, type FaultPlan } from './plan.ts';
 import { killProcess, restartProcess, rollingRestart, stopProcess, type AppliedFault, type FaultableProcess } from './process.ts';
-import { freshSeed, seededRandom } from './random.ts';
+import { freshSeed, seededRandom } from '../src/base/random.ts';
 import { storeFailover } from './failover.ts';
 import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall } from './store-faults.ts';
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiHandler } from './api.ts';
 import { ProxyCollection } from './proxy-collection.ts';
-import { freshSeed, seededRandom } from './random.ts';
+import { freshSeed, seededRandom } from '../src/base/random.ts';
 
 export interface ToxiproxyServerOptions {
   /** Address the API (and proxies with an empty listen host) bind to. Default 127.0.0.1. */

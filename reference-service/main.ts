@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EXIT_OK, EXIT_USAGE, isUserError, UsageError } from '../src/cli/errors.ts';
+import { EXIT_OK, EXIT_USAGE, isUserError, UsageError } from '../src/base/errors.ts';
 import { CONSISTENCY_MODES, DEFAULTS, parseUnsafe, SAFEGUARDS, type Consistency, type ServiceConfig } from './config.ts';
 import { startService } from './service.ts';
 

@@ -3,7 +3,7 @@
  * `delay` MICROseconds between pieces (Toxiproxy's unit for this one attribute).
  */
 import { registerToxic } from './toxic.ts';
-import { randomInt, type Random } from '../random.ts';
+import { randomInt, type Random } from '../../src/base/random.ts';
 
 interface Attributes extends Record<string, number> {
   average_size: number;

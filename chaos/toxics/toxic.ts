@@ -15,7 +15,7 @@
  * accepted byte is dropped and nothing is reordered. Optional abilities are optional members
  * (`newState` = Toxiproxy's StatefulToxic, `cleanup` = CleanupToxic).
  */
-import type { Random } from '../random.ts';
+import type { Random } from '../../src/base/random.ts';
 
 /** What a stage may do with the stream it sits on. */
 export interface ToxicStub {

@@ -8,7 +8,7 @@ export function profile(): Profile {
 }
 
 /** A deterministic pseudo-random stream (the chaos layer's mulberry32), so a seed reproduces a run's content. */
-export { seededRandom as seeded } from '../../chaos/random.ts';
+export { seededRandom as seeded } from '../../src/base/random.ts';
 
 const WORDS = 'the a session agent memory state redis window turn reply user context summary fact plan ticket order refund shipping account invoice latency budget store cache replica'.split(' ');
 

@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { UsageError } from './errors.ts';
-import { didYouMean } from './suggest.ts';
+import { UsageError } from '../base/errors.ts';
+import { didYouMean } from '../base/suggest.ts';
 
 export const SAFEGUARDS = ['breaker', 'bounds', 'cas', 'migrations', 'observability'] as const;
 export const ROUTERS = ['sticky', 'round-robin', 'random'] as const;

@@ -4,8 +4,9 @@
  *
  * A command module exports `help: string` and `run(argv: string[]): Promise<number>` (the exit code).
  */
-import { EXIT_ENVIRONMENT, EXIT_USAGE, isUserError } from './errors.ts';
-import { didYouMean } from './suggest.ts';
+import { EXIT_ENVIRONMENT, EXIT_USAGE, isUserError } from '../base/errors.ts';
+import { didYouMean } from '../base/suggest.ts';
+import { reportCrash } from './crash.ts';
 
 export interface Command {
   help: string;
@@ -37,8 +38,30 @@ export function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Exit codes: 0 pass, 1 an invariant or threshold failed, 2 usage or config error, 3 environment problem.',
+    'Exit codes: 0 pass, 1 an invariant or threshold failed, 2 usage or config error, 3 environment problem,',
+    '            4 stateproof itself failed (a harness bug; one line names the log file with the stack).',
   ].join('\n');
+}
+
+/**
+ * The binary's entry: `main` plus the crash boundary. An exception that escapes a command, or that
+ * is thrown later from a callback (uncaught) or a forgotten promise (unhandled), ends the process
+ * with exit 4 and a crash log instead of Node's stack trace and exit 1.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const [command = '', ...rest] = argv;
+  const crash = (e: unknown) => {
+    process.exitCode = reportCrash(e, { command, argv: rest });
+    // 'exit' listeners (the cleanup registry) still stop every process this run started.
+    process.exit();
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  try {
+    return await main(argv);
+  } catch (e) {
+    return reportCrash(e, { command, argv: rest });
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -74,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.help.trimEnd() + '\n');
     return 0;
   }
+  selfTestCrash(process.env.STATEPROOF_SELFTEST_CRASH);
   try {
     return await command.run(rest);
   } catch (e) {
@@ -89,4 +113,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/**
+ * STATEPROOF_SELFTEST_CRASH=throw|uncaught|unhandled makes the command crash the three ways a bug
+ * can, so the crash boundary is tested through the real binary (test/cli/crash.test.ts).
+ */
+function selfTestCrash(how: string | undefined): void {
+  if (!how) return;
+  const bug = new TypeError(`self-test crash (${how}) requested by STATEPROOF_SELFTEST_CRASH`);
+  if (how === 'throw') throw bug;
+  if (how === 'uncaught') setTimeout(() => { throw bug; }, 0);
+  if (how === 'unhandled') void Promise.reject(bug);
 }

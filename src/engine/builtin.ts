@@ -6,7 +6,7 @@
  *   setup() ─> scenarios (executors, concurrently, each at its startTime) ─> teardown()
  *          ─> thresholds ─> summary ─> handleSummary()
  */
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { bundleScript } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';

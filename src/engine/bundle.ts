@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 
 export type BundleTarget = 'node' | 'k6';
 

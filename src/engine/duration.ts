@@ -2,7 +2,7 @@
  * k6 duration strings ("1m30s", "500ms", "2h", "1.5s") and bare numbers (milliseconds, as k6 takes
  * them in options) to milliseconds.
  */
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/y;

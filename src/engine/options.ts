@@ -7,7 +7,7 @@
  *   nothing                                     -> 1 VU, 1 iteration
  * CLI --duration/--iterations replace options.scenarios, as `k6 run` does.
  */
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { parseDurationMs } from './duration.ts';
 import type { Tags } from './metrics/registry.ts';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import type { Bundle } from './bundle.ts';
 import { createCore } from './k6/core.ts';
 import { createExecution } from './k6/execution.ts';

@@ -4,7 +4,7 @@
  * with the aggregations k6 allows per metric type; a threshold on a metric the script never defines
  * is a config error, as in k6 (exit code 104).
  */
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { parseDurationMs } from './duration.ts';
 import type { Metric, Registry, Submetric } from './metrics/registry.ts';
 import { CounterSink, GaugeSink, RateSink, TrendSink, type MetricType, type Sink } from './metrics/sinks.ts';

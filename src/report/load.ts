@@ -1,7 +1,7 @@
 /** Reading a run directory's result.json, with errors a user can act on. */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { checkResult, type RunResult } from './result-schema.ts';
 import { RESULT_FILE } from './write.ts';
 

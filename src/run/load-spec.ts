@@ -4,7 +4,7 @@
  * computed from __ENV, so nothing else is needed. A user's script without the export gets none.
  */
 import vm from 'node:vm';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { bundleScript } from '../engine/bundle.ts';
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 

@@ -35,7 +35,7 @@ import type { RunResult, TimelineEntry } from '../report/result-schema.ts';
 import { writeReports } from '../report/write.ts';
 import { startTopology, type Topology, type TopologyOptions, type RouterPolicy } from '../topology/index.ts';
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { loadSpec } from './load-spec.ts';
 import { resolveScenario } from './scenarios.ts';
 import { breakerState, scrapeMetrics } from './scrape.ts';

@@ -5,8 +5,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../cli/errors.ts';
-import { didYouMean } from '../cli/suggest.ts';
+import { UsageError } from '../base/errors.ts';
+import { didYouMean } from '../base/suggest.ts';
 
 export const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GenericContainer, Network, Wait as TcWait, getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../base/errors.ts';
 import { instanceOptions, resolveInstanceSpecs, writeTokensFile } from './local.ts';
 import { startRouter, type Router } from './router.ts';
 import { startServiceInstance, type ServiceInstance } from './service-instance.ts';

@@ -4,7 +4,7 @@
  * given, store faults when a Redis URL is given, never process faults.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { UsageError, EnvironmentError } from '../cli/errors.ts';
+import { UsageError, EnvironmentError } from '../base/errors.ts';
 import { TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions } from './types.ts';
 
 function checkUrl(what: string, value: string, protocols: string[]): string {

@@ -3,7 +3,7 @@
  * of it down (`await using topology = await startTopology({...})`, or `topology.stop()`), also on
  * error and on SIGINT/SIGTERM. Providers: `local` (default), `docker`, `external`.
  */
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { ROUTER_POLICIES } from './router.ts';
 import { TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions, type TopologyProvider } from './types.ts';
 

@@ -5,7 +5,7 @@
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { freePort } from './ports.ts';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../base/errors.ts';
 
 export interface Link {
   readonly name: string;

@@ -21,7 +21,7 @@ import { startRouter, type Router } from './router.ts';
 import { startServiceInstance, type ServiceInstance, type ServiceInstanceOptions } from './service-instance.ts';
 import { LINK_NAMES, TOPOLOGY_DEFAULTS, type InstanceSpec, type StoppedTopology, type Topology, type TopologyOptions } from './types.ts';
 import type { FaultableProcess } from './faultable.ts';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../base/errors.ts';
 
 export function resolveInstanceSpecs(instances: TopologyOptions['instances']): Array<InstanceSpec & { id: string }> {
   const list: InstanceSpec[] = typeof instances === 'number' || instances === undefined ? Array.from({ length: instances ?? TOPOLOGY_DEFAULTS.instances }, () => ({})) : instances;

@@ -6,7 +6,7 @@
  * Signals always go to the pid this handle spawned, never to a name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../base/clock.ts';
 import { waitUntilReady, type WaitResult, type WaitStrategy, type WaitTarget } from './wait.ts';
 import type { FaultableProcess } from './faultable.ts';
 

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { accessSync, constants } from 'node:fs';
-import { EnvironmentError } from '../cli/errors.ts';
+import { EnvironmentError } from '../base/errors.ts';
 import { freePort } from './ports.ts';
 
 export interface RedisServerOptions {

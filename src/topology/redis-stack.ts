@@ -6,8 +6,8 @@
  */
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.ts';
-import { systemClock, type Clock } from './clock.ts';
-import { EnvironmentError } from '../cli/errors.ts';
+import { systemClock, type Clock } from '../base/clock.ts';
+import { EnvironmentError } from '../base/errors.ts';
 import type { FaultableProcess } from './faultable.ts';
 
 export const REDIS_STACK_DEFAULTS = {

@@ -19,7 +19,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HashRing } from './hash-ring.ts';
 import { INSTANCE_HEADER } from '../record/history.ts';
-import { seededRandom } from '../../chaos/random.ts';
+import { seededRandom } from '../base/random.ts';
 
 export type RouterPolicy = 'sticky' | 'round-robin' | 'random';
 export const ROUTER_POLICIES: readonly RouterPolicy[] = ['sticky', 'round-robin', 'random'];

@@ -7,7 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startProcess, type StartedProcess } from './process.ts';
 import { Wait } from './wait.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../base/clock.ts';
 import type { FaultableProcess } from './faultable.ts';
 
 export const SERVICE_BINARY = fileURLToPath(new URL('../../bin/stateproof-service.mjs', import.meta.url));

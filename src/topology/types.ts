@@ -2,7 +2,7 @@
  * What `startTopology(opts)` takes and returns: the public shape of topology, shared by providers.
  */
 import type { PlanTargets } from '../../chaos/runner.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../base/clock.ts';
 import type { FaultableProcess } from './faultable.ts';
 import type { RedisServer } from './redis-server.ts';
 import type { Router, RouterPolicy } from './router.ts';

@@ -4,8 +4,8 @@
  * long, and what the process last printed.
  */
 import http from 'node:http';
-import { systemClock, type Clock } from './clock.ts';
-import { EnvironmentError } from '../cli/errors.ts';
+import { systemClock, type Clock } from '../base/clock.ts';
+import { EnvironmentError } from '../base/errors.ts';
 
 export const WAIT_DEFAULTS = {
   timeoutMs: 20_000,

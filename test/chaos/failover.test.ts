@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPlan } from '../../chaos/runner.ts';
 import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/server.ts';
 import { startRedisStack, type RedisStack } from '../../src/topology/redis-stack.ts';
-import { UsageError } from '../../src/cli/errors.ts';
+import { UsageError } from '../../src/base/errors.ts';
 import { portOf, rawConnect } from './helpers.ts';
 
 let server: ToxiproxyServer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/topology/clock.ts';
+import type { Clock } from '../../src/base/clock.ts';
 import { Wait, waitUntilReady, type WaitTarget } from '../../src/topology/wait.ts';
 import { freePort } from '../../src/topology/ports.ts';
 

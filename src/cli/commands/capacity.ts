@@ -1,7 +1,7 @@
 /** `stateproof capacity <run-dir>`: project session memory from a long-session run. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../base/errors.ts';
 import { DEFAULT_PROJECTION_SESSIONS, projectCapacity } from '../../report/capacity.ts';
 import { fmtBytes, fmtInt } from '../../report/format.ts';
 import { loadRun } from '../../report/load.ts';

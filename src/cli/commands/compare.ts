@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../base/errors.ts';
 import { COMPARE_DEFAULTS, compareResults } from '../../report/compare.ts';
 import { renderCompareHtml, renderCompareMd, renderCompareText } from '../../report/compare-render.ts';
 import { loadRun } from '../../report/load.ts';

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
 import { formatDuration } from '../../engine/duration.ts';
 import { parseEnvPairs } from '../config.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../base/errors.ts';
 
 export const help = `Usage: stateproof k6 <script.ts|script.js> [options]
 
@@ -25,7 +25,8 @@ Options:
   -h, --help                 this help
 
 Exit codes (k6's): 0 pass, 99 a threshold failed, 105 interrupted, 107 setup/teardown
-script error, 108 test.abort(); 2 bad flags or a k6 feature the built-in engine lacks.
+script error, 108 test.abort(); 2 bad flags or a k6 feature the built-in engine lacks;
+4 stateproof itself failed (a harness bug; one line names the crash log).
 
 Examples:
   stateproof k6 script.js

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { startToxiproxyServer } from '../../../chaos/server.ts';
-import { EnvironmentError, UsageError } from '../errors.ts';
+import { EnvironmentError, UsageError } from '../../base/errors.ts';
 
 export const help = `stateproof proxy — a Toxiproxy-compatible TCP fault proxy (like toxiproxy-server)
 

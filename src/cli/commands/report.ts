@@ -2,7 +2,7 @@
 import { copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../base/errors.ts';
 import { loadRun } from '../../report/load.ts';
 import { HISTORY_FILE, writeReports } from '../../report/write.ts';
 

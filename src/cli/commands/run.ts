@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../base/errors.ts';
 import { loadConfigFile, parseEnvPairs, parseIntFlag, parseList, ROUTERS, SAFEGUARDS, validateSettings, type Settings } from '../config.ts';
 import { progressReporter } from '../progress.ts';
 import { listScenarios } from '../../run/scenarios.ts';
@@ -36,7 +36,8 @@ Options:
   -h, --help
 
 Exit codes: 0 every invariant and threshold held; 1 one failed; 2 usage or config error;
-3 environment problem (e.g. redis-server missing).
+3 environment problem (e.g. redis-server missing); 4 stateproof itself failed (a harness bug:
+one line names the crash log with the stack; the verdict is unknown).
 
 Examples:
   stateproof run store-outage

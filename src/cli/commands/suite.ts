@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../base/errors.ts';
 import { progressReporter } from '../progress.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';

@@ -2,7 +2,7 @@
  * `stateproof up`: start a topology, print where everything is, stay up until Ctrl-C, tear down.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../../base/errors.ts';
 import { ROUTER_POLICIES, startTopology, TOPOLOGY_DEFAULTS, type RouterPolicy, type Topology, type TopologyProvider } from '../../topology/index.ts';
 
 export const help = `Usage: stateproof up [options]

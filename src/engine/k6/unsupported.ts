@@ -1,4 +1,4 @@
-import { UsageError } from '../../cli/errors.ts';
+import { UsageError } from '../../base/errors.ts';
 
 /** The error for a k6 feature the built-in engine does not implement: it ends the run, naming the feature. */
 export class UnsupportedFeatureError extends UsageError {

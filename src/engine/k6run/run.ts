@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EnvironmentError } from '../../cli/errors.ts';
+import { EnvironmentError } from '../../base/errors.ts';
 import { startHistorySink } from '../../record/sink.ts';
 import { bundleScript } from '../bundle.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';

@@ -10,7 +10,7 @@
  *                                ├─> matching submetric sinks          (tag-filtered thresholds)
  *                                └─> series[key].hdr (trends only)     (compressed snapshots, merge)
  */
-import { UsageError } from '../../cli/errors.ts';
+import { UsageError } from '../../base/errors.ts';
 import { newHistogram, msToUs, encodeSnapshot, type Histogram } from './hdr.ts';
 import { newSink, TrendSink, type Contains, type MetricType, type Sink } from './sinks.ts';
 

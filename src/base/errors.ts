@@ -3,12 +3,14 @@
  * Anything thrown that is not one of these is a harness bug and is reported as such.
  *
  * Exit codes: 0 all invariants and thresholds hold; 1 one failed; 2 usage or config error;
- * 3 environment problem (something missing or unreachable on this machine).
+ * 3 environment problem (something missing or unreachable on this machine); 4 stateproof itself
+ * failed (a harness bug: the verdict is unknown, not failed).
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_ENVIRONMENT = 3;
+export const EXIT_INTERNAL = 4;
 
 const brand = Symbol.for('stateproof.UserError');
 
