@@ -1,0 +1,63 @@
+/**
+ * Tenant isolation: the bearer token names a tenant, and one tenant never sees another's state.
+ * Scenarios with two tenants write sessions under both (some with the same ids, some with ids that
+ * differ only in case) and read each other's ids. A leak is:
+ *  - a read under tenant B whose window holds a turn id that only tenant A ever appended;
+ *  - a read under B answering 200 for a session id B never wrote, while another tenant did.
+ */
+import type { HistoryEntry } from '../record/history.ts';
+import type { Anomaly } from './types.ts';
+
+export interface TenantIsolationResult {
+  anomalies: Anomaly[];
+  tenants: number;
+  /** Reads under one tenant of a session id another tenant wrote (the evidence). */
+  crossReads: number;
+}
+
+export function checkTenantIsolation(history: readonly HistoryEntry[]): TenantIsolationResult {
+  const writerOfTurn = new Map<string, Set<string>>(); // turnId -> tenants that appended it
+  // Keyed by the lower-cased id, so a read of a case variant of another tenant's id is checked too.
+  const writersOfSession = new Map<string, Set<string>>();
+  const ownSessions = new Set<string>(); // `${tenant}\0${exact session id}`
+  const tenants = new Set<string>();
+  for (const e of history) {
+    if (e.tenant === undefined) continue;
+    tenants.add(e.tenant);
+    if (e.op !== 'append' || e.outcome === 'fail') continue;
+    add(writersOfSession, e.session.toLowerCase(), e.tenant);
+    ownSessions.add(`${e.tenant}\0${e.session}`);
+    if (e.turnId !== undefined) add(writerOfTurn, e.turnId, e.tenant);
+  }
+  const anomalies: Anomaly[] = [];
+  let crossReads = 0;
+  const reported = new Set<string>();
+  for (const e of history) {
+    if (e.op !== 'read' || e.tenant === undefined || e.outcome !== 'ok') continue;
+    const writers = writersOfSession.get(e.session.toLowerCase());
+    const othersWrote = writers !== undefined && [...writers].some((t) => t !== e.tenant);
+    if (!othersWrote) continue;
+    crossReads++;
+    const key = `${e.tenant}/${e.session}`;
+    if (reported.has(key)) continue;
+    const foreign = (e.turnIds ?? []).find((id) => {
+      const by = writerOfTurn.get(id);
+      return by !== undefined && !by.has(e.tenant!);
+    });
+    if (foreign !== undefined) {
+      reported.add(key);
+      const owner = [...writerOfTurn.get(foreign)!][0];
+      anomalies.push({ type: 'tenant-leak', session: key, message: `tenant ${e.tenant} read session ${e.session} (op ${e.id}) and saw turn ${foreign}, which only tenant ${owner} appended`, ops: [e.id] });
+    } else if (e.status === 200 && !ownSessions.has(`${e.tenant}\0${e.session}`)) {
+      reported.add(key);
+      anomalies.push({ type: 'tenant-visible', session: key, message: `tenant ${e.tenant} never wrote session ${e.session}, yet reading it answered 200 (op ${e.id}); another tenant's session of that id (or a case variant) must be invisible (404)`, ops: [e.id] });
+    }
+  }
+  return { anomalies, tenants: tenants.size, crossReads };
+}
+
+function add(m: Map<string, Set<string>>, k: string, v: string): void {
+  let s = m.get(k);
+  if (!s) m.set(k, (s = new Set()));
+  s.add(v);
+}
