@@ -25,6 +25,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   report: { summary: 're-render every report of a run from its result.json', load: load('report') },
   compare: { summary: 'put runs side by side; gate on regressions against a baseline', load: load('compare') },
   capacity: { summary: 'project session memory from a long-session run', load: load('capacity') },
+  backend: { summary: 'backend check: probe what a backend profile declares against the live backend', load: load('backend') },
 };
 
 export function usage(): string {
