@@ -13,6 +13,8 @@ import { appendTurn, readSession, type Consistency } from './lib/session-ops.ts'
 import { flushHistory } from './lib/history.ts';
 import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
 import { finalReads } from './lib/steady-traffic.ts';
+import { appendWithReplays } from './lib/replays.ts';
+import { crossTenantProbe } from './lib/tenants.ts';
 
 const full = profile() === 'full';
 const SESSIONS = full ? 40 : 8;
@@ -72,9 +74,10 @@ export default async function (): Promise<void> {
     const seen = await readSession(session, 'strong');
     if (seen.ok) await appendTurn(session, `x-${vu}-${i}`, message(rand, 150), { ifMatch: seen.revision ?? 0 });
   } else {
-    await appendTurn(session, `x-${vu}-${i}`, message(rand, 100 + Math.floor(rand() * 200)));
+    await appendWithReplays(session, `x-${vu}-${i}`, message(rand, 100 + Math.floor(rand() * 200)), rand(), vu);
   }
   await readSession(session, mode);
+  if (i % 40 === 3) await crossTenantProbe(session);
   await flushHistory();
 }
 

@@ -73,7 +73,7 @@ export async function setup(): Promise<void> {
 }
 
 export default async function (): Promise<void> {
-  await steadyIteration({ prefix: 'so-', sessions: SESSIONS, readEvery: 4, minBytes: 120, spreadBytes: 300 });
+  await steadyIteration({ prefix: 'so-', sessions: SESSIONS, readEvery: 4, minBytes: 120, spreadBytes: 300, tenantProbes: true });
 }
 
 export async function teardown(): Promise<void> {

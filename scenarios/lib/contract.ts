@@ -4,7 +4,22 @@
  * the built-in engine, real k6 and k6-operator.
  */
 export const BASE_URL: string = (__ENV.STATEPROOF_TARGET || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-export const TOKEN: string = __ENV.STATEPROOF_TOKEN || 'tenant-a-token';
+/**
+ * STATEPROOF_TENANTS: `name=token,name=token` (the harness sets it from the topology or the
+ * backend profile). With two or more, every operation records its tenant's name, so the history,
+ * the audit trail and the store snapshot name sessions the same way.
+ */
+export const TENANTS: Array<{ name: string; token: string }> = (__ENV.STATEPROOF_TENANTS || '')
+  .split(',')
+  .map((pair) => pair.trim())
+  .filter(Boolean)
+  .map((pair) => {
+    const eq = pair.indexOf('=');
+    return eq > 0 ? { name: pair.slice(0, eq), token: pair.slice(eq + 1) } : { name: pair, token: pair };
+  });
+export const TOKEN: string = __ENV.STATEPROOF_TOKEN || TENANTS[0]?.token || 'tenant-a-token';
+/** The first tenant's name as the history records it: only when the run has two tenants or more. */
+export const OWN_TENANT: string | undefined = TENANTS.length >= 2 ? (TENANTS.find((t) => t.token === TOKEN)?.name ?? TENANTS[0]!.name) : undefined;
 
 export function authHeaders(token: string = TOKEN): Record<string, string> {
   return { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };

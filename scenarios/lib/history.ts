@@ -22,7 +22,8 @@ import type { HistoryEntry, Outcome } from '../../src/record/history.ts';
 // k6 provides console at run time; @types/k6 does not declare it.
 declare const console: { error(...args: unknown[]): void };
 
-export type OpEntry = Omit<HistoryEntry, 'id' | 'vu'>;
+/** `vu` is the recording VU unless given: a scenario may act as a second client (see replays.ts). */
+export type OpEntry = Omit<HistoryEntry, 'id' | 'vu'> & { vu?: number };
 
 interface EngineHook {
   recordHistory(entry: Omit<HistoryEntry, 'id'>): void;
@@ -56,7 +57,7 @@ function vuId(): number {
 /** Takes ownership of `entry` (it is completed in place, not copied: this runs once per request). */
 export function recordOp(entry: OpEntry): void {
   const full = entry as Omit<HistoryEntry, 'id'>;
-  full.vu = vuId();
+  full.vu = entry.vu ?? vuId();
   if (hook) {
     hook.recordHistory(full);
     return;

@@ -11,12 +11,16 @@
 import http from 'k6/http';
 import type { RefinedResponse, ResponseType } from 'k6/http';
 import { intendedStartMs, recordOp } from './history.ts';
-import { authHeaders, sessionUrl, turnsUrl } from './contract.ts';
+import { authHeaders, OWN_TENANT, sessionUrl, turnsUrl } from './contract.ts';
 
 export type Consistency = 'strong' | 'bounded' | 'eventual';
 
 export interface AppendOptions {
   token?: string;
+  /** Tenant label recorded in the history (set with `token` for a second tenant). */
+  tenant?: string;
+  /** Record the operation as this client instead of the VU (a second client sending the same turn). */
+  client?: number;
   ifMatch?: number;
   timeoutMs?: number;
   tags?: Record<string, string>;
@@ -73,6 +77,8 @@ export async function appendTurn(session: string, turnId: string, content: strin
   };
   recordOp({
     op: 'append',
+    vu: opts.client,
+    tenant: opts.tenant ?? OWN_TENANT,
     session,
     turnId,
     ifMatch: opts.ifMatch,
@@ -95,7 +101,7 @@ export async function appendTurn(session: string, turnId: string, content: strin
 export async function readSession(
   session: string,
   consistency?: Consistency,
-  opts: { token?: string; timeoutMs?: number; tags?: Record<string, string>; /** Record the summary text in the history. */ withSummary?: boolean } = {},
+  opts: { token?: string; tenant?: string; timeoutMs?: number; tags?: Record<string, string>; /** Record the summary text in the history. */ withSummary?: boolean } = {},
 ): Promise<ReadResult> {
   const url = consistency ? `${sessionUrl(session)}?consistency=${consistency}` : sessionUrl(session);
   const startMs = Date.now();
@@ -124,6 +130,7 @@ export async function readSession(
   };
   recordOp({
     op: 'read',
+    tenant: opts.tenant ?? OWN_TENANT,
     session,
     consistency,
     intendedStartMs: intendedStartMs(startMs),

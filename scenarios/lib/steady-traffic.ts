@@ -5,6 +5,8 @@
  */
 import exec from 'k6/execution';
 import { appendTurn, readSession } from './session-ops.ts';
+import { appendWithReplays } from './replays.ts';
+import { crossTenantProbe } from './tenants.ts';
 import { flushHistory } from './history.ts';
 import { message, pause, seeded } from './spec.ts';
 
@@ -23,6 +25,8 @@ export interface SteadyIteration {
   minBytes: number;
   spreadBytes: number;
   timeoutMs?: number;
+  /** Now and then the second tenant (when the run has one) writes the same session id and reads this tenant's. */
+  tenantProbes?: boolean;
 }
 
 /** One iteration: a strong read or an append with a unique turn id, to a session of the pool. */
@@ -32,7 +36,9 @@ export async function steadyIteration(o: SteadyIteration): Promise<void> {
   const rand = seeded(i + 1);
   const timeoutMs = o.timeoutMs ?? 3_000;
   if (i % o.readEvery === o.readEvery - 1) await readSession(session, 'strong', { timeoutMs });
-  else await appendTurn(session, `${o.prefix}${i}`, message(rand, o.minBytes + Math.floor(rand() * o.spreadBytes)), { timeoutMs });
+  else await appendWithReplays(session, `${o.prefix}${i}`, message(rand, o.minBytes + Math.floor(rand() * o.spreadBytes)), rand(), exec.vu.idInTest, { timeoutMs });
+  // Now and then the second tenant writes the same session id and reads the first tenant's.
+  if (o.tenantProbes && i % 50 === 7) await crossTenantProbe(session);
   await flushHistory();
 }
 

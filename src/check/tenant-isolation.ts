@@ -15,7 +15,11 @@ export interface TenantIsolationResult {
   crossReads: number;
 }
 
-export function checkTenantIsolation(history: readonly HistoryEntry[]): TenantIsolationResult {
+/** Entries without a tenant belong to the scenario's own (first) tenant. */
+const FIRST = '(first tenant)';
+
+export function checkTenantIsolation(input: readonly HistoryEntry[]): TenantIsolationResult {
+  const history = input.map((e) => (e.tenant === undefined ? { ...e, tenant: FIRST } : e));
   const writerOfTurn = new Map<string, Set<string>>(); // turnId -> tenants that appended it
   // Keyed by the lower-cased id, so a read of a case variant of another tenant's id is checked too.
   const writersOfSession = new Map<string, Set<string>>();
