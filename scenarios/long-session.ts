@@ -9,7 +9,7 @@
  */
 import exec from 'k6/execution';
 import type { Options } from 'k6/options';
-import { appendTurn, readSession } from './lib/session-ops.ts';
+import { appendTurn, deleteSession, readSession } from './lib/session-ops.ts';
 import { flushHistory } from './lib/history.ts';
 import { message, pause, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
 
@@ -101,5 +101,9 @@ export async function teardown(): Promise<void> {
     await appendTurn(`long-${n}`, `long-${n}-final`, 'one last word');
     await appendTurn(`long-${n}${FRESH_SUFFIX}`, `long-${n}${FRESH_SUFFIX}-final`, 'one last word');
   }
+  // DELETE removes a session: one short-lived session per run, deleted and read again (404).
+  await appendTurn('long-deleted', 'long-deleted-t0', 'a session the user deletes');
+  await deleteSession('long-deleted');
+  await readSession('long-deleted', 'strong');
   await flushHistory();
 }

@@ -151,6 +151,32 @@ export async function readSession(
   return result;
 }
 
+export async function deleteSession(session: string, opts: { token?: string; tenant?: string; timeoutMs?: number } = {}): Promise<{ status: number; ok: boolean }> {
+  const startMs = Date.now();
+  const res = await http.asyncRequest('DELETE', sessionUrl(session), null, {
+    headers: authHeaders(opts.token),
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    tags: { op: 'delete' },
+    responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
+  });
+  const endMs = Date.now();
+  const outcome = res.status >= 200 && res.status < 300 ? 'ok' : res.status >= 400 && res.status < 500 ? 'fail' : 'unknown';
+  recordOp({
+    op: 'delete',
+    tenant: opts.tenant ?? OWN_TENANT,
+    session,
+    intendedStartMs: intendedStartMs(startMs),
+    startMs,
+    endMs,
+    outcome,
+    status: res.status,
+    code: res.status === 0 ? `transport:${res.error_code}` : undefined,
+    mode: modeOf(stateMode(res, parse(res))),
+    instance: instanceOf(res),
+  });
+  return { status: res.status, ok: outcome === 'ok' };
+}
+
 function parse(res: RefinedResponse<ResponseType | undefined>): Record<string, unknown> | undefined {
   if (typeof res.body !== 'string' || res.body.length === 0) return undefined;
   try {

@@ -52,9 +52,13 @@ export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly
   const k = keyer(history);
   const anomalies: Anomaly[] = [];
   const applied = new Map<string, AuditRecord[]>();
+  // Appends the service itself could not settle (its store call timed out or failed): the write
+  // may have landed anyway, and a client's retry then finds it (applied:false).
+  const unsettled = new Set<string>();
   let auditDegraded = 0;
   for (const r of audit) {
     if (r.result === 'degraded') auditDegraded++;
+    if (r.op === 'append' && r.turnId !== undefined && (r.result === 'unavailable' || r.result === 'error')) unsettled.add(turnKey(k.of(r.tenant, r.session), r.turnId));
     if (r.op !== 'append' || r.result !== 'applied' || r.turnId === undefined) continue;
     const key = turnKey(k.of(r.tenant, r.session), r.turnId);
     const a = applied.get(key);
@@ -75,7 +79,8 @@ export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly
     const rec = applied.get(key) ?? [];
     // Seeded turns were written straight into the store: the service never saw them.
     const ack = tries.find((t) => t.outcome === 'ok' && t.phase !== SEED_PHASE);
-    if (ack && rec.length === 0) {
+    const settledByRetry = ack?.applied === false && unsettled.has(key);
+    if (ack && rec.length === 0 && !settledByRetry) {
       anomalies.push({ type: 'ack-not-in-audit', session, message: `turn ${turnId} was acknowledged (op ${ack.id}) but the audit trail never applied it`, ops: [ack.id] });
     }
     if (rec.length > 0 && !tries.some(possiblyApplied)) {

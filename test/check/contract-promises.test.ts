@@ -149,3 +149,17 @@ describe('growth projection', () => {
     expect(r.sessionsMeasured).toBe(0);
   });
 });
+
+describe('audit trail and client retries', () => {
+  const audit = (result: string, instance: string) => ({ time: 0, msg: 'audit' as const, instance, tenant: 't', session: 's1', op: 'append' as const, result: result as 'applied', turnId: 'r1', status: result === 'applied' ? 200 : 503 });
+
+  it('a retry acknowledged as applied:false after the service could not settle the first attempt is not a finding', async () => {
+    const { reconcileAudit } = await import('../../src/check/reconcile.ts');
+    const h = new HistoryBuilder();
+    h.append({ turnId: 'r1', at: 0, outcome: 'unknown', status: 503 });
+    h.append({ turnId: 'r1', at: 10, turnCount: 1, applied: false });
+    expect(reconcileAudit(h.entries, [audit('unavailable', 'i1'), audit('replayed', 'i2')])).toEqual([]);
+    // Without the unsettled attempt in the audit, the acknowledged turn has no witness there.
+    expect(reconcileAudit(h.entries, [audit('replayed', 'i2')]).map((a) => a.type)).toEqual(['ack-not-in-audit']);
+  });
+});
