@@ -53,7 +53,9 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     if (e.retryAfterS !== undefined) extra['retry-after'] = String(e.retryAfterS);
     if (closeConnection) extra.connection = 'close';
     const mode: Mode = e.code === 'store_unavailable' ? 'degraded' : baseMode();
-    if (mode === 'degraded' && e.code === 'store_unavailable') metrics.degraded();
+    // Every answer flagged degraded is counted, a 404 or 409 served while the breaker is open too:
+    // the counter is what clients see flagged (found by the tenant probes' never-written reads).
+    if (mode === 'degraded') metrics.degraded();
     send(res, route, e.status, problemBody(e.code, e.detail, path.length <= 256 ? path : undefined), mode, 'application/problem+json', extra);
   }
 
@@ -109,7 +111,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         outcome = await deleteSessionHandler(ctx, tenant, sessionId);
       }
       if (auditOp && audit.enabled) audit.record({ tenant, session: sessionId, op: auditOp, status: outcome.status, ...outcome.audit });
-      if (outcome.mode === 'degraded' && outcome.status < 300) metrics.degraded();
+      if (outcome.mode === 'degraded') metrics.degraded();
       send(res, route, outcome.status, outcome.body === null ? null : JSON.stringify(outcome.body), outcome.mode, 'application/json', outcome.headers);
     } catch (e) {
       const p = isProblemError(e) ? e : new ProblemError('internal_error', undefined, undefined, { cause: e });
