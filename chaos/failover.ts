@@ -23,9 +23,8 @@
  * through the old primary's address after the run, and that address holds the surviving data.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
-import type { RedisServer } from '../src/topology/redis-server.ts';
 import type { AppliedFault } from './process.ts';
-import { infoField, withRedis } from './store-faults.ts';
+import { infoField, withRedis, type FaultableStore } from './store-faults.ts';
 
 export const FAILOVER_DEFAULTS = {
   /** Time between the kill and the promotion (Sentinel's down-after-milliseconds, shortened). */
@@ -37,7 +36,7 @@ export const FAILOVER_DEFAULTS = {
 const PROBE_KEY = 'stateproof:chaos:failover-probe';
 
 export interface FailoverOptions {
-  primary: RedisServer;
+  primary: FaultableStore;
   replicaUrl: string;
   toxiproxyUrl: string;
   /** Proxies to re-point; default every proxy whose upstream is the primary's address. */
@@ -166,7 +165,7 @@ export async function storeFailover(opts: FailoverOptions): Promise<AppliedFault
 }
 
 /** The old primary comes back empty (no AOF) or stale, and follows the new primary until in sync. */
-export async function rejoinAsReplica(old: RedisServer, newPrimaryUrl: string, timeoutMs: number = FAILOVER_DEFAULTS.rejoinTimeoutMs): Promise<void> {
+export async function rejoinAsReplica(old: FaultableStore, newPrimaryUrl: string, timeoutMs: number = FAILOVER_DEFAULTS.rejoinTimeoutMs): Promise<void> {
   const to = hostPort(newPrimaryUrl);
   // Redis 7 waits 5 s before a diskless full sync in case more replicas join; ours is alone.
   await withRedis(newPrimaryUrl, (r) => r.config('SET', 'repl-diskless-sync-delay', '0'));

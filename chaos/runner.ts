@@ -10,13 +10,12 @@
  * It talks to proxies only through the Toxiproxy HTTP API, so the same plan runs against the
  * embedded server or a real Toxiproxy.
  */
-import type { RedisServer } from '../src/topology/redis-server.ts';
 import { addToxic, proxyDown, type ToxicFault } from './network-faults.ts';
 import { durationMs, faultFamily, processTargets, STORE_TARGET, validatePlan, type Fault, type FaultPlan } from './plan.ts';
 import { killProcess, restartProcess, rollingRestart, stopProcess, type AppliedFault, type FaultableProcess } from './process.ts';
 import { freshSeed, seededRandom } from '../src/base/random.ts';
 import { storeFailover } from './failover.ts';
-import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall } from './store-faults.ts';
+import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall, type FaultableStore } from './store-faults.ts';
 
 export interface PlanTargets {
   /** Toxiproxy API URL; default TOXIPROXY_URL from the environment. */
@@ -24,9 +23,9 @@ export interface PlanTargets {
   /** Proxy names plans may target. */
   proxies?: string[];
   /** The store: its URL, and the server handle (needed for redis_restart). */
-  redis?: { url: string; server?: RedisServer };
+  redis?: { url: string; server?: FaultableStore };
   /** The primary's async replica, which a `failover` fault promotes. */
-  replica?: { url: string; server?: RedisServer };
+  replica?: { url: string; server?: FaultableStore };
   processes?: Record<string, FaultableProcess>;
 }
 
@@ -125,10 +124,10 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
         case 'flushall':
           return storeFlushAll(redis.url);
         case 'redis_restart':
-          if (!redis.server) throw new Error('redis_restart needs the RedisServer handle (targets.redis.server)');
+          if (!redis.server) throw new Error('redis_restart needs the redis-server handle (targets.redis.server)');
           return storeRestart(redis.server, { hard: fault.hard });
         case 'failover': {
-          if (!redis.server) throw new Error('failover kills the primary with kill -9 and needs its RedisServer handle (targets.redis.server)');
+          if (!redis.server) throw new Error('failover kills the primary with kill -9 and needs its handle (targets.redis.server)');
           if (!targets.replica) throw new Error('failover needs the replica to promote (targets.replica)');
           const url = targets.toxiproxyUrl ?? process.env.TOXIPROXY_URL;
           if (!url) throw new Error('failover re-points proxies: pass targets.toxiproxyUrl or set TOXIPROXY_URL');

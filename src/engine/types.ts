@@ -9,6 +9,22 @@ export type { HdrSnapshot } from './metrics/registry.ts';
 export type { SummaryData, SummaryMetric } from './summary.ts';
 export type { ThresholdResult } from './thresholds.ts';
 
+/**
+ * The scenario a VU is running, as the VU and k6/execution read it. executors/scenario-run.ts
+ * implements it; the VU depends on this shape only, so the VU does not import the executors.
+ */
+export interface VuScenario {
+  readonly config: { readonly name: string; readonly executor: string };
+  /** Global tags, the scenario's tags and its name: the start of every sample's tags in it. */
+  readonly baseTags: Readonly<Record<string, string>>;
+  /** Arrival-rate executors: latency is also recorded from the intended start (coordinated omission). */
+  readonly openModel: boolean;
+  /** Epoch ms. */
+  readonly startedAtMs: number;
+  /** Share of the scenario done, 0..1. */
+  progress(): number;
+}
+
 /** A live view of the run, emitted every `progressIntervalMs` and once at the end. */
 export interface Progress {
   elapsedMs: number;

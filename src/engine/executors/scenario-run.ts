@@ -5,6 +5,7 @@
  */
 import type { ScenarioConfig } from '../options.ts';
 import { nowMs, type TestRun } from '../test-run.ts';
+import type { VuScenario } from '../types.ts';
 import type { VU } from '../vu.ts';
 
 export interface VuSource {
@@ -13,7 +14,7 @@ export interface VuSource {
   release(vu: VU): void;
 }
 
-export class ScenarioRun {
+export class ScenarioRun implements VuScenario {
   readonly openModel: boolean;
   /** Global tags, the scenario's tags and its name: the start of every sample's tags in it. */
   readonly baseTags: Record<string, string>;
