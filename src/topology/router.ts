@@ -21,8 +21,8 @@ import { HashRing } from './hash-ring.ts';
 import { INSTANCE_HEADER } from '../record/history.ts';
 import { seededRandom } from '../base/random.ts';
 
-export type RouterPolicy = 'sticky' | 'round-robin' | 'random';
-export const ROUTER_POLICIES: readonly RouterPolicy[] = ['sticky', 'round-robin', 'random'];
+export const ROUTER_POLICIES = ['sticky', 'round-robin', 'random'] as const;
+export type RouterPolicy = (typeof ROUTER_POLICIES)[number];
 
 export interface RouterInstance {
   id: string;
