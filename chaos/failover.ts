@@ -23,6 +23,7 @@
  * through the old primary's address after the run, and that address holds the surviving data.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
+import { sleepUnlessAborted, systemClock, type Clock } from '../src/base/clock.ts';
 import type { AppliedFault } from './process.ts';
 import { infoField, withRedis, type FaultableStore } from './store-faults.ts';
 
@@ -45,6 +46,8 @@ export interface FailoverOptions {
   /** Drop the replication bytes in flight at the kill (the primary's host dies). Default true. */
   dropInFlight?: boolean;
   signal?: AbortSignal;
+  /** Times the detection delay. Default systemClock. */
+  clock?: Clock;
 }
 
 function hostPort(url: string): { host: string; port: number } {
@@ -58,19 +61,6 @@ function sameAddress(a: string, b: { host: string; port: number }): boolean {
   const host = a.slice(0, i).replace(/^\[|\]$/g, '');
   const loopback = (h: string) => h === '' || h === 'localhost' || h === '127.0.0.1' || h === '::1';
   return Number(a.slice(i + 1)) === b.port && (host === b.host || (loopback(host) && loopback(b.host)));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 async function replicationOffset(url: string, field: string): Promise<number | undefined> {
@@ -125,7 +115,8 @@ export async function storeFailover(opts: FailoverOptions): Promise<AppliedFault
   await primary.kill9();
   const killedAtMs = Date.now();
 
-  await sleep(opts.detectionDelayMs ?? FAILOVER_DEFAULTS.detectionDelayMs, opts.signal);
+  // An abort cuts the detection delay short; the promotion still happens, so the store is left whole.
+  await sleepUnlessAborted(opts.clock ?? systemClock, opts.detectionDelayMs ?? FAILOVER_DEFAULTS.detectionDelayMs, opts.signal);
   const role = await withRedis(opts.replicaUrl, async (r) => {
     await r.call('REPLICAOF', 'NO', 'ONE');
     return ((await r.call('ROLE')) as unknown[])[0];
@@ -177,7 +168,7 @@ export async function rejoinAsReplica(old: FaultableStore, newPrimaryUrl: string
       const info = await r.info('replication');
       if (/master_link_status:up/.test(info) && !/master_sync_in_progress:1/.test(info)) return;
       if (Date.now() > deadline) throw new Error(`the old primary did not finish resyncing from the new one within ${timeoutMs} ms`);
-      await sleep(50);
+      await systemClock.sleep(50);
     }
   });
 }

@@ -1,4 +1,5 @@
 /** What callers of the engine pass in and get back (INTERFACES.md section 3). */
+import type { Clock } from '../base/clock.ts';
 import type { HdrSnapshot } from './metrics/registry.ts';
 import type { SummaryData } from './summary.ts';
 import type { HistorySink } from './test-run.ts';
@@ -68,6 +69,12 @@ export interface RunScriptOptions {
   /** 'builtin' (default) or 'k6' (real k6; `k6Path` or `k6` on PATH). */
   engine?: 'builtin' | 'k6';
   k6Path?: string;
+  /**
+   * The built-in engine's schedule runs on it: scenario start times, durations, arrival times,
+   * iteration start and end, progress. Default the real monotonic clock (monotonicClock); a test
+   * passes a fake one. Request timings always read the real clock (performance.now()).
+   */
+  clock?: Clock;
 }
 
 export interface EngineResult {

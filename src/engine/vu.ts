@@ -147,7 +147,8 @@ export class VU {
    */
   async iterate(fn: (data: unknown) => unknown, data: unknown, intendedStartMs: number, active?: Set<VU>): Promise<IterationOutcome> {
     const run = this.run;
-    const start = nowMs();
+    // The schedule's clock, as the intended start is: lag and corrected durations need one axis.
+    const start = run.clock.now();
     this.intendedStartMs = intendedStartMs;
     this.lagMs = Math.max(0, start - intendedStartMs);
     this.groupPath = '';
@@ -183,7 +184,7 @@ export class VU {
       run.iterationsInterrupted++;
       return 'interrupted';
     }
-    const end = nowMs();
+    const end = run.clock.now();
     const base = this.baseTags();
     let series = base.iterationSeries;
     if (series === undefined) {
