@@ -6,8 +6,8 @@
 import { HashRing } from './hash-ring.ts';
 import { seededRandom } from '../base/random.ts';
 
-export type RouterPolicy = 'sticky' | 'round-robin' | 'random';
-export const ROUTER_POLICIES: readonly RouterPolicy[] = ['sticky', 'round-robin', 'random'];
+export const ROUTER_POLICIES = ['sticky', 'round-robin', 'random'] as const;
+export type RouterPolicy = (typeof ROUTER_POLICIES)[number];
 
 export interface Picker {
   /** The index of the instance to try next, or -1 when no instance is usable. */
