@@ -23,9 +23,9 @@
  * through the old primary's address after the run, and that address holds the surviving data.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
-import type { RedisServer } from '../src/topology/redis-server.ts';
+import { sleepUnlessAborted, systemClock, type Clock } from '../src/base/clock.ts';
 import type { AppliedFault } from './process.ts';
-import { infoField, withRedis } from './store-faults.ts';
+import { infoField, withRedis, type FaultableStore } from './store-faults.ts';
 
 export const FAILOVER_DEFAULTS = {
   /** Time between the kill and the promotion (Sentinel's down-after-milliseconds, shortened). */
@@ -37,7 +37,7 @@ export const FAILOVER_DEFAULTS = {
 const PROBE_KEY = 'stateproof:chaos:failover-probe';
 
 export interface FailoverOptions {
-  primary: RedisServer;
+  primary: FaultableStore;
   replicaUrl: string;
   toxiproxyUrl: string;
   /** Proxies to re-point; default every proxy whose upstream is the primary's address. */
@@ -46,6 +46,8 @@ export interface FailoverOptions {
   /** Drop the replication bytes in flight at the kill (the primary's host dies). Default true. */
   dropInFlight?: boolean;
   signal?: AbortSignal;
+  /** Times the detection delay. Default systemClock. */
+  clock?: Clock;
 }
 
 function hostPort(url: string): { host: string; port: number } {
@@ -59,19 +61,6 @@ function sameAddress(a: string, b: { host: string; port: number }): boolean {
   const host = a.slice(0, i).replace(/^\[|\]$/g, '');
   const loopback = (h: string) => h === '' || h === 'localhost' || h === '127.0.0.1' || h === '::1';
   return Number(a.slice(i + 1)) === b.port && (host === b.host || (loopback(host) && loopback(b.host)));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 async function replicationOffset(url: string, field: string): Promise<number | undefined> {
@@ -126,7 +115,8 @@ export async function storeFailover(opts: FailoverOptions): Promise<AppliedFault
   await primary.kill9();
   const killedAtMs = Date.now();
 
-  await sleep(opts.detectionDelayMs ?? FAILOVER_DEFAULTS.detectionDelayMs, opts.signal);
+  // An abort cuts the detection delay short; the promotion still happens, so the store is left whole.
+  await sleepUnlessAborted(opts.clock ?? systemClock, opts.detectionDelayMs ?? FAILOVER_DEFAULTS.detectionDelayMs, opts.signal);
   const role = await withRedis(opts.replicaUrl, async (r) => {
     await r.call('REPLICAOF', 'NO', 'ONE');
     return ((await r.call('ROLE')) as unknown[])[0];
@@ -166,7 +156,7 @@ export async function storeFailover(opts: FailoverOptions): Promise<AppliedFault
 }
 
 /** The old primary comes back empty (no AOF) or stale, and follows the new primary until in sync. */
-export async function rejoinAsReplica(old: RedisServer, newPrimaryUrl: string, timeoutMs: number = FAILOVER_DEFAULTS.rejoinTimeoutMs): Promise<void> {
+export async function rejoinAsReplica(old: FaultableStore, newPrimaryUrl: string, timeoutMs: number = FAILOVER_DEFAULTS.rejoinTimeoutMs): Promise<void> {
   const to = hostPort(newPrimaryUrl);
   // Redis 7 waits 5 s before a diskless full sync in case more replicas join; ours is alone.
   await withRedis(newPrimaryUrl, (r) => r.config('SET', 'repl-diskless-sync-delay', '0'));
@@ -178,7 +168,7 @@ export async function rejoinAsReplica(old: RedisServer, newPrimaryUrl: string, t
       const info = await r.info('replication');
       if (/master_link_status:up/.test(info) && !/master_sync_in_progress:1/.test(info)) return;
       if (Date.now() > deadline) throw new Error(`the old primary did not finish resyncing from the new one within ${timeoutMs} ms`);
-      await sleep(50);
+      await systemClock.sleep(50);
     }
   });
 }

@@ -4,6 +4,7 @@
  * implements for service instances and redis-server.
  */
 import { readFile } from 'node:fs/promises';
+import { systemClock, type Clock } from '../src/base/clock.ts';
 
 export interface FaultableProcess {
   readonly name: string;
@@ -75,7 +76,7 @@ export async function restartProcess(p: FaultableProcess, opts: { schemaVersion?
  */
 export async function rollingRestart(
   processes: FaultableProcess[],
-  opts: { schemaVersion?: number; gapMs?: number; signal?: AbortSignal } = {},
+  opts: { schemaVersion?: number; gapMs?: number; signal?: AbortSignal; clock?: Clock } = {},
 ): Promise<AppliedFault> {
   const details: string[] = [];
   let verified = true;
@@ -85,7 +86,8 @@ export async function rollingRestart(
       details.push('aborted');
       break;
     }
-    if (i > 0 && opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+    // The gap is served in full even when the signal aborts meanwhile: the next turn sees the abort.
+    if (i > 0 && opts.gapMs) await (opts.clock ?? systemClock).sleep(opts.gapMs);
     const one = await restartProcess(p, opts);
     verified &&= one.verified;
     details.push(`${p.name}: ${one.detail}`);

@@ -10,13 +10,13 @@
  * It talks to proxies only through the Toxiproxy HTTP API, so the same plan runs against the
  * embedded server or a real Toxiproxy.
  */
-import type { RedisServer } from '../src/topology/redis-server.ts';
 import { addToxic, proxyDown, type ToxicFault } from './network-faults.ts';
 import { durationMs, faultFamily, processTargets, STORE_TARGET, validatePlan, type Fault, type FaultPlan } from './plan.ts';
 import { killProcess, restartProcess, rollingRestart, stopProcess, type AppliedFault, type FaultableProcess } from './process.ts';
 import { freshSeed, seededRandom } from '../src/base/random.ts';
+import { sleepUnlessAborted, systemClock, type Clock } from '../src/base/clock.ts';
 import { storeFailover } from './failover.ts';
-import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall } from './store-faults.ts';
+import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall, type FaultableStore } from './store-faults.ts';
 
 export interface PlanTargets {
   /** Toxiproxy API URL; default TOXIPROXY_URL from the environment. */
@@ -24,35 +24,15 @@ export interface PlanTargets {
   /** Proxy names plans may target. */
   proxies?: string[];
   /** The store: its URL, and the server handle (needed for redis_restart). */
-  redis?: { url: string; server?: RedisServer };
+  redis?: { url: string; server?: FaultableStore };
   /** The primary's async replica, which a `failover` fault promotes. */
-  replica?: { url: string; server?: RedisServer };
+  replica?: { url: string; server?: FaultableStore };
   processes?: Record<string, FaultableProcess>;
 }
 
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`, or early when `signal` aborts. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const t = setTimeout(done, Math.max(0, ms));
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    }),
-};
-
 export interface RunPlanOptions {
   signal?: AbortSignal;
+  /** Reads the schedule's time and makes every wait of the plan (fault start and end, failover's detection delay, a rolling restart's gaps). Default systemClock. */
   clock?: Clock;
   /** Bound on each undo, in ms. Default 5 000. */
   undoTimeoutMs?: number;
@@ -89,6 +69,7 @@ export interface PlanRun extends AsyncDisposable {
 
 export const DEFAULTS = { undoTimeoutMs: 5_000, applyTimeoutMs: 15_000 } as const;
 
+/** On real timers whatever the clock: it bounds I/O that hangs in real time (a stuck proxy API). */
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -102,7 +83,7 @@ function message(e: unknown): string {
 }
 
 /** Apply one fault to its target. */
-async function applyFault(entryId: string, target: string, fault: Fault, faultDurationMs: number, targets: PlanTargets, signal: AbortSignal): Promise<AppliedFault> {
+async function applyFault(entryId: string, target: string, fault: Fault, faultDurationMs: number, targets: PlanTargets, signal: AbortSignal, clock: Clock): Promise<AppliedFault> {
   switch (faultFamily(fault.type)) {
     case 'network': {
       const url = targets.toxiproxyUrl ?? process.env.TOXIPROXY_URL;
@@ -125,14 +106,14 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
         case 'flushall':
           return storeFlushAll(redis.url);
         case 'redis_restart':
-          if (!redis.server) throw new Error('redis_restart needs the RedisServer handle (targets.redis.server)');
+          if (!redis.server) throw new Error('redis_restart needs the redis-server handle (targets.redis.server)');
           return storeRestart(redis.server, { hard: fault.hard });
         case 'failover': {
-          if (!redis.server) throw new Error('failover kills the primary with kill -9 and needs its RedisServer handle (targets.redis.server)');
+          if (!redis.server) throw new Error('failover kills the primary with kill -9 and needs its handle (targets.redis.server)');
           if (!targets.replica) throw new Error('failover needs the replica to promote (targets.replica)');
           const url = targets.toxiproxyUrl ?? process.env.TOXIPROXY_URL;
           if (!url) throw new Error('failover re-points proxies: pass targets.toxiproxyUrl or set TOXIPROXY_URL');
-          return storeFailover({ primary: redis.server, replicaUrl: targets.replica.url, toxiproxyUrl: url, proxies: fault.proxies, detectionDelayMs: fault.detectionDelayMs, dropInFlight: fault.dropInFlight, signal });
+          return storeFailover({ primary: redis.server, replicaUrl: targets.replica.url, toxiproxyUrl: url, proxies: fault.proxies, detectionDelayMs: fault.detectionDelayMs, dropInFlight: fault.dropInFlight, signal, clock });
         }
       }
       break;
@@ -152,7 +133,7 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
         case 'restart':
           return restartProcess(p, { schemaVersion: fault.schemaVersion });
         case 'rolling_restart':
-          return rollingRestart(procs, { schemaVersion: fault.schemaVersion, gapMs: fault.gapMs, signal });
+          return rollingRestart(procs, { schemaVersion: fault.schemaVersion, gapMs: fault.gapMs, signal, clock });
       }
     }
   }
@@ -170,7 +151,7 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
     replica: targets.replica !== undefined,
     processes: Object.keys(targets.processes ?? {}),
   });
-  const clock = opts.clock ?? realClock;
+  const clock = opts.clock ?? systemClock;
   const undoTimeoutMs = opts.undoTimeoutMs ?? DEFAULTS.undoTimeoutMs;
   const applyTimeoutMs = opts.applyTimeoutMs ?? DEFAULTS.applyTimeoutMs;
   const seed = valid.seed ?? freshSeed();
@@ -187,12 +168,13 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
   });
 
   const runOne = async ({ entry, id, start, end }: (typeof schedule)[number]): Promise<FaultTimelineEntry | undefined> => {
-    await clock.sleep(start - clock.now(), signal);
+    // An abort ends the wait early; what runs next looks at the signal itself.
+    await sleepUnlessAborted(clock, start - clock.now(), signal);
     if (signal.aborted) return undefined;
     const record: FaultTimelineEntry = { id, target: entry.target, fault: entry.fault, plannedStartMs: start, plannedEndMs: end, actualStartMs: clock.now(), actualEndMs: 0, verified: false };
     let applied: AppliedFault | undefined;
     active.add(id);
-    const applying = applyFault(id, entry.target, entry.fault, end - start, targets, signal);
+    const applying = applyFault(id, entry.target, entry.fault, end - start, targets, signal, clock);
     try {
       applied = await withTimeout(applying, applyTimeoutMs, `applying ${id}`);
       record.verified = applied.verified;
@@ -202,7 +184,7 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
       // A late apply must still be undone when it lands.
       applying.then((late) => late.undo().catch(() => {}), () => {});
     }
-    await clock.sleep(end - clock.now(), signal);
+    await sleepUnlessAborted(clock, end - clock.now(), signal);
     if (applied) {
       try {
         await withTimeout(applied.undo(), undoTimeoutMs, `undoing ${id}`);

@@ -9,8 +9,24 @@
  */
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import type { RedisServer } from '../src/topology/redis-server.ts';
 import type { AppliedFault } from './process.ts';
+
+/**
+ * The store handle the faults that act on the process itself (restart, failover's kill -9) need:
+ * chaos declares it, as it does FaultableProcess, and topology's RedisServer satisfies it.
+ */
+export interface FaultableStore {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly pid: number;
+  /** Whether acknowledged writes survive a restart (appendonly with fsync always). */
+  readonly aof: boolean;
+  /** SIGKILL: the process gets no chance to flush. */
+  kill9(): Promise<void>;
+  /** Stop (kill -9 when `hard`) and start again on the same port and dir, ready for commands. */
+  restart(opts?: { hard?: boolean }): Promise<void>;
+}
 
 /** A key nobody else uses; writes to it are refused or immediately deleted. */
 const PROBE_KEY = 'stateproof:chaos:probe';
@@ -160,7 +176,7 @@ export async function storeFlushAll(url: string): Promise<AppliedFault> {
  * Restart redis-server (kill -9 when `hard`). With AOF (appendfsync always) acknowledged writes
  * survive; without it the store comes back empty. Verified by a new process id answering PING.
  */
-export async function storeRestart(server: RedisServer, opts: { hard?: boolean } = {}): Promise<AppliedFault> {
+export async function storeRestart(server: FaultableStore, opts: { hard?: boolean } = {}): Promise<AppliedFault> {
   const before = await withRedis(server.url, async (r) => ({ pid: await infoField(r, 'server', 'process_id'), keys: await r.dbsize() }));
   await server.restart({ hard: opts.hard ?? false });
   const after = await withRedis(server.url, async (r) => ({ pid: await infoField(r, 'server', 'process_id'), keys: await r.dbsize(), pong: await r.ping() }));

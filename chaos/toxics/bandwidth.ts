@@ -3,7 +3,8 @@
  * pieces of 100 ms worth of bytes; a virtual clock carries timer imprecision forward so the
  * average rate stays exact. rate 0 means unlimited.
  */
-import { registerToxic } from './toxic.ts';
+import { passThrough, registerToxic } from './toxic.ts';
+import { pacedQueue } from './paced-queue.ts';
 
 interface Attributes extends Record<string, number> {
   rate: number;
@@ -14,45 +15,23 @@ registerToxic<Attributes>({
   goName: 'BandwidthToxic',
   attributes: { rate: 'int64' },
   pipe(a, stub) {
+    if (a.rate <= 0) return passThrough(stub);
     const bytesPerMs = a.rate; // KB/s == bytes/ms
     const pieceBytes = Math.max(1, a.rate * 100);
-    const queue: Buffer[] = [];
-    let ended = false;
-    let cancel: (() => void) | undefined;
     let freeAtMs = Date.now();
-
-    const pump = () => {
-      cancel = undefined;
-      const head = queue[0];
-      if (!head) {
-        if (ended) stub.close();
-        return;
-      }
-      const piece = head.length > pieceBytes ? head.subarray(0, pieceBytes) : head;
-      freeAtMs = Math.max(freeAtMs, Date.now()) + piece.length / bytesPerMs;
-      cancel = stub.after(Math.max(0, freeAtMs - Date.now()), () => {
-        if (piece === head) queue.shift();
-        else queue[0] = head.subarray(piece.length);
-        stub.push(piece);
-        pump();
-      });
-    };
-
-    return {
-      data(chunk) {
-        if (bytesPerMs <= 0) return stub.push(chunk);
-        queue.push(chunk);
-        if (!cancel) pump();
+    // The piece whose transmission time has been waited for: it goes when next is asked again.
+    let waitedBytes: number | undefined;
+    return pacedQueue(stub, {
+      next(head) {
+        if (waitedBytes !== undefined) {
+          const sendBytes = waitedBytes;
+          waitedBytes = undefined;
+          return { sendBytes };
+        }
+        waitedBytes = Math.min(head.length, pieceBytes);
+        freeAtMs = Math.max(freeAtMs, Date.now()) + waitedBytes / bytesPerMs;
+        return { waitMs: Math.max(0, freeAtMs - Date.now()) };
       },
-      end() {
-        ended = true;
-        if (!cancel) pump();
-      },
-      interrupt() {
-        cancel?.();
-        cancel = undefined;
-        for (const chunk of queue.splice(0)) stub.push(chunk);
-      },
-    };
+    });
   },
 });

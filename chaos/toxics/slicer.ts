@@ -4,6 +4,7 @@
  */
 import { registerToxic } from './toxic.ts';
 import { randomInt, type Random } from '../../src/base/random.ts';
+import { pacedQueue, SEND_ALL } from './paced-queue.ts';
 
 interface Attributes extends Record<string, number> {
   average_size: number;
@@ -29,40 +30,17 @@ registerToxic<Attributes>({
   goName: 'SlicerToxic',
   attributes: { average_size: 'int', size_variation: 'int', delay: 'int' },
   pipe(a, stub) {
-    const pieces: Buffer[] = [];
-    let ended = false;
-    let cancel: (() => void) | undefined;
     const delayMs = a.delay / 1000;
-
-    const pump = () => {
-      cancel = undefined;
-      while (pieces.length > 0) {
-        stub.push(pieces.shift()!);
-        if (delayMs > 0 && pieces.length > 0) {
-          cancel = stub.after(delayMs, pump);
-          return;
-        }
-      }
-      if (ended) stub.close();
-    };
-
-    return {
-      data(chunk) {
+    return pacedQueue(stub, {
+      hold(chunk, put) {
         const offsets: number[] = [];
         if (a.average_size <= 0) offsets.push(0, chunk.length);
         else sliceOffsets(a, stub.random, 0, chunk.length, offsets);
-        for (let i = 0; i < offsets.length; i += 2) pieces.push(chunk.subarray(offsets[i]!, offsets[i + 1]!));
-        if (!cancel) pump();
+        for (let i = 0; i < offsets.length; i += 2) put(chunk.subarray(offsets[i]!, offsets[i + 1]!));
       },
-      end() {
-        ended = true;
-        if (!cancel) pump();
-      },
-      interrupt() {
-        cancel?.();
-        cancel = undefined;
-        if (pieces.length > 0) stub.push(Buffer.concat(pieces.splice(0)));
-      },
-    };
+      // The delay is between pieces: the first after a pause goes at once.
+      next: (_piece, _mark, streak) => (delayMs > 0 && streak > 0 ? { waitMs: delayMs } : SEND_ALL),
+      joinOnInterrupt: true,
+    });
   },
 });

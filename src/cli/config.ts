@@ -10,9 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
-
-export const SAFEGUARDS = ['breaker', 'bounds', 'cas', 'migrations', 'observability'] as const;
-export const ROUTERS = ['sticky', 'round-robin', 'random'] as const;
+import { SAFEGUARDS } from '../../reference-service/config.ts';
+import { ROUTER_POLICIES } from '../topology/router.ts';
 
 export const configSchema = z
   .object({
@@ -20,7 +19,7 @@ export const configSchema = z
     engine: z.enum(['builtin', 'k6']),
     k6: z.string().min(1),
     instances: z.number().int().min(1).max(32),
-    router: z.enum(ROUTERS),
+    router: z.enum(ROUTER_POLICIES),
     unsafe: z.array(z.enum(SAFEGUARDS)),
     seed: z.number().int(),
     target: z.string().url(),

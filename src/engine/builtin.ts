@@ -17,7 +17,7 @@ import { EXIT_SCRIPT_ABORTED } from './k6/execution.ts';
 import { checkOptionKeys, EXECUTOR_DEFAULTS, maxVUsOf, plannedDurationMs, resolveScenarios, type ScenarioConfig } from './options.ts';
 import { Script } from './script.ts';
 import { buildSummary, textSummary } from './summary.ts';
-import { Abort, nowMs, TestRun, UNMEASURED_METRICS } from './test-run.ts';
+import { Abort, TestRun, UNMEASURED_METRICS } from './test-run.ts';
 import { parseThresholds, Thresholds, type ThresholdResult } from './thresholds.ts';
 import type { EngineResult, Progress, RunScriptOptions } from './types.ts';
 import { VU } from './vu.ts';
@@ -46,7 +46,8 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
   const exports0 = instantiateChecked(script, vu0probe, { ...env });
   const options = (exports0.options ?? {}) as Record<string, unknown>;
   checkOptionKeys(options);
-  const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options);
+  const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options, opts.clock);
+  const clock = run.clock;
   run.discardResponseBodies = options.discardResponseBodies === true;
   const vu0 = new VU(0, run);
   vu0.exports = instantiateChecked(script, vu0, { ...env });
@@ -88,7 +89,7 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
   let progressTimer: NodeJS.Timeout | undefined;
   let setupData: unknown;
   try {
-    run.startMs = nowMs();
+    run.startMs = clock.now();
     if (opts.signal?.aborted) stopOnSignal();
     // setup()
     if (typeof vu0.exports.setup === 'function') {
@@ -112,10 +113,10 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
     for (const s of runs) s.onTake = (vu) => (vu.env = Object.assign(vu.env, s.config.env));
     const totalMs = Math.max(...configs.map(plannedDurationMs));
     let lastRequests = 0;
-    let lastAt = nowMs();
+    let lastAt = clock.now();
     let lastThresholdEval = 0;
     const tick = () => {
-      const now = nowMs();
+      const now = clock.now();
       run.registry.add(run.m.vus, run.vusActive, run.globalTags);
       run.registry.add(run.m.vus_max, run.vusInitialized, run.globalTags);
       if (now - lastThresholdEval >= THRESHOLD_EVAL_MS) {
@@ -133,8 +134,8 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
     progressTimer = setInterval(tick, Math.min(opts.progressIntervalMs ?? 1000, THRESHOLD_EVAL_MS));
     await Promise.all(
       runs.map(async (s) => {
-        if (!(await waitUntil(run.startMs + s.config.startTimeMs, run.abortController.signal))) return;
-        s.startedAtMs = nowMs();
+        if (!(await waitUntil(clock, run.startMs + s.config.startTimeMs, run.abortController.signal))) return;
+        s.startedAtMs = clock.now();
         await EXECUTORS[s.config.executor](s);
       }),
     );

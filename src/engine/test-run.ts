@@ -3,14 +3,17 @@
  * tree for the summary, run-wide counters k6/execution exposes, and how the run ends (abort reason).
  */
 import { createHash } from 'node:crypto';
+import { monotonicClock, monotonicNowMs, type Clock } from '../base/clock.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { Registry, type Metric, type Tags } from './metrics/registry.ts';
 
-/** Wall clock in fractional epoch ms, monotonic within the process (history entries use this axis). */
-const TIME_ORIGIN_MS = performance.timeOrigin; // a getter: read once, not per sample
-export const nowMs = (): number => TIME_ORIGIN_MS + performance.now();
+/**
+ * Real time in fractional epoch ms, monotonic within the process (history entries use this axis):
+ * for measuring what a script and its requests do. The schedule reads `TestRun.clock` instead.
+ */
+export const nowMs = monotonicNowMs;
 /** nowMs() for a performance.now() reading already taken (the clock is read once where both are needed). */
-export const epochMsAt = (perfNow: number): number => TIME_ORIGIN_MS + perfNow;
+export { epochMsAt } from '../base/clock.ts';
 
 /** Receives history entries (without id); assigns ids. Implemented by src/record/sink.ts. */
 export interface HistorySink {
@@ -81,6 +84,8 @@ export class TestRun {
     readonly phase: (() => string | undefined) | undefined,
     readonly history: HistorySink | undefined,
     readonly options: Record<string, unknown>,
+    /** The schedule's time: start times, durations, arrival times, iteration start and end, progress. */
+    readonly clock: Clock = monotonicClock,
   ) {
     const r = this.registry;
     this.m = {
@@ -100,7 +105,7 @@ export class TestRun {
   }
 
   get elapsedMs(): number {
-    return this.startMs ? nowMs() - this.startMs : 0;
+    return this.startMs ? this.clock.now() - this.startMs : 0;
   }
 
   get stopping(): boolean {

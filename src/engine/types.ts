@@ -1,4 +1,5 @@
 /** What callers of the engine pass in and get back (INTERFACES.md section 3). */
+import type { Clock } from '../base/clock.ts';
 import type { HdrSnapshot } from './metrics/registry.ts';
 import type { SummaryData } from './summary.ts';
 import type { HistorySink } from './test-run.ts';
@@ -8,6 +9,22 @@ export type { HistorySink } from './test-run.ts';
 export type { HdrSnapshot } from './metrics/registry.ts';
 export type { SummaryData, SummaryMetric } from './summary.ts';
 export type { ThresholdResult } from './thresholds.ts';
+
+/**
+ * The scenario a VU is running, as the VU and k6/execution read it. executors/scenario-run.ts
+ * implements it; the VU depends on this shape only, so the VU does not import the executors.
+ */
+export interface VuScenario {
+  readonly config: { readonly name: string; readonly executor: string };
+  /** Global tags, the scenario's tags and its name: the start of every sample's tags in it. */
+  readonly baseTags: Readonly<Record<string, string>>;
+  /** Arrival-rate executors: latency is also recorded from the intended start (coordinated omission). */
+  readonly openModel: boolean;
+  /** Epoch ms. */
+  readonly startedAtMs: number;
+  /** Share of the scenario done, 0..1. */
+  progress(): number;
+}
 
 /** A live view of the run, emitted every `progressIntervalMs` and once at the end. */
 export interface Progress {
@@ -52,6 +69,12 @@ export interface RunScriptOptions {
   /** 'builtin' (default) or 'k6' (real k6; `k6Path` or `k6` on PATH). */
   engine?: 'builtin' | 'k6';
   k6Path?: string;
+  /**
+   * The built-in engine's schedule runs on it: scenario start times, durations, arrival times,
+   * iteration start and end, progress. Default the real monotonic clock (monotonicClock); a test
+   * passes a fake one. Request timings always read the real clock (performance.now()).
+   */
+  clock?: Clock;
 }
 
 export interface EngineResult {

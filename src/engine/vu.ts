@@ -9,7 +9,7 @@
 import { OriginConnections } from './connections.ts';
 import type { SeriesRef, Tags } from './metrics/registry.ts';
 import { nowMs, type TestRun } from './test-run.ts';
-import type { ScenarioRun } from './executors/scenario-run.ts';
+import type { VuScenario } from './types.ts';
 
 export type ScriptExports = Record<string, unknown> & {
   default?: unknown;
@@ -29,7 +29,7 @@ export type IterationOutcome = 'completed' | 'interrupted';
 export interface BaseTags {
   /** Unique per VU and base: a prefix for memo keys. */
   readonly id: number;
-  readonly scenario: ScenarioRun | undefined;
+  readonly scenario: VuScenario | undefined;
   readonly userSig: string;
   readonly group: string;
   readonly phase: string | undefined;
@@ -49,9 +49,9 @@ export class VU {
   readonly ctx = { iter: 0 };
   tags: Tags = {};
   metadata: Record<string, string> = {};
-  scenario: ScenarioRun | undefined;
+  scenario: VuScenario | undefined;
   /** The scenario whose exec function `execFn` is (see ScenarioRun.iteration). */
-  execFor: ScenarioRun | undefined;
+  execFor: VuScenario | undefined;
   execFn: ((data: unknown) => unknown) | undefined;
   iterationInInstance = 0;
   iterationInScenario = 0;
@@ -147,7 +147,8 @@ export class VU {
    */
   async iterate(fn: (data: unknown) => unknown, data: unknown, intendedStartMs: number, active?: Set<VU>): Promise<IterationOutcome> {
     const run = this.run;
-    const start = nowMs();
+    // The schedule's clock, as the intended start is: lag and corrected durations need one axis.
+    const start = run.clock.now();
     this.intendedStartMs = intendedStartMs;
     this.lagMs = Math.max(0, start - intendedStartMs);
     this.groupPath = '';
@@ -183,7 +184,7 @@ export class VU {
       run.iterationsInterrupted++;
       return 'interrupted';
     }
-    const end = nowMs();
+    const end = run.clock.now();
     const base = this.baseTags();
     let series = base.iterationSeries;
     if (series === undefined) {

@@ -33,7 +33,7 @@ import { faultImpacts } from '../report/derive/fault-impact.ts';
 import { measureCapacity, projectCapacity } from '../report/capacity.ts';
 import type { RunResult, TimelineEntry } from '../report/result-schema.ts';
 import { writeReports } from '../report/write.ts';
-import { startTopology, type Topology, type TopologyOptions, type RouterPolicy } from '../topology/index.ts';
+import { startTopology, TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions, type RouterPolicy } from '../topology/index.ts';
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import { UsageError } from '../base/errors.ts';
 import { loadSpec } from './load-spec.ts';
@@ -139,12 +139,12 @@ function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: s
     return { provider: 'external', external: { routerUrl: opts.target, toxiproxyUrl: opts.toxiproxyUrl, redisUrl: opts.redisUrl }, log };
   }
   const t = spec?.topology;
-  const instances = opts.instances ?? (Array.isArray(t?.instances) ? t.instances.length : t?.instances) ?? 1;
+  const instances = opts.instances ?? (Array.isArray(t?.instances) ? t.instances.length : t?.instances) ?? TOPOLOGY_DEFAULTS.instances;
   const perInstance = Array.isArray(t?.instances) ? t.instances : [];
   return {
     provider: 'local',
     instances: Array.from({ length: instances }, (_, i) => ({ schemaVersion: perInstance[i]?.schemaVersion, unsafe })),
-    router: opts.router ?? t?.router ?? 'round-robin',
+    router: opts.router ?? t?.router ?? TOPOLOGY_DEFAULTS.router,
     replica: t?.replica,
     aof: t?.aof,
     redisConfig: t?.redisConfig,

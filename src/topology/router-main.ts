@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ROUTER_POLICIES, startRouter, type RouterPolicy } from './router.ts';
+import { TOPOLOGY_DEFAULTS } from './types.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -14,8 +15,8 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8080' },
-      policy: { type: 'string', default: 'sticky' },
-      seed: { type: 'string', default: '1' },
+      policy: { type: 'string', default: TOPOLOGY_DEFAULTS.router },
+      seed: { type: 'string', default: String(TOPOLOGY_DEFAULTS.routerSeed) },
       instance: { type: 'string', multiple: true, default: [] },
     },
   });

@@ -6,23 +6,33 @@
  *                 ◄──── response unchanged + x-stateproof-instance ◄───┘
  *
  * It is on the hot path of every request, so it buffers only the (small) request body, keeps
- * pooled keep-alive connections per instance and streams responses back.
+ * pooled keep-alive connections per instance and streams responses back. This file composes three
+ * modules along one request's way:
  *
- * Health is passive (a refused connect or a timeout marks an instance down at once) and active
- * (a periodic GET /healthz brings it back or takes it out). A request is retried on another instance
- * only when it provably never reached the first: the connect was refused, or — for idempotent
- * methods only — a pooled connection was found dead. This is nginx's `proxy_next_upstream` default:
- * a POST that may have been applied is never silently sent twice; the client sees a 502 and must
- * treat the outcome as unknown.
+ *   request ─► buffer the body (over maxBodyBytes: 413) ─► session id from the path
+ *      │
+ *      ▼
+ *   forward ─► pick: the next instance that is up and not yet tried ─► none left: 502
+ *      │         (router-pick.ts: sticky hash ring | round-robin | seeded random)
+ *      ▼
+ *   send ─► response head ─► streamed back with x-stateproof-instance
+ *      │
+ *      └─► failed before a head ─► the retry rule, judgeFailedAttempt (router-forward.ts):
+ *                                    refused or timed out: mark the instance down;
+ *                                    never reached it: back to pick; else 502, outcome unknown
+ *
+ *   health (router-health.ts): up/down per instance, from those marks and a periodic GET /healthz.
+ *
+ * A POST that may have been applied is never silently sent twice (nginx's `proxy_next_upstream`
+ * default); the client sees the 502 and must treat the outcome as unknown.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HashRing } from './hash-ring.ts';
-import { INSTANCE_HEADER } from '../record/history.ts';
-import { seededRandom } from '../base/random.ts';
+import { createPicker, type RouterPolicy } from './router-pick.ts';
+import { trackHealth } from './router-health.ts';
+import { answerProblem, createForwarder, type Upstream } from './router-forward.ts';
 
-export type RouterPolicy = 'sticky' | 'round-robin' | 'random';
-export const ROUTER_POLICIES: readonly RouterPolicy[] = ['sticky', 'round-robin', 'random'];
+export { ROUTER_POLICIES, type RouterPolicy } from './router-pick.ts';
 
 export interface RouterInstance {
   id: string;
@@ -70,21 +80,6 @@ export interface Router extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-interface Upstream {
-  id: string;
-  host: string;
-  port: number;
-  agent: http.Agent;
-  up: boolean;
-  served: number;
-  probing: boolean;
-}
-
-// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
-
 /** The session id of a contract path (/v1/sessions/{id}[/...]), or undefined. */
 export function sessionIdOf(url: string): string | undefined {
   const prefix = '/v1/sessions/';
@@ -100,15 +95,10 @@ export function sessionIdOf(url: string): string | undefined {
   return end > prefix.length ? url.slice(prefix.length, end) : undefined;
 }
 
-
 export async function startRouter(opts: RouterOptions): Promise<Router> {
   if (opts.instances.length === 0) throw new Error('startRouter needs at least one instance');
   const policy = opts.policy ?? ROUTER_DEFAULTS.policy;
-  const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? ROUTER_DEFAULTS.upstreamTimeoutMs;
   const maxBodyBytes = opts.maxBodyBytes ?? ROUTER_DEFAULTS.maxBodyBytes;
-  const healthPath = opts.healthCheck?.path === undefined ? ROUTER_DEFAULTS.healthPath : opts.healthCheck.path;
-  const healthIntervalMs = opts.healthCheck?.intervalMs ?? ROUTER_DEFAULTS.healthIntervalMs;
-  const healthTimeoutMs = opts.healthCheck?.timeoutMs ?? ROUTER_DEFAULTS.healthTimeoutMs;
 
   const upstreams: Upstream[] = opts.instances.map((i) => {
     const u = new URL(i.url);
@@ -117,100 +107,22 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       host: u.hostname,
       port: Number(u.port || 80),
       agent: new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 1_000 }),
-      up: true,
       served: 0,
-      probing: false,
     };
   });
-  const ring = new HashRing(upstreams.map((u) => u.id));
-  const random = seededRandom(opts.seed ?? ROUTER_DEFAULTS.seed);
-  let cursor = 0;
-
-  /** The next instance to try, or undefined when every instance is down or already tried. */
-  const choose = (sessionId: string | undefined, tried: Set<number>): Upstream | undefined => {
-    const usable = (i: number) => upstreams[i]!.up && !tried.has(i);
-    if (policy === 'sticky' && sessionId !== undefined) {
-      const i = ring.lookup(sessionId, usable);
-      return i < 0 ? undefined : upstreams[i];
-    }
-    const candidates: number[] = [];
-    for (let i = 0; i < upstreams.length; i++) if (usable(i)) candidates.push(i);
-    if (candidates.length === 0) return undefined;
-    if (policy === 'random') return upstreams[candidates[Math.floor(random() * candidates.length)]!];
-    // Round-robin over all instances, skipping unusable ones, so the spread stays even.
-    for (let step = 0; step < upstreams.length; step++) {
-      const i = cursor++ % upstreams.length;
-      if (usable(i)) return upstreams[i];
-    }
-    return undefined;
-  };
-
-  const problem = (res: http.ServerResponse, status: number, code: string, detail: string) => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = JSON.stringify({ type: 'about:blank', title: http.STATUS_CODES[status], status, code, detail });
-    res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  };
-
-  const forward = (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    body: Buffer,
-    sessionId: string | undefined,
-    tried: Set<number>,
-    lastError: string | undefined,
-  ): void => {
-    const target = choose(sessionId, tried);
-    if (!target) {
-      problem(res, 502, 'no_instance_available', `No instance answered${lastError ? ` (last error: ${lastError})` : ''}; instances: ${upstreams.map((u) => `${u.id}=${u.up ? 'up' : 'down'}`).join(', ')}.`);
-      return;
-    }
-    tried.add(upstreams.indexOf(target));
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
-    if (body.length > 0 || req.headers['content-length'] !== undefined) headers['content-length'] = body.length;
-
-    let settled = false;
-    const upstreamReq = http.request(
-      { host: target.host, port: target.port, method: req.method, path: req.url, headers, agent: target.agent },
-      (upstreamRes) => {
-        settled = true;
-        target.served++;
-        const out: http.OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(upstreamRes.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
-        out[INSTANCE_HEADER] = target.id;
-        res.writeHead(upstreamRes.statusCode ?? 502, out);
-        upstreamRes.pipe(res);
-        upstreamRes.once('error', () => res.destroy());
-      },
-    );
-    upstreamReq.setTimeout(upstreamTimeoutMs, () => {
-      upstreamReq.destroy(Object.assign(new Error(`no response within ${upstreamTimeoutMs} ms`), { code: 'UPSTREAM_TIMEOUT' }));
-    });
-    upstreamReq.once('error', (err: NodeJS.ErrnoException) => {
-      if (settled) {
-        res.destroy();
-        return;
-      }
-      settled = true;
-      const code = err.code ?? 'ERROR';
-      const neverArrived = CONNECT_ERRORS.has(code) || (code === 'ECONNRESET' && upstreamReq.reusedSocket && IDEMPOTENT.has(req.method ?? ''));
-      if (CONNECT_ERRORS.has(code) || code === 'UPSTREAM_TIMEOUT') markDown(target);
-      if (neverArrived) {
-        forward(req, res, body, sessionId, tried, `${target.id}: ${code}`);
-        return;
-      }
-      const what = code === 'UPSTREAM_TIMEOUT' ? 'upstream_timeout' : 'upstream_error';
-      problem(res, 502, what, `Instance ${target.id} failed after the request was sent (${code}: ${err.message}); it may or may not have been applied.`);
-    });
-    res.once('close', () => {
-      if (!res.writableFinished) upstreamReq.destroy();
-    });
-    upstreamReq.end(body);
-  };
+  const picker = createPicker(policy, upstreams.map((u) => u.id), opts.seed ?? ROUTER_DEFAULTS.seed);
+  const health = trackHealth(upstreams, {
+    path: opts.healthCheck?.path === undefined ? ROUTER_DEFAULTS.healthPath : opts.healthCheck.path,
+    intervalMs: opts.healthCheck?.intervalMs ?? ROUTER_DEFAULTS.healthIntervalMs,
+    timeoutMs: opts.healthCheck?.timeoutMs ?? ROUTER_DEFAULTS.healthTimeoutMs,
+  });
+  const forward = createForwarder({
+    upstreams,
+    choose: (sessionId, tried) => picker.pick(sessionId, (i) => health.isUp(i) && !tried.has(i)),
+    markDown: (i) => health.markDown(i),
+    describeHealth: () => health.describe(),
+    upstreamTimeoutMs: opts.upstreamTimeoutMs ?? ROUTER_DEFAULTS.upstreamTimeoutMs,
+  });
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -219,7 +131,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBodyBytes) {
-        if (!refused) problem(res, 413, 'request_too_large', `The router buffers at most ${maxBodyBytes} bytes of request body.`);
+        if (!refused) answerProblem(res, 413, 'request_too_large', `The router buffers at most ${maxBodyBytes} bytes of request body.`);
         refused = true;
         return;
       }
@@ -228,36 +140,13 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     req.once('end', () => {
       if (refused) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      forward(req, res, body, sessionIdOf(req.url ?? '/'), new Set(), undefined);
+      forward(req, res, body, sessionIdOf(req.url ?? '/'));
     });
     req.once('error', () => res.destroy());
   });
   // Longer than typical client idle timeouts, so the client, not the router, closes idle connections.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-
-  const markDown = (u: Upstream) => {
-    u.up = false;
-  };
-
-  const probe = (u: Upstream) => {
-    if (u.probing || healthPath === null) return;
-    u.probing = true;
-    const done = (ok: boolean) => {
-      if (!u.probing) return;
-      u.probing = false;
-      u.up = ok;
-    };
-    // A fresh connection each time: a pooled socket could hide that the process is gone.
-    const r = http.get({ host: u.host, port: u.port, path: healthPath, agent: false, timeout: healthTimeoutMs }, (res) => {
-      res.resume();
-      done((res.statusCode ?? 500) < 500);
-    });
-    r.once('timeout', () => r.destroy(new Error('health check timed out')));
-    r.once('error', () => done(false));
-  };
-  const timer = healthPath === null ? undefined : setInterval(() => upstreams.forEach(probe), healthIntervalMs);
-  timer?.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -272,14 +161,14 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     port,
     policy,
     instanceFor: (sessionId) => {
-      const i = ring.lookup(sessionId, (n) => upstreams[n]!.up);
+      const i = picker.owner(sessionId, (n) => health.isUp(n));
       return i < 0 ? undefined : upstreams[i]!.id;
     },
-    health: () => Object.fromEntries(upstreams.map((u) => [u.id, u.up])),
+    health: () => health.snapshot(),
     served: () => Object.fromEntries(upstreams.map((u) => [u.id, u.served])),
     close() {
       closed ??= new Promise<void>((resolve) => {
-        if (timer) clearInterval(timer);
+        health.stop();
         server.close(() => resolve());
         server.closeAllConnections();
         for (const u of upstreams) u.agent.destroy();

@@ -12,8 +12,6 @@ import type { FaultableProcess } from './faultable.ts';
 
 export const SERVICE_BINARY = fileURLToPath(new URL('../../bin/stateproof-service.mjs', import.meta.url));
 export const SERVICE_READY_LINE = /^stateproof-service listening on (http:\/\/\S+)$/;
-export const UNSAFE_SWITCHES = ['breaker', 'bounds', 'cas', 'migrations', 'observability'] as const;
-export type UnsafeSwitch = (typeof UNSAFE_SWITCHES)[number];
 
 export interface ServiceInstanceOptions {
   id: string;

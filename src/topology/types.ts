@@ -36,9 +36,9 @@ export interface ExternalTarget {
 export interface TopologyOptions {
   /** Default 'local'. */
   provider?: TopologyProvider;
-  /** Number of instances, or one spec per instance. Default 2. */
+  /** Number of instances, or one spec per instance. Default TOPOLOGY_DEFAULTS.instances. */
   instances?: number | InstanceSpec[];
-  /** Default 'sticky'. */
+  /** Default TOPOLOGY_DEFAULTS.router. */
   router?: RouterPolicy;
   /** Seed of the random router policy. Default 1. */
   routerSeed?: number;
@@ -116,10 +116,15 @@ export interface StoppedTopology {
   readonly auditLogPaths: readonly string[];
 }
 
+/**
+ * The one source of topology defaults: startTopology, `stateproof up` and `stateproof run` (where
+ * the scenario does not say) all read these. One instance behind round-robin is what `run` always
+ * started; a scenario that needs more instances or sticky routing declares it.
+ */
 export const TOPOLOGY_DEFAULTS = {
   provider: 'local' as TopologyProvider,
-  instances: 2,
-  router: 'sticky' as RouterPolicy,
+  instances: 1,
+  router: 'round-robin' as RouterPolicy,
   routerSeed: 1,
   tenants: { 'tenant-a': 'tenant-a-token', 'tenant-b': 'tenant-b-token' } as Record<string, string>,
   readyTimeoutMs: 20_000,

@@ -1,6 +1,9 @@
 /**
  * Each toxic's effect on real traffic to a real redis-server, through the embedded proxy, with
- * toxics managed only through toxiproxy-node-client. Margins are generous: the box is noisy.
+ * toxics managed only through toxiproxy-node-client. Timings are checked as lower bounds, which a
+ * busy machine cannot break; where a test must show that a delay is NOT applied, the delay is ten
+ * minutes and the answer is allowed 20 s. Exact timings are checked on a fake clock
+ * (toxic-timing.test.ts); real-run figures are in `npm run bench toxics`.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,56 +24,61 @@ afterAll(async () => {
 });
 
 const PONG = 7; // "+PONG\r\n"
+/** Longer than any test may run: a reply that comes at all was not held for it. */
+const TEN_MINUTES_MS = 600_000;
+/** How long a reply that is not delayed may take on a loaded machine: far below TEN_MINUTES_MS. */
+const UNDELAYED_MS = 20_000;
 
 describe('toxics on real Redis traffic', () => {
   it('latency 200 ms adds at least 200 ms to a PING, also on a connection opened before the toxic', async () => {
     const proxy = await redisProxy(rig);
     const c = await rawConnect(portOf(proxy.listen));
-    // Fastest of three: one slow PING on a noisy box must not be taken for the baseline.
-    const fastest = async () => Math.min(...[await timed(c, resp('PING'), PONG), await timed(c, resp('PING'), PONG), await timed(c, resp('PING'), PONG)]);
-    const before = await fastest();
+    await timed(c, resp('PING'), PONG);
     const toxic = await proxy.addToxic({ name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 200, jitter: 0 } });
-    const slow = await fastest();
-    expect(slow).toBeGreaterThanOrEqual(200);
-    expect(slow - before).toBeGreaterThanOrEqual(190);
+    // Each of three, not just the fastest: the toxic delays every reply. (Its clock is Date.now's
+    // whole milliseconds, so a delay may measure up to 1 ms short.)
+    for (let i = 0; i < 3; i++) expect(await timed(c, resp('PING'), PONG)).toBeGreaterThanOrEqual(199);
     await toxic.remove();
-    expect(await fastest()).toBeLessThan(190);
+    await timed(c, resp('PING'), PONG, UNDELAYED_MS); // still connected; not delayed: the next test
     c.socket.destroy();
   });
 
-  it('removing a toxic under traffic answers at once and forwards what it held', async () => {
+  it('removing a toxic under traffic answers without waiting out the delay, forwards what it held, and delays nothing after', async () => {
     const proxy = await redisProxy(rig);
     const c = await rawConnect(portOf(proxy.listen));
-    const toxic = await proxy.addToxic({ name: 'lat', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 5_000, jitter: 0 } });
-    const start = performance.now();
+    const toxic = await proxy.addToxic({ name: 'lat', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: TEN_MINUTES_MS, jitter: 0 } });
     c.socket.write(resp('PING'));
     await sleep(50);
-    await toxic.remove();
-    const removeMs = performance.now() - start;
-    await c.waitBytes(PONG, 2_000);
-    expect(removeMs).toBeLessThan(1_500);
-    expect(performance.now() - start).toBeLessThan(2_000);
+    expect(c.received().length).toBe(0); // held
+    await toxic.remove(); // a removal that waited for the held PING would outlast the test
+    await c.waitBytes(PONG, UNDELAYED_MS);
     expect(c.received().toString()).toBe('+PONG\r\n');
+    // The same connection, after the removal: not delayed any more.
+    await timed(c, resp('PING'), PONG, UNDELAYED_MS);
+    expect(c.received().toString()).toBe('+PONG\r\n+PONG\r\n');
     c.socket.destroy();
   });
 
   it('toxicity 0 leaves the connection alone', async () => {
     const proxy = await redisProxy(rig);
-    await proxy.addToxic({ name: 'never', type: 'latency', stream: 'downstream', toxicity: 0, attributes: { latency: 1_000, jitter: 0 } });
+    await proxy.addToxic({ name: 'never', type: 'latency', stream: 'downstream', toxicity: 0, attributes: { latency: TEN_MINUTES_MS, jitter: 0 } });
     const c = await rawConnect(portOf(proxy.listen));
-    expect(await timed(c, resp('PING'), PONG)).toBeLessThan(500);
+    await timed(c, resp('PING'), PONG, UNDELAYED_MS);
+    expect(c.received().toString()).toBe('+PONG\r\n');
     c.socket.destroy();
   });
 
-  it('bandwidth caps throughput within 20 %', async () => {
+  it('bandwidth caps throughput: a 150 KB reply at 100 KB/s (1.5 s due) takes more than 1.2 s, and arrives whole', async () => {
     const proxy = await redisProxy(rig);
     await proxy.addToxic({ name: 'bw', type: 'bandwidth', stream: 'downstream', toxicity: 1, attributes: { rate: 100 } });
     const c = await rawConnect(portOf(proxy.listen));
     const replyBytes = 150_000 + '$150000\r\n\r\n'.length;
-    const ms = await timed(c, resp('GET', 'v150k'), replyBytes, 5_000);
+    const ms = await timed(c, resp('GET', 'v150k'), replyBytes, UNDELAYED_MS);
     const expectedMs = replyBytes / 100; // 100 KB/s = 100 bytes/ms
+    // The cap's lower side only: that it is no slower than it should be is checked on a fake
+    // clock, and measured by the bench.
     expect(ms).toBeGreaterThan(expectedMs * 0.8);
-    expect(ms).toBeLessThan(expectedMs * 1.2);
+    expect(c.received().toString()).toBe(`$150000\r\n${'z'.repeat(150_000)}\r\n`);
     c.socket.destroy();
   });
 

@@ -54,26 +54,27 @@ export default function () { sleep(0.1); }`);
   });
 });
 
+// Real runs: only what a busy machine cannot change. Every scheduled iteration either starts
+// (and completes: the graceful stop is 30 s) or is dropped, so iterations + dropped is the
+// schedule's count exactly, however many a slow box drops. That nothing drops while VUs suffice,
+// and the exact drops and start times, are checked on a fake clock in arrival-rate.test.ts; how
+// closely a real run holds its rate is a figure in `npm run bench schedule`.
 describe('arrival rate', () => {
-  it('holds 200 iterations/s within 5 %', async () => {
+  it('constant-arrival-rate schedules rate × duration iterations (200/s for 3 s = 600)', async () => {
+    const before = server.requests;
     const r = await run(`${REQUEST}
 export const options = { scenarios: { s: { executor: 'constant-arrival-rate', rate: 200, timeUnit: '1s', duration: '3s', preAllocatedVUs: 20, maxVUs: 50 } } };`);
-    // Scheduled iterations either start (counted when they complete) or are dropped (no VU free in
-    // time: k6's rule; a loaded CI box can cause a few). The schedule itself must hold within 5 %.
     const count = r.metrics.iterations!.values.count!;
-    const scheduled = count + r.droppedIterations;
-    expect(scheduled).toBeGreaterThanOrEqual(600 * 0.95);
-    expect(scheduled).toBeLessThanOrEqual(600 * 1.05);
-    expect(r.droppedIterations).toBeLessThan(600 * 0.03);
+    expect(count + r.droppedIterations).toBe(600);
+    expect(server.requests - before).toBe(count);
   });
 
-  it('ramping-arrival-rate follows its stages (0 → 100/s over 1 s, then 100/s for 1 s ≈ 150)', async () => {
+  it('ramping-arrival-rate follows its stages (0 → 100/s over 1 s, then 100/s for 1 s: 149 due before the end)', async () => {
     const r = await run(`${REQUEST}
 export const options = { scenarios: { s: { executor: 'ramping-arrival-rate', startRate: 0, timeUnit: '1s', preAllocatedVUs: 10, maxVUs: 20,
   stages: [{ target: 100, duration: '1s' }, { target: 100, duration: '1s' }] } } };`);
-    const count = r.metrics.iterations!.values.count!;
-    expect(count).toBeGreaterThanOrEqual(140);
-    expect(count).toBeLessThanOrEqual(155);
+    // The 150th falls due exactly at the end of the last stage, where starting stops.
+    expect(r.metrics.iterations!.values.count! + r.droppedIterations).toBe(149);
   });
 
   it('drops iterations when maxVUs are all busy, as k6 counts them', async () => {
@@ -81,8 +82,9 @@ export const options = { scenarios: { s: { executor: 'ramping-arrival-rate', sta
 export const options = { scenarios: { s: { executor: 'constant-arrival-rate', rate: 20, timeUnit: '1s', duration: '1s', preAllocatedVUs: 1, maxVUs: 1 } } };
 export default function () { sleep(0.5); }`);
     const done = r.metrics.iterations!.values.count!;
-    expect(done).toBeGreaterThanOrEqual(2);
-    expect(done).toBeLessThanOrEqual(3);
+    // One VU busy 500 ms at a time within a 1 s window: at most 2 can run, the rest are dropped.
+    expect(done).toBeGreaterThanOrEqual(1);
+    expect(done).toBeLessThanOrEqual(2);
     expect(r.droppedIterations + done).toBe(20);
   });
 });

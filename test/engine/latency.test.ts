@@ -16,7 +16,7 @@ describe('coordinated omission', () => {
     await server.close();
   });
 
-  it('a 1 s stall shows in the corrected p99 while the service-time p99 stays low', async () => {
+  it('a 1 s stall shows in the corrected p99; service time holds only the requests sent', async () => {
     const s = writeScript(`import http from 'k6/http';
 export const options = { scenarios: { s: { executor: 'constant-arrival-rate', rate: 200, timeUnit: '1s', duration: '3s', preAllocatedVUs: 1, maxVUs: 1 } } };
 export default async function () { await http.asyncRequest('GET', __ENV.URL + '/'); }`);
@@ -27,10 +27,14 @@ export default async function () { await http.asyncRequest('GET', __ENV.URL + '/
       const corrected = of('corrected');
       // One VU: while it waits out the stall, the iterations due meanwhile are dropped (k6's rule) ...
       expect(r.droppedIterations).toBeGreaterThan(120);
-      // ... and only one request actually took 1 s: service time hides the stall ...
+      // ... and only one request actually took 1 s. Service time holds the requests that were sent
+      // and nothing else, so the dropped iterations' waits cannot reach it: the stall hides there ...
       expect(service.maxMs).toBeGreaterThan(900);
-      expect(service.p99Ms).toBeLessThan(200);
+      expect(service.count).toBe(r.metrics.iterations!.values.count);
+      expect(service.count).toBe(server.requests);
       // ... while the corrected histogram (intended start, dropped iterations as lower bounds) shows it.
+      // Lower bounds only: a busy machine makes both larger, never smaller. How low the service-time
+      // p99 stays on a real run is a figure in `npm run bench schedule`.
       expect(corrected.p99Ms).toBeGreaterThan(500);
       expect(corrected.count).toBe(service.count + r.droppedIterations);
     } finally {

@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/base/clock.ts';
 import { Wait, waitUntilReady, type WaitTarget } from '../../src/topology/wait.ts';
 import { freePort } from '../../src/topology/ports.ts';
-
-/** Time moves only when someone sleeps: a 20 s readiness timeout takes no real time. */
-function fakeClock(): Clock & { slept: number } {
-  let now = 1_000_000;
-  const clock = {
-    slept: 0,
-    now: () => now,
-    sleep: async (ms: number) => {
-      now += ms;
-      clock.slept += ms;
-    },
-  };
-  return clock;
-}
+import { fakeClock } from '../helpers/fake-clock.ts';
 
 const silentTarget = (name: string): WaitTarget => ({
   name,
@@ -26,7 +12,7 @@ const silentTarget = (name: string): WaitTarget => ({
 
 describe('wait strategies with an injected clock', () => {
   it('an HTTP probe that never answers times out on the clock, and says what and how long', async () => {
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: true }); // a 20 s timeout takes no real time
     const port = await freePort(); // nothing listens there: every probe is refused
     const started = Date.now();
     const err = await waitUntilReady(silentTarget('svc'), Wait.forHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 20_000, intervalMs: 500 }), clock).catch((e: Error) => e);
@@ -38,7 +24,7 @@ describe('wait strategies with an injected clock', () => {
   });
 
   it('a log line that never comes times out on the clock', async () => {
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: true });
     const err = await waitUntilReady(silentTarget('redis'), Wait.forLogLine(/Ready/, { timeoutMs: 7_000 }), clock).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/redis was not ready: waited 7000 ms for a log line matching \/Ready\/ on stdout or stderr/);
   });

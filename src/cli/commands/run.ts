@@ -5,7 +5,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
-import { loadConfigFile, parseEnvPairs, parseIntFlag, parseList, ROUTERS, SAFEGUARDS, validateSettings, type Settings } from '../config.ts';
+import { loadConfigFile, parseEnvPairs, parseIntFlag, parseList, validateSettings, type Settings } from '../config.ts';
+import { SAFEGUARDS } from '../../../reference-service/config.ts';
+import { ROUTER_POLICIES, TOPOLOGY_DEFAULTS } from '../../topology/index.ts';
 import { progressReporter } from '../progress.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { runScenario, type RunOutcome } from '../../run/run-scenario.ts';
@@ -24,8 +26,8 @@ Options:
   --profile <ci|full>     ci: short (default); full: the long version
   --engine <builtin|k6>   the built-in engine (default) or real k6 (needs k6 on PATH or --k6)
   --k6 <path>             the k6 binary to use with --engine k6
-  --instances <n>         reference-service instances (default: the scenario's)
-  --router <policy>       sticky | round-robin | random (default: the scenario's)
+  --instances <n>         reference-service instances (default: the scenario's, else ${TOPOLOGY_DEFAULTS.instances})
+  --router <policy>       ${ROUTER_POLICIES.join(' | ')} (default: the scenario's, else ${TOPOLOGY_DEFAULTS.router})
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
   --target <url>          an external backend implementing the contract (no topology is started)
@@ -71,7 +73,7 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
   if (str('engine') !== undefined) flags.engine = str('engine') as Settings['engine'];
   if (str('k6') !== undefined) flags.k6 = str('k6');
   if (str('instances') !== undefined) flags.instances = parseIntFlag(str('instances'), '--instances', 1, 32);
-  if (str('router') !== undefined) flags.router = parseList([str('router')!], ROUTERS, '--router')[0];
+  if (str('router') !== undefined) flags.router = parseList([str('router')!], ROUTER_POLICIES, '--router')[0];
   if (values.unsafe !== undefined) flags.unsafe = parseList(values.unsafe as string[], SAFEGUARDS, '--unsafe');
   if (str('seed') !== undefined) flags.seed = parseIntFlag(str('seed'), '--seed', 0, 2 ** 31 - 1);
   if (str('target') !== undefined) flags.target = str('target');

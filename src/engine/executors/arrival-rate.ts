@@ -14,7 +14,6 @@
  *   a VU comes free at T ──> corrected += (T - ti) for every omitted ti
  */
 import type { Stage } from '../options.ts';
-import { nowMs } from '../test-run.ts';
 import type { VU } from '../vu.ts';
 import { yieldToLoop } from './closed.ts';
 import { gracefulStop, waitUntil, type ScenarioRun } from './scenario-run.ts';
@@ -69,7 +68,8 @@ export async function arrivalRate(s: ScenarioRun): Promise<void> {
   const totalMs = c.executor === 'constant-arrival-rate' ? c.durationMs : c.stages.reduce((a, x) => a + x.durationMs, 0);
   const end = s.startedAtMs + totalMs;
   const signal = s.run.abortController.signal;
-  s.setProgress(() => (nowMs() - s.startedAtMs) / totalMs);
+  const clock = s.run.clock;
+  s.setProgress(() => (clock.now() - s.startedAtMs) / totalMs);
 
   const free: VU[] = [];
   for (let i = 0; i < c.preAllocatedVUs; i++) {
@@ -92,7 +92,7 @@ export async function arrivalRate(s: ScenarioRun): Promise<void> {
     if (offset === undefined) break;
     const intended = s.startedAtMs + offset;
     if (intended >= end) break;
-    if (!(await waitUntil(intended, signal))) break;
+    if (!(await waitUntil(clock, intended, signal))) break;
     if (k % 64 === 63) await yieldToLoop();
     const vu = free.pop();
     if (!vu) {
@@ -107,11 +107,11 @@ export async function arrivalRate(s: ScenarioRun): Promise<void> {
     const p = s.iteration(vu, intended).then(() => {
       running.delete(p);
       free.push(vu);
-      if (omitted.length) flushOmitted(nowMs());
+      if (omitted.length) flushOmitted(clock.now());
     });
     running.add(p);
   }
   await gracefulStop(s, [...running], end + c.gracefulStopMs);
-  if (omitted.length) flushOmitted(nowMs());
+  if (omitted.length) flushOmitted(clock.now());
   for (const vu of free) s.give(vu);
 }

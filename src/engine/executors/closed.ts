@@ -3,7 +3,6 @@
  * constant-vus, per-vu-iterations, shared-iterations (k6 semantics, incl. dropped_iterations for
  * iterations never started when maxDuration runs out).
  */
-import { nowMs } from '../test-run.ts';
 import { gracefulStop, type ScenarioRun } from './scenario-run.ts';
 
 /** Lets timers and I/O run between iterations that finish without awaiting anything. */
@@ -13,13 +12,14 @@ export async function constantVus(s: ScenarioRun): Promise<void> {
   const c = s.config;
   const end = s.startedAtMs + c.durationMs;
   const signal = s.run.abortController.signal;
-  s.setProgress(() => (nowMs() - s.startedAtMs) / c.durationMs);
+  const clock = s.run.clock;
+  s.setProgress(() => (clock.now() - s.startedAtMs) / c.durationMs);
   const loops = Array.from({ length: c.vus }, async () => {
     const vu = s.take();
     if (!vu) return;
     try {
       let n = 0;
-      while (nowMs() < end && !signal.aborted) {
+      while (clock.now() < end && !signal.aborted) {
         if ((await s.iteration(vu)) === 'interrupted') break;
         if (++n % 32 === 0) await yieldToLoop();
       }
@@ -34,6 +34,7 @@ export async function perVuIterations(s: ScenarioRun): Promise<void> {
   const c = s.config;
   const end = s.startedAtMs + c.maxDurationMs;
   const signal = s.run.abortController.signal;
+  const clock = s.run.clock;
   let started = 0;
   s.setProgress(() => started / (c.vus * c.iterations));
   const loops = Array.from({ length: c.vus }, async () => {
@@ -41,7 +42,7 @@ export async function perVuIterations(s: ScenarioRun): Promise<void> {
     if (!vu) return;
     let mine = 0;
     try {
-      while (mine < c.iterations && nowMs() < end && !signal.aborted) {
+      while (mine < c.iterations && clock.now() < end && !signal.aborted) {
         mine++;
         started++;
         if ((await s.iteration(vu)) === 'interrupted') break;
@@ -59,6 +60,7 @@ export async function sharedIterations(s: ScenarioRun): Promise<void> {
   const c = s.config;
   const end = s.startedAtMs + c.maxDurationMs;
   const signal = s.run.abortController.signal;
+  const clock = s.run.clock;
   let started = 0;
   s.setProgress(() => started / c.iterations);
   const loops = Array.from({ length: c.vus }, async () => {
@@ -66,7 +68,7 @@ export async function sharedIterations(s: ScenarioRun): Promise<void> {
     if (!vu) return;
     try {
       let n = 0;
-      while (started < c.iterations && nowMs() < end && !signal.aborted) {
+      while (started < c.iterations && clock.now() < end && !signal.aborted) {
         started++;
         if ((await s.iteration(vu)) === 'interrupted') break;
         if (++n % 32 === 0) await yieldToLoop();

@@ -4,7 +4,6 @@
  * down; a VU that leaves the plan finishes its iteration within gracefulRampDown or is interrupted.
  */
 import type { Stage } from '../options.ts';
-import { nowMs } from '../test-run.ts';
 import { yieldToLoop } from './closed.ts';
 import { gracefulStop, waitUntil, type ScenarioRun } from './scenario-run.ts';
 
@@ -29,16 +28,17 @@ export async function rampingVus(s: ScenarioRun): Promise<void> {
   const total = c.stages.reduce((a, x) => a + x.durationMs, 0);
   const end = s.startedAtMs + total;
   const signal = s.run.abortController.signal;
+  const clock = s.run.clock;
   const maxVUs = Math.max(c.startVUs, ...c.stages.map((x) => x.target));
-  const planned = () => vusAt(c.startVUs, c.stages, nowMs() - s.startedAtMs);
-  s.setProgress(() => (nowMs() - s.startedAtMs) / total);
+  const planned = () => vusAt(c.startVUs, c.stages, clock.now() - s.startedAtMs);
+  s.setProgress(() => (clock.now() - s.startedAtMs) / total);
   const excessSince = new Array<number | undefined>(maxVUs).fill(undefined);
   const running = new Array<import('../vu.ts').VU | undefined>(maxVUs).fill(undefined);
 
   // Interrupts iterations of slots that left the plan more than gracefulRampDown ago.
   const control = setInterval(() => {
     const n = planned();
-    const now = nowMs();
+    const now = clock.now();
     for (let i = 0; i < maxVUs; i++) {
       if (i < n) excessSince[i] = undefined;
       else if (running[i]) {
@@ -52,13 +52,13 @@ export async function rampingVus(s: ScenarioRun): Promise<void> {
     let vu: import('../vu.ts').VU | undefined;
     let n = 0;
     try {
-      while (nowMs() < end && !signal.aborted) {
+      while (clock.now() < end && !signal.aborted) {
         if (i >= planned()) {
           if (vu) {
             s.give(vu);
             vu = undefined;
           }
-          await waitUntil(Math.min(end, nowMs() + CONTROL_TICK_MS), signal);
+          await waitUntil(clock, Math.min(end, clock.now() + CONTROL_TICK_MS), signal);
           continue;
         }
         vu ??= s.take();

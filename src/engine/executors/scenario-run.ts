@@ -3,8 +3,10 @@
  * scenario.iterationInTest), and the stop rules every executor shares: no new iterations after the
  * end of its duration, a graceful-stop window for running ones, then a hard interrupt.
  */
+import { sleepUnlessAborted, type Clock } from '../../base/clock.ts';
 import type { ScenarioConfig } from '../options.ts';
-import { nowMs, type TestRun } from '../test-run.ts';
+import type { TestRun } from '../test-run.ts';
+import type { VuScenario } from '../types.ts';
 import type { VU } from '../vu.ts';
 
 export interface VuSource {
@@ -13,7 +15,7 @@ export interface VuSource {
   release(vu: VU): void;
 }
 
-export class ScenarioRun {
+export class ScenarioRun implements VuScenario {
   readonly openModel: boolean;
   /** Global tags, the scenario's tags and its name: the start of every sample's tags in it. */
   readonly baseTags: Record<string, string>;
@@ -71,7 +73,7 @@ export class ScenarioRun {
   }
 
   /** Runs one iteration on `vu`, tracked (in `active`, until it ends) so a hard stop can interrupt it. */
-  iteration(vu: VU, intendedStartMs: number = nowMs()): Promise<'completed' | 'interrupted'> {
+  iteration(vu: VU, intendedStartMs: number = this.run.clock.now()): Promise<'completed' | 'interrupted'> {
     vu.iterationInTest = this.iterationsStarted++;
     // The exported function is looked up once per VU and scenario (k6 resolves it on activation).
     if (vu.execFor !== this) {
@@ -95,22 +97,13 @@ export class ScenarioRun {
   }
 }
 
-/** Sleeps until `atMs` (epoch ms) or until the signal fires; resolves false when aborted. */
-export function waitUntil(atMs: number, signal: AbortSignal): Promise<boolean> {
-  const delay = atMs - nowMs();
+/** Sleeps until `atMs` (epoch ms on `clock`) or until the signal fires; resolves false when aborted. */
+export function waitUntil(clock: Clock, atMs: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
+  const delay = atMs - clock.now();
+  // Behind schedule (an arrival-rate executor catching up): go on without a timer tick.
   if (delay <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve(false);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, delay);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return sleepUnlessAborted(clock, delay, signal);
 }
 
 /**
@@ -124,7 +117,7 @@ export async function gracefulStop(s: ScenarioRun, running: Promise<unknown>[], 
   const settled = new AbortController();
   const signal = AbortSignal.any([s.run.abortController.signal, settled.signal]);
   // Time up, or the whole run aborted: interrupt what is left. Settled first: nothing to do.
-  const timeUp = waitUntil(hardStopAtMs, signal).then(() => (settled.signal.aborted ? ('done' as const) : ('time' as const)));
+  const timeUp = waitUntil(s.run.clock, hardStopAtMs, signal).then(() => (settled.signal.aborted ? ('done' as const) : ('time' as const)));
   const which = await Promise.race([all.then(() => 'done' as const), timeUp]);
   settled.abort();
   if (which === 'time') s.interruptAll();
