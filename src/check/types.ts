@@ -14,12 +14,21 @@ export interface Anomaly {
   ops: number[];
 }
 
+export type InvariantStatus = 'held' | 'violated' | 'not-applicable' | 'no-evidence' | 'waived';
+
 export interface InvariantResult {
   /** Stable machine name, e.g. `no-lost-writes`. */
   name: string;
+  /** Whether it counts as a pass: held, not applicable or waived. */
   holds: boolean;
   description: string;
   anomalies: Anomaly[];
+  /** Set by judgeEvidence (src/check/evidence.ts); absent in results written before it existed. */
+  status?: InvariantStatus;
+  /** What was checked, e.g. "1,204 acknowledged writes in 300 sessions". */
+  evidence?: string;
+  /** Why it is not applicable or waived. */
+  reason?: string;
 }
 
 /** One audit line as INTERFACES.md section 1 defines it (pino JSON; other pino fields are ignored). */

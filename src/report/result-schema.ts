@@ -148,8 +148,25 @@ export const AnomalySchema = z
   })
   .strict();
 
+/**
+ * held / violated as measured; not-applicable when the backend lacks the capability or no fault
+ * was injected (with the reason); no-evidence when nothing was there to check (it fails the run,
+ * as Elle's :unknown is no pass); waived by the backend profile (with the user's reason).
+ */
+export const INVARIANT_STATUSES = ['held', 'violated', 'not-applicable', 'no-evidence', 'waived'] as const;
+
 export const InvariantSchema = z
-  .object({ name: z.string(), holds: z.boolean(), description: z.string(), anomalies: z.array(AnomalySchema).default([]) })
+  .object({
+    name: z.string(),
+    holds: z.boolean(),
+    description: z.string(),
+    anomalies: z.array(AnomalySchema).default([]),
+    status: z.enum(INVARIANT_STATUSES).optional(),
+    /** What was checked, e.g. "1,204 acknowledged writes in 300 sessions". */
+    evidence: z.string().optional(),
+    /** Why it is not applicable or waived. */
+    reason: z.string().optional(),
+  })
   .strict();
 
 /** A history entry embedded for display (the proving operations); the fields of src/record/history.ts. */
