@@ -41,7 +41,7 @@ import { resolveScenario } from './scenarios.ts';
 import { breakerState, scrapeMetrics } from './scrape.ts';
 import { redisVersion, seedV1Sessions, snapshotStore, usedMemoryBytes, type SnapshotExtras } from './store-snapshot.ts';
 import { scenarioInvariants } from './scenario-invariants.ts';
-import { bytesByTurn, stateHealthFrom, type BreakerSample } from './state-health.ts';
+import { bytesByTurn, stateHealthFrom, type BreakerSample } from '../report/derive/state-health.ts';
 
 export interface RunOptions {
   /** A built-in scenario name or a path to a k6 script. */
