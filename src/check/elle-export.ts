@@ -19,10 +19,10 @@
  * consistencies are exported: degraded and eventual reads may legitimately be stale.
  */
 import type { Consistency, HistoryEntry } from '../record/history.ts';
-import { resolveOptions, type CheckOptions } from './options.ts';
+import { resolveOptions, type CheckInputs } from './options.ts';
 import { indexSessions, normalizeHistory, observationOf, sessionKey } from './sessions.ts';
 
-export interface ElleExportOptions extends Pick<CheckOptions, 'windowTurns' | 'readMode' | 'sessionTtlMs' | 'seeded'> {
+export interface ElleExportOptions extends Pick<CheckInputs, 'windowTurns' | 'readMode' | 'sessionTtlMs' | 'seeded'> {
   /** Read consistencies to export. Default ['strong']. */
   readModes?: Consistency[];
 }

@@ -1,8 +1,9 @@
 /** The checkers' public API: see README "## Checkers". */
-export { checkHistory } from './check-history.ts';
-export { DEFAULT_INVARIANTS, DEFAULTS, INVARIANTS, type CheckOptions, type InvariantName, type SeededSession } from './options.ts';
+export { checkHistory, type CheckOptions } from './check-history.ts';
+export { DEFAULT_INVARIANTS, INVARIANTS, invariantSpec, isInvariantName, unmetNeeds, type InvariantName, type InvariantSpec, type Need } from './invariants.ts';
+export { DEFAULTS, type CheckInputs, type SeededSession } from './options.ts';
 export { parseAuditLog, reconcileAudit, reconcileStore, SEED_PHASE, type StoreReconcileOptions } from './reconcile.ts';
 export { crossCheckMetrics, REQUIRED_METRICS, type MetricsCrossCheckOptions } from './metrics-cross-check.ts';
 export { parsePrometheusText, sumSamples, type MetricFamily, type Sample } from './prom-text.ts';
 export { exportElle, type ElleExport, type ElleExportOptions } from './elle-export.ts';
-export type { Anomaly, AuditRecord, CheckReport, CheckStats, InvariantResult, MetricsScrape, StalenessStats, StoreSnapshot } from './types.ts';
+export type { Anomaly, AuditRecord, CheckReport, CheckStats, FaultWindow, InvariantResult, MetricsScrape, RecoveryMeasure, StalenessStats, StoreSnapshot } from './types.ts';

@@ -1,60 +1,10 @@
 /**
- * The invariants the checkers know, with their human descriptions, and the options a scenario
- * passes to pick its set. Defaults live here and nowhere else.
+ * What the checkers are given besides the history: bounds, witnesses of the run, the fault
+ * windows. Defaults live here and nowhere else. (Which invariants exist, and which of these each
+ * one needs, is the registry's: invariants.ts.)
  */
 import type { Consistency } from '../record/history.ts';
-import type { AuditRecord, MetricsScrape, StoreSnapshot } from './types.ts';
-
-export const INVARIANTS = {
-  'no-lost-writes':
-    'Every acknowledged turn is in the last later read of its session: in the window if its position is still inside it, otherwise counted in turnCount.',
-  'no-phantom-writes':
-    'No read shows a turn unless an append of it that succeeded or timed out had been sent before the read ended.',
-  'no-duplicates':
-    'No turn is applied twice: no window holds one turn id twice, no turn id is acknowledged as applied twice, no append moves turnCount by two.',
-  'no-divergence':
-    "All reads of a session are prefix-compatible: aligned on turnCount, two reads never show different turns at the same position.",
-  'read-your-writes':
-    "A client's read reflects its own acknowledged appends (strong reads always; bounded reads once the staleness bound has passed).",
-  'monotonic-reads': "A client's later read never shows fewer turns than its earlier read (strong always; bounded beyond the bound).",
-  'monotonic-writes': "A client's acknowledged appends are ordered in the session as the client made them.",
-  'writes-follow-reads': "A client's append is ordered after every turn that client had read before sending it.",
-  'bounded-staleness':
-    'Bounded reads are never older than the staleness bound: no bounded read misses a state acknowledged more than the bound before it started.',
-  'no-stale-strong-reads': 'A strong read never misses a state that was acknowledged or read before it started (linearizable reads).',
-  'no-schema-regression':
-    "A session's schemaVersion never goes backwards: no answer shows a lower version than one completed before it started.",
-  'final-schema-version': "Every session touched ends at the expected (newest) schema version.",
-  'cas-respected':
-    'Appends are atomic: an If-Match append applies only as revision If-Match+1, and no two turns are acknowledged with the same revision.',
-  'degradation-flagged':
-    'Every answer says its mode (X-State-Mode), and header and body agree: no degraded answer passes as normal.',
-  'no-store-5xx': "No answer is a 5xx other than the contract's 503 (a store failure is never a bare 500).",
-  'audit-agrees': "The service's audit trail agrees with the client's history: every acknowledged turn applied once, nothing applied that the client saw fail.",
-  'store-agrees':
-    'The store snapshot agrees with the history and audit: every acknowledged turn counted (and in the window if it should be), nothing unknown stored, every key has a TTL and fits the size cap.',
-  'metrics-agree':
-    "The service's /metrics agree with what the client saw: state metrics present, conflict and degraded counters match, migrations and state sizes recorded.",
-} as const;
-
-export type InvariantName = keyof typeof INVARIANTS;
-
-/** What checkHistory runs when a scenario names no set: every history-only invariant that needs no extra input. */
-export const DEFAULT_INVARIANTS: readonly InvariantName[] = [
-  'no-lost-writes',
-  'no-phantom-writes',
-  'no-duplicates',
-  'no-divergence',
-  'read-your-writes',
-  'monotonic-reads',
-  'monotonic-writes',
-  'writes-follow-reads',
-  'bounded-staleness',
-  'no-schema-regression',
-  'cas-respected',
-  'degradation-flagged',
-  'no-store-5xx',
-];
+import type { AuditRecord, FaultWindow, MetricsScrape, StoreSnapshot } from './types.ts';
 
 /** A session that existed before the run (seeded straight into the store): its turns need no append. */
 export interface SeededSession {
@@ -63,9 +13,7 @@ export interface SeededSession {
   turnIds: string[];
 }
 
-export interface CheckOptions {
-  /** Invariants to evaluate; default DEFAULT_INVARIANTS plus audit/store/metrics ones when their input is given. */
-  invariants?: readonly InvariantName[];
+export interface CheckInputs {
   /** Turns the service keeps in the window (its --window-turns). Default 10. */
   windowTurns?: number;
   /** Consistency of reads that name none. Default 'strong' (the contract's default). */
@@ -85,12 +33,20 @@ export interface CheckOptions {
   /** For audit-agrees / store-agrees. */
   audit?: AuditRecord[];
   store?: StoreSnapshot[];
-  /** For store-agrees: the size cap in bytes (the service's --max-state-bytes). */
+  /** For store-agrees and bytes-within-cap: the size cap in bytes (the service's --max-state-bytes). */
   maxStateBytes?: number;
   /** For metrics-agree: scrapes per instance lifetime. */
   metrics?: MetricsScrape[];
   /** For metrics-agree: least number of migrate lifecycle events the run must have caused. */
   expectedMigrationsMin?: number;
+  /** For the fault invariants: when each fault of the plan was applied. */
+  faultWindows?: readonly FaultWindow[];
+  /** For fault-p99-within-budget: the service's store timeout budget in ms (its --store-timeout-ms). */
+  storeTimeoutMs?: number;
+  /** For idle-expired: sessions the scenario created and then left idle have ids starting with this. */
+  idleSessionPrefix?: string;
+  /** For latency-flat: <session><suffix> is the companion session grown beside <session> (see checkLatencyFlat). */
+  baselineSuffix?: string;
 }
 
 export interface ResolvedOptions {
@@ -107,9 +63,15 @@ export const DEFAULTS = {
   stalenessBoundMs: 5000,
   allow503: 'all' as const,
   maxAnomaliesPerInvariant: 100,
+  /** bytes-within-cap's cap when no maxStateBytes is given: the reference service's default. */
+  capBytes: 51_200,
+  storeTimeoutMs: 100,
+  idleSessionPrefix: 'idle-',
+  /** idle-expired's TTL when no sessionTtlMs is given: a day. */
+  idleTtlMs: 86_400_000,
 };
 
-export function resolveOptions(opts: CheckOptions): ResolvedOptions {
+export function resolveOptions(opts: CheckInputs): ResolvedOptions {
   const windowTurns = opts.windowTurns ?? DEFAULTS.windowTurns;
   if (!Number.isInteger(windowTurns) || windowTurns < 1) throw new RangeError(`windowTurns must be an integer >= 1, got ${windowTurns}`);
   const stalenessBoundMs = opts.stalenessBoundMs ?? DEFAULTS.stalenessBoundMs;

@@ -57,6 +57,7 @@ export function normalizeHistory(history: readonly HistoryEntry[]): HistoryEntry
     schemaVersion: e.schemaVersion,
     instance: e.instance,
     bytes: e.bytes,
+    summary: e.summary,
     phase: e.phase,
   }));
 }

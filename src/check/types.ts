@@ -80,6 +80,21 @@ export interface MetricsScrape {
   after: string;
 }
 
+/** When one fault of the plan was applied, as the chaos runner observed it. */
+export interface FaultWindow {
+  id: string;
+  /** Network and store faults are what the budget is about; process faults are judged elsewhere. */
+  family?: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface RecoveryMeasure {
+  faultId: string;
+  /** From the fault's actual end to the first run of healthy answers; null = never within the run. */
+  timeToRecoverMs: number | null;
+}
+
 export interface StalenessStats {
   reads: number;
   /** Reads that returned a state older than one already acknowledged or read before they started. */
@@ -105,6 +120,8 @@ export interface CheckStats {
   staleness: Partial<Record<Consistency, StalenessStats>>;
   degradedResponses: number;
   revisionConflicts: number;
+  /** Time to recover per fault window, when fault windows were given. */
+  recovery?: RecoveryMeasure[];
 }
 
 export interface CheckReport {

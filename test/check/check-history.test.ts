@@ -13,7 +13,7 @@ describe('checkHistory', () => {
     expect(r.invariants.map((i) => i.name)).toEqual([...DEFAULT_INVARIANTS]);
     for (const i of r.invariants) {
       expect(Object.keys(i).sort()).toEqual(['anomalies', 'description', 'holds', 'name']);
-      expect(i.description).toBe(INVARIANTS[i.name as keyof typeof INVARIANTS]);
+      expect(i.description).toBe(INVARIANTS[i.name as keyof typeof INVARIANTS].description);
     }
     expect(r.stats).toMatchObject({ entries: 2, sessions: 1, ops: { append: { ok: 1, fail: 0, unknown: 0 }, read: { ok: 1, fail: 0, unknown: 0 } } });
   });

@@ -15,7 +15,10 @@
  * counted as unverified, and the scenario sizes its window so that none are.
  */
 import type { HistoryEntry } from '../../record/history.ts';
-import { checkHistory } from '../check-history.ts';
+import { capAnomalies } from '../cap-anomalies.ts';
+import { checkDivergence } from '../divergence.ts';
+import { DEFAULTS, resolveOptions } from '../options.ts';
+import { indexSessions, normalizeHistory } from '../sessions.ts';
 import type { Anomaly, InvariantResult } from '../types.ts';
 
 export const FAILOVER_LOSS_DEFAULTS = {
@@ -186,12 +189,9 @@ export function checkDivergenceAfterFailover(history: readonly HistoryEntry[], o
   const description = 'All reads made after the failover are prefix-compatible: once the promoted replica answers, no session forks again.';
   if (!options) return { name, holds: false, description, anomalies: [{ type: 'no-failover', message: `no failover fault (id "${FAILOVER_FAULT_ID}") was applied in this run`, ops: [] }] };
   const after = options.killAtMs + (options.killSlackMs ?? FAILOVER_LOSS_DEFAULTS.killSlackMs);
-  const report = checkHistory(
-    history.filter((e) => e.startMs > after),
-    { invariants: ['no-divergence'], ...(windowTurns !== undefined ? { windowTurns } : {}) },
-  );
-  const inv = report.invariants.find((i) => i.name === 'no-divergence');
-  return { name, holds: inv?.holds ?? true, description, anomalies: inv?.anomalies ?? [] };
+  const opts = resolveOptions({ windowTurns });
+  const anomalies = checkDivergence(indexSessions(normalizeHistory(history.filter((e) => e.startMs > after)), opts), opts);
+  return { name, holds: anomalies.length === 0, description, anomalies: capAnomalies(anomalies, DEFAULTS.maxAnomaliesPerInvariant) };
 }
 
 /** The failover's kill time from the run's fault windows (the fault with id FAILOVER_FAULT_ID). */

@@ -4,16 +4,8 @@
  * and the chaos runner's timeline of what was actually applied, when.
  */
 import type { HistoryEntry } from '../../record/history.ts';
-import type { InvariantResult } from '../types.ts';
+import type { FaultWindow, InvariantResult, RecoveryMeasure } from '../types.ts';
 import { percentile } from '../sessions.ts';
-
-export interface FaultWindow {
-  id: string;
-  /** Network and store faults are what the budget is about; process faults are judged elsewhere. */
-  family?: string;
-  startMs: number;
-  endMs: number;
-}
 
 const serviceMs = (e: HistoryEntry) => e.endMs - e.startMs;
 
@@ -44,12 +36,6 @@ export function checkFaultLatency(history: readonly HistoryEntry[], windows: rea
 
 /** Is this answer what "normal service" looks like: acknowledged, not degraded. */
 const healthy = (e: HistoryEntry) => e.outcome === 'ok' && e.mode !== 'degraded';
-
-export interface RecoveryMeasure {
-  faultId: string;
-  /** From the fault's actual end to the first run of healthy answers; null = never within the run. */
-  timeToRecoverMs: number | null;
-}
 
 /**
  * After each fault ends, the service must be back to normal (a run of healthy answers with nothing

@@ -3,11 +3,11 @@
  * scraped after the run (size histogram, conflicts, cache, lifecycle, breaker timeline) and how
  * stored bytes grew with turn count. Pure functions of the scrapes and the history.
  */
-import { parsePrometheusText, sumSamples, type MetricFamily } from '../check/prom-text.ts';
-import { percentile } from '../check/sessions.ts';
-import type { MetricsScrape } from '../check/types.ts';
-import type { HistoryEntry } from '../record/history.ts';
-import type { RunResult } from '../report/result-schema.ts';
+import { parsePrometheusText, sumSamples, type MetricFamily } from '../../check/prom-text.ts';
+import { percentile } from '../../check/sessions.ts';
+import type { MetricsScrape } from '../../check/types.ts';
+import type { HistoryEntry } from '../../record/history.ts';
+import type { RunResult } from '../result-schema.ts';
 
 export type BreakerSample = { offsetMs: number; instance: string; state: 0 | 1 | 2 };
 

@@ -1,0 +1,227 @@
+/**
+ * The registry of invariants: each one is declared here once, with its stable name, the promise it
+ * checks, the inputs it cannot be judged without, and its checker. checkHistory evaluates any set
+ * of them; a scenario names the ones that decide its verdict (`stateproof.invariants`); the run
+ * reads `needs` to tell which ones a backend gave it the witnesses for.
+ *
+ *   name ─▶ { description, needs, byDefault, check(context) }
+ *                                                  │ anomalies, or a result the checker shaped itself
+ *                                                  ▼
+ *                                   checkHistory ─▶ InvariantResult
+ */
+import type { HistoryEntry } from '../record/history.ts';
+import { checkCas } from './conflicts.ts';
+import { checkDegradationFlagged, checkNoStore5xx } from './degradation.ts';
+import { checkDivergence } from './divergence.ts';
+import { checkDuplicates } from './duplicates.ts';
+import type { LostWritesResult } from './lost-writes.ts';
+import { crossCheckMetrics } from './metrics-cross-check.ts';
+import { DEFAULTS, type CheckInputs, type ResolvedOptions } from './options.ts';
+import { checkPhantomWrites } from './phantom-writes.ts';
+import { reconcileAudit, reconcileStore } from './reconcile.ts';
+import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkPinnedFacts, checkTtlSet } from './scenario/bounded-growth.ts';
+import { checkDivergenceAfterFailover, checkFailoverLoss, failoverFromWindows } from './scenario/failover-loss.ts';
+import { checkFaultLatency } from './scenario/fault-windows.ts';
+import { checkFinalSchemaVersion, checkSchemaRegression } from './schema-regression.ts';
+import type { SessionGuaranteeAnomalies } from './session-guarantees.ts';
+import type { SessionIndex } from './sessions.ts';
+import type { StalenessResult } from './staleness.ts';
+import type { Anomaly, InvariantResult, RecoveryMeasure } from './types.ts';
+
+/** An input an invariant cannot be judged without, named as checkHistory's option that carries it. */
+export type Need = keyof Pick<CheckInputs, 'audit' | 'store' | 'metrics' | 'expectedSchemaVersion' | 'faultWindows'>;
+
+/** What a checker sees: the history once indexed, the inputs as given, and the families several invariants share. */
+export interface CheckContext {
+  /** The history in one object shape (normalizeHistory). */
+  history: readonly HistoryEntry[];
+  sessions: readonly SessionIndex[];
+  opts: ResolvedOptions;
+  given: CheckInputs;
+  /** Each family runs at most once however many of its invariants are picked. */
+  lostWrites(): LostWritesResult;
+  sessionGuarantees(): SessionGuaranteeAnomalies;
+  staleness(): StalenessResult;
+  recovery(): { result: InvariantResult; measures: RecoveryMeasure[] };
+}
+
+/**
+ * What a checker found: its anomalies (checkHistory lists the first maxAnomaliesPerInvariant and
+ * words the result with the description below), or a whole result it shaped itself (its
+ * description carries the run's figures, e.g. the cap or the TTL; it lists its own anomalies).
+ */
+export type Finding = Anomaly[] | InvariantResult;
+
+export interface InvariantSpec {
+  /** The promise, in a sentence a report reader can check the anomalies against. */
+  description: string;
+  /** Checked with `needs` missing, the invariant fails with one anomaly saying what to pass. */
+  needs?: readonly Need[];
+  /** checkHistory runs it when no set is named and every one of its needs is given. */
+  byDefault?: boolean;
+  check(c: CheckContext): Finding;
+}
+
+export const INVARIANTS = {
+  'no-lost-writes': {
+    description:
+      'Every acknowledged turn is in the last later read of its session: in the window if its position is still inside it, otherwise counted in turnCount.',
+    byDefault: true,
+    check: (c) => c.lostWrites().anomalies,
+  },
+  'no-phantom-writes': {
+    description: 'No read shows a turn unless an append of it that succeeded or timed out had been sent before the read ended.',
+    byDefault: true,
+    check: (c) => checkPhantomWrites(c.sessions, c.opts, c.given.seeded),
+  },
+  'no-duplicates': {
+    description: 'No turn is applied twice: no window holds one turn id twice, no turn id is acknowledged as applied twice, no append moves turnCount by two.',
+    byDefault: true,
+    check: (c) => checkDuplicates(c.sessions, c.opts),
+  },
+  'no-divergence': {
+    description: 'All reads of a session are prefix-compatible: aligned on turnCount, two reads never show different turns at the same position.',
+    byDefault: true,
+    check: (c) => checkDivergence(c.sessions, c.opts),
+  },
+  'read-your-writes': {
+    description: "A client's read reflects its own acknowledged appends (strong reads always; bounded reads once the staleness bound has passed).",
+    byDefault: true,
+    check: (c) => c.sessionGuarantees().readYourWrites,
+  },
+  'monotonic-reads': {
+    description: "A client's later read never shows fewer turns than its earlier read (strong always; bounded beyond the bound).",
+    byDefault: true,
+    check: (c) => c.sessionGuarantees().monotonicReads,
+  },
+  'monotonic-writes': {
+    description: "A client's acknowledged appends are ordered in the session as the client made them.",
+    byDefault: true,
+    check: (c) => c.sessionGuarantees().monotonicWrites,
+  },
+  'writes-follow-reads': {
+    description: "A client's append is ordered after every turn that client had read before sending it.",
+    byDefault: true,
+    check: (c) => c.sessionGuarantees().writesFollowReads,
+  },
+  'bounded-staleness': {
+    description: 'Bounded reads are never older than the staleness bound: no bounded read misses a state acknowledged more than the bound before it started.',
+    byDefault: true,
+    check: (c) => c.staleness().beyondBound,
+  },
+  'no-schema-regression': {
+    description: "A session's schemaVersion never goes backwards: no answer shows a lower version than one completed before it started.",
+    byDefault: true,
+    check: (c) => checkSchemaRegression(c.sessions),
+  },
+  'cas-respected': {
+    description: 'Appends are atomic: an If-Match append applies only as revision If-Match+1, and no two turns are acknowledged with the same revision.',
+    byDefault: true,
+    check: (c) => checkCas(c.sessions),
+  },
+  'degradation-flagged': {
+    description: 'Every answer says its mode (X-State-Mode), and header and body agree: no degraded answer passes as normal.',
+    byDefault: true,
+    check: (c) => checkDegradationFlagged(c.history),
+  },
+  'no-store-5xx': {
+    description: "No answer is a 5xx other than the contract's 503 (a store failure is never a bare 500).",
+    byDefault: true,
+    check: (c) => checkNoStore5xx(c.history, c.opts),
+  },
+  'no-stale-strong-reads': {
+    description: 'A strong read never misses a state that was acknowledged or read before it started (linearizable reads).',
+    check: (c) => c.staleness().staleStrong,
+  },
+  'final-schema-version': {
+    description: 'Every session touched ends at the expected (newest) schema version.',
+    needs: ['expectedSchemaVersion'],
+    byDefault: true,
+    check: (c) => checkFinalSchemaVersion(c.sessions, c.given.expectedSchemaVersion!),
+  },
+  'audit-agrees': {
+    description: "The service's audit trail agrees with the client's history: every acknowledged turn applied once, nothing applied that the client saw fail.",
+    needs: ['audit'],
+    byDefault: true,
+    check: (c) => reconcileAudit(c.history, c.given.audit!),
+  },
+  'store-agrees': {
+    description:
+      'The store snapshot agrees with the history and audit: every acknowledged turn counted (and in the window if it should be), nothing unknown stored, every key has a TTL and fits the size cap.',
+    needs: ['store'],
+    byDefault: true,
+    check: (c) => reconcileStore(c.history, c.given.store!, { audit: c.given.audit, windowTurns: c.opts.windowTurns, maxStateBytes: c.given.maxStateBytes }),
+  },
+  'metrics-agree': {
+    description:
+      "The service's /metrics agree with what the client saw: state metrics present, conflict and degraded counters match, migrations and state sizes recorded.",
+    needs: ['metrics'],
+    byDefault: true,
+    check: (c) => crossCheckMetrics(c.history, c.given.metrics!, { expectedMigrationsMin: c.given.expectedMigrationsMin }),
+  },
+  'fault-p99-within-budget': {
+    description: "While a store fault is applied, p99 of answer time stays within the service's store timeout budget plus a small slack: a slow or dead store must not make users wait.",
+    needs: ['faultWindows'],
+    check: (c) => checkFaultLatency(c.history, c.given.faultWindows!, c.given.storeTimeoutMs ?? DEFAULTS.storeTimeoutMs),
+  },
+  'recovers-within-5s': {
+    description: 'Once the store is back, normal (acknowledged, not degraded) answers return within 5 s and stay.',
+    needs: ['faultWindows'],
+    check: (c) => c.recovery().result,
+  },
+  'bytes-within-cap': {
+    description: 'Stored state per session never exceeds the size cap, as reported by the service on reads and, when a store snapshot is given, as held in the store.',
+    check: (c) => checkBytesWithinCap(c.history, c.given.store ?? [], c.given.maxStateBytes ?? DEFAULTS.capBytes),
+  },
+  'ttl-set': {
+    description: 'Every session key in the store has a TTL, so abandoned sessions do not accumulate.',
+    needs: ['store'],
+    check: (c) => checkTtlSet(c.given.store!),
+  },
+  'idle-expired': {
+    description: 'Sessions the scenario left idle longer than their TTL are gone.',
+    check: (c) => checkIdleExpired(c.history, c.given.idleSessionPrefix ?? DEFAULTS.idleSessionPrefix, (c.given.sessionTtlMs ?? DEFAULTS.idleTtlMs) / 1000),
+  },
+  'oversized-rejected': {
+    description: 'A turn over the size limit gets 413 state_too_large and changes nothing.',
+    check: (c) => checkOversizedRejected(c.history),
+  },
+  'pinned-facts-kept': {
+    description: 'Facts the user pinned ("remember: ...") survive compaction: the last summary (or window) still holds them.',
+    check: (c) => checkPinnedFacts(c.history),
+  },
+  'latency-flat': {
+    description: "Appends do not get slower as a session grows: p99 of a session's last appends stays near the p99 of its first, unless the median stayed put (a tail that moves alone is machine noise).",
+    check: (c) => checkLatencyFlat(c.history, { baselineSuffix: c.given.baselineSuffix }).result,
+  },
+  'failover-loss-window': {
+    description: 'Acknowledged writes lost when the async replica is promoted are measured and confined to the window just before the kill; a write acknowledged earlier, or sent after the kill, is never lost.',
+    needs: ['faultWindows'],
+    check: (c) => checkFailoverLoss(c.history, failoverFromWindows(c.given.faultWindows!)),
+  },
+  'no-divergence-after-failover': {
+    description: 'All reads made after the failover are prefix-compatible: once the promoted replica answers, no session forks again.',
+    needs: ['faultWindows'],
+    check: (c) => checkDivergenceAfterFailover(c.history, failoverFromWindows(c.given.faultWindows!), c.opts.windowTurns),
+  },
+} satisfies Record<string, InvariantSpec>;
+
+export type InvariantName = keyof typeof INVARIANTS;
+
+const SPECS: Record<InvariantName, InvariantSpec> = INVARIANTS;
+
+export function isInvariantName(name: string): name is InvariantName {
+  return Object.hasOwn(INVARIANTS, name);
+}
+
+export function invariantSpec(name: InvariantName): InvariantSpec {
+  return SPECS[name];
+}
+
+/** The inputs `name` needs that `given` lacks. */
+export function unmetNeeds(name: InvariantName, given: CheckInputs): Need[] {
+  return (SPECS[name].needs ?? []).filter((n) => given[n] === undefined);
+}
+
+/** What checkHistory runs when no set is named and no extra input is given: the history-only defaults. */
+export const DEFAULT_INVARIANTS: readonly InvariantName[] = (Object.keys(SPECS) as InvariantName[]).filter((n) => SPECS[n].byDefault && !SPECS[n].needs?.length);

@@ -1,0 +1,112 @@
+/**
+ * The last stage: what every other stage produced, put together as the run's result.json (the
+ * source of every report), with the verdict the invariants and thresholds decide.
+ */
+import type { FaultTimeline } from '../../chaos/index.ts';
+import type { EngineResult } from '../engine/types.ts';
+import type { HistoryEntry } from '../record/history.ts';
+import { collectEnvironment, createResult, verdictOf } from '../report/build.ts';
+import { measureCapacity, projectCapacity } from '../report/capacity.ts';
+import { faultImpacts } from '../report/derive/fault-impact.ts';
+import { latencyFromHistory, metricsFromHistory } from '../report/derive/from-history.ts';
+import { bytesByTurn, stateHealthFrom, type BreakerSample } from '../report/derive/state-health.ts';
+import { redactString } from '../report/redact.ts';
+import type { RunResult, TimelineEntry } from '../report/result-schema.ts';
+import type { Topology } from '../topology/index.ts';
+import type { CheckedRun } from './check-run.ts';
+import type { RunContext } from './run-options.ts';
+import { redisVersion } from './store-snapshot.ts';
+import type { Witnesses } from './witnesses.ts';
+
+export interface RunRecord {
+  ctx: RunContext;
+  topology: Topology;
+  history: readonly HistoryEntry[];
+  startedAtMs: number;
+  endedAtMs: number;
+  engine: EngineResult;
+  timeline: FaultTimeline;
+  skippedFaults: string[];
+  breakerSamples: BreakerSample[];
+  witnesses: Witnesses;
+  checked: CheckedRun;
+}
+
+export async function assembleResult(r: RunRecord): Promise<RunResult> {
+  const { ctx, topology, history, startedAtMs, endedAtMs, checked } = r;
+  const { opts, spec } = ctx;
+  const check = spec?.check ?? {};
+  const store = r.witnesses.store;
+  const timeline = timelineOf(r.timeline);
+  const metrics = { ...metricsFromHistory(history, { startedAtMs, endedAtMs }), droppedIterations: r.engine.droppedIterations };
+  const provingIds = new Set(checked.invariants.flatMap((i) => i.anomalies.flatMap((a) => a.ops)));
+  const capacity =
+    spec?.guards === 'bounds' && store && store.length
+      ? projectCapacity(
+          measureCapacity({
+            bytesPerSession: store.map((s) => s.bytes),
+            usedMemoryBaselineBytes: r.witnesses.usedMemoryBytes.before,
+            usedMemoryEndBytes: r.witnesses.usedMemoryBytes.after,
+            settings: { windowTurns: check.windowTurns ?? null, ttlSeconds: check.ttlSeconds ?? null, maxStateBytes: check.maxStateBytes ?? null },
+          }),
+        )
+      : null;
+  if (capacity) capacity.bytesByTurn = bytesByTurn(history);
+  const thresholds = r.engine.thresholds.map((t) => ({ metric: t.metric, expression: t.source, ok: t.ok, observed: String(t.observed) }));
+  const abortedReason = r.engine.aborted ? [`run stopped early: ${r.engine.aborted.reason}`] : [];
+  const staleness = checked.stats.staleness.bounded;
+  const recovery = checked.stats.recovery ?? [];
+  const base = {
+    runId: ctx.runId,
+    scenario: {
+      name: spec?.name ?? ctx.resolved.name,
+      profile: ctx.profile,
+      description: spec?.summary,
+      engine: r.engine.engine === 'k6' ? 'k6' : 'built-in',
+      backend: opts.backendLabel ?? (opts.target ? redactString(opts.target) : `reference${ctx.unsafe.length ? ` --unsafe ${ctx.unsafe.join(',')}` : ''}`),
+    },
+    startedAtMs,
+    endedAtMs,
+    config: { skippedFaults: r.skippedFaults, uncheckedInvariants: checked.unchecked, scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, spec: spec ?? null },
+    topology: {
+      provider: topology.provider,
+      description: opts.target ? `external backend at ${redactString(opts.target)}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, redis-server${topology.redis?.replica ? ' + replica' : ''}, fault proxy`,
+      instances: topology.instances.map((i) => ({ id: i.id, url: i.url, ...(i.schemaVersion !== undefined ? { schemaVersion: i.schemaVersion } : {}), unsafe: [...i.unsafe] })),
+      router: topology.routerPolicy,
+      proxies: [...(topology.toxiproxy?.proxies ?? [])],
+    },
+    faultPlan: { ...(spec?.plan.seed !== undefined ? { seed: opts.seed ?? spec.plan.seed } : {}), faults: (spec?.plan.faults ?? []).map((f, i) => ({ id: `f${i}`, ...f })) as Array<{ id: string; at: string | number; duration: string | number; target: string; fault: Record<string, unknown> }> },
+    timeline,
+    metrics,
+    latency: { unit: 'us' as const, histograms: latencyFromHistory(history, timeline) },
+    invariants: checked.invariants,
+    provingOps: history.filter((e) => provingIds.has(e.id)),
+    stalenessMs: staleness ? { p50: staleness.p50Ms, p99: staleness.p99Ms, max: staleness.maxMs, boundMs: check.stalenessBoundMs ?? null } : null,
+    faults: faultImpacts(history, timeline, metrics, startedAtMs).map((f) => {
+      const measured = recovery.find((m) => m.faultId === f.faultId);
+      return measured ? { ...f, timeToRecoverMs: measured.timeToRecoverMs, recovered: measured.timeToRecoverMs !== null } : f;
+    }),
+    stateHealth: stateHealthFrom(r.witnesses.scrapes, r.breakerSamples, ctx.unsafe),
+    capacity,
+    thresholds,
+    environment: collectEnvironment({ redis: topology.redis ? await redisVersion(topology.redis.url) : null }),
+    historyEntries: history.length,
+  };
+  const verdict = verdictOf({ invariants: checked.invariants, thresholds }, abortedReason);
+  return createResult({ ...base, verdict });
+}
+
+function timelineOf(timeline: FaultTimeline): TimelineEntry[] {
+  return timeline.map((t) => ({
+    id: t.id,
+    target: t.target,
+    fault: t.fault as Record<string, unknown>,
+    plannedStartMs: t.plannedStartMs,
+    plannedEndMs: t.plannedEndMs,
+    actualStartMs: t.actualStartMs || null,
+    actualEndMs: t.actualEndMs || null,
+    verified: t.verified,
+    ...(t.detail ? { detail: t.detail } : {}),
+    ...(t.undoError || t.error ? { undoError: [t.error, t.undoError].filter(Boolean).join('; ') } : {}),
+  }));
+}

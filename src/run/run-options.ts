@@ -1,0 +1,53 @@
+/** What a caller asks of one scenario run, and the run as resolved from it before anything starts. */
+import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
+import type { Progress } from '../engine/types.ts';
+import type { RouterPolicy } from '../topology/index.ts';
+import type { resolveScenario } from './scenarios.ts';
+
+export interface RunOptions {
+  /** A built-in scenario name or a path to a k6 script. */
+  scenario: string;
+  profile?: 'ci' | 'full';
+  /** -e KEY=VALUE for the script's __ENV. */
+  env?: Record<string, string>;
+  engine?: 'builtin' | 'k6';
+  k6Path?: string;
+  instances?: number;
+  router?: RouterPolicy;
+  /** Safeguards to switch off on every instance. */
+  unsafe?: string[];
+  /** Seed of the fault plan's randomness. */
+  seed?: number;
+  /** External backend: its entry URL (no topology is started). */
+  target?: string;
+  toxiproxyUrl?: string;
+  redisUrl?: string;
+  /** Root under which reports/<run-id>/ is written. */
+  outDir?: string;
+  runId?: string;
+  /** A label for compare, e.g. "reference --unsafe cas". */
+  backendLabel?: string;
+  signal?: AbortSignal;
+  /**
+   * Live progress; `anomalies` counts what can be judged per answer while the load runs (a bare
+   * 5xx, an answer that does not say its mode). History checks run after the load.
+   */
+  onProgress?: (p: LiveProgress) => void;
+  log?: (line: string) => void;
+}
+
+export type LiveProgress = Progress & { activeFaults: string[]; anomalies: number };
+
+export const RUN_DEFAULTS = { profile: 'ci' as const, outDir: 'reports', engine: 'builtin' as const };
+
+export interface RunContext {
+  opts: RunOptions;
+  spec: ScenarioSpec | undefined;
+  resolved: ReturnType<typeof resolveScenario>;
+  env: Record<string, string>;
+  runId: string;
+  runDir: string;
+  unsafe: string[];
+  profile: string;
+  log: (line: string) => void;
+}

@@ -1,0 +1,72 @@
+/**
+ * The witnesses beside the client's history: each instance's /metrics (scraped before and after
+ * the load), the service's audit trail, and the store itself (a snapshot, and used_memory for the
+ * capacity figures). A witness the backend gives no access to is left out, never made up.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseAuditLog } from '../check/index.ts';
+import type { AuditRecord, MetricsScrape, StoreSnapshot } from '../check/types.ts';
+import type { HistoryEntry } from '../record/history.ts';
+import type { Topology } from '../topology/index.ts';
+import { scrapeMetrics } from './scrape.ts';
+import { snapshotStore, usedMemoryBytes } from './store-snapshot.ts';
+
+/** Where one instance serves /metrics. */
+export interface Endpoint {
+  id: string;
+  url: string;
+}
+
+export interface WitnessesBefore {
+  /** /metrics text per endpoint id; undefined where the scrape failed. */
+  scrapes: Map<string, string | undefined>;
+  usedMemoryBytes: number | null;
+}
+
+export interface Witnesses {
+  scrapes: MetricsScrape[];
+  /** Empty when no instance wrote an audit log the harness can read. */
+  audit: AuditRecord[];
+  /** Absent when the store is not reachable (an external backend without --redis-url). */
+  store: StoreSnapshot[] | undefined;
+  usedMemoryBytes: { before: number | null; after: number | null };
+}
+
+/**
+ * An external backend without per-instance URLs is scraped at its entry point (the contract
+ * serves /metrics there); behind a load balancer that is one instance per scrape, so counters
+ * only add up for a single-instance backend.
+ */
+export function metricsEndpoints(topology: Topology): Endpoint[] {
+  return topology.instances.length ? topology.instances.map((i) => ({ id: i.id, url: i.url })) : [{ id: 'target', url: topology.routerUrl }];
+}
+
+export async function witnessBefore(topology: Topology, endpoints: readonly Endpoint[]): Promise<WitnessesBefore> {
+  const scrapes = new Map<string, string | undefined>();
+  await Promise.all(endpoints.map(async (i) => scrapes.set(i.id, await scrapeMetrics(i.url))));
+  return { scrapes, usedMemoryBytes: topology.redis ? await usedMemoryBytes(topology.redis.url) : null };
+}
+
+export async function witnessAfter(topology: Topology, endpoints: readonly Endpoint[], before: WitnessesBefore, history: readonly HistoryEntry[]): Promise<Witnesses> {
+  const scrapes: MetricsScrape[] = [];
+  for (const i of endpoints) {
+    const after = await scrapeMetrics(i.url);
+    scrapes.push({ instance: i.id, ...(before.scrapes.get(i.id) !== undefined ? { before: before.scrapes.get(i.id) } : {}), after: after ?? '' });
+  }
+  if (topology.instances.length === 0) {
+    // Scraped at the entry point: attribute the counters to the one instance that answered, if one did.
+    const seen = new Set(history.map((e) => e.instance).filter((i): i is string => i !== undefined));
+    if (seen.size === 1 && scrapes[0]) scrapes[0].instance = [...seen][0]!;
+  }
+  const audit: AuditRecord[] = [];
+  for (const p of topology.auditLogPaths) {
+    try {
+      audit.push(...parseAuditLog(await readFile(p, 'utf8')));
+    } catch {
+      /* no audit log (external backend, or the instance never wrote one) */
+    }
+  }
+  const store = topology.redis ? (await snapshotStore(topology.redis.url)).sessions : undefined;
+  const after = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
+  return { scrapes, audit, store, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
+}
