@@ -36,7 +36,11 @@ export function checkHistory(input: readonly HistoryEntry[], options: CheckOptio
   let guarantees: SessionGuaranteeAnomalies | undefined;
   let staleness: StalenessResult | undefined;
   let recovery: ReturnType<CheckContext['recovery']> | undefined;
+  const evidence: Record<string, { count: number; text: string }> = {};
   const context: CheckContext = {
+    measure: (name, count, text) => {
+      evidence[name] = { count, text };
+    },
     history,
     sessions,
     opts,
@@ -60,6 +64,7 @@ export function checkHistory(input: readonly HistoryEntry[], options: CheckOptio
   });
   const stats = statsOf(history, sessions.length, context.lostWrites().stats, context.staleness());
   if (options.faultWindows) stats.recovery = context.recovery().measures;
+  stats.evidence = evidence;
   return { holds: invariants.every((i) => i.holds), invariants, stats };
 }
 

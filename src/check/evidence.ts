@@ -55,6 +55,10 @@ function counts(history: readonly HistoryEntry[]) {
   let readsWithTurns = 0;
   let ifMatch = 0;
   let versioned = 0;
+  let sized = 0;
+  let oversized = 0;
+  let pinned = 0;
+  let idleReads = 0;
   const byMode: Record<string, number> = {};
   for (const e of history) {
     sessions.add(e.tenant ? `${e.tenant}/${e.session}` : e.session);
@@ -62,15 +66,19 @@ function counts(history: readonly HistoryEntry[]) {
     if (e.schemaVersion !== undefined) versioned++;
     if (e.op === 'append') {
       if (e.outcome === 'ok') acked++;
+      if (e.turnId?.endsWith('-oversized') && e.status > 0) oversized++;
+      if (e.turnId?.endsWith('-pinned') && e.outcome === 'ok') pinned++;
       if (e.ifMatch !== undefined && e.status > 0) ifMatch++;
     } else if (e.op === 'read' && e.outcome === 'ok') {
       reads++;
+      if (e.bytes !== undefined) sized++;
+      if (e.session.startsWith('idle-')) idleReads++;
       if (e.turnIds && e.turnIds.length > 0) readsWithTurns++;
       const m = e.consistency ?? 'strong';
       byMode[m] = (byMode[m] ?? 0) + 1;
     }
   }
-  return { sessions: sessions.size, acked, answers, reads, readsWithTurns, ifMatch, versioned, byMode };
+  return { sessions: sessions.size, acked, answers, reads, readsWithTurns, ifMatch, versioned, byMode, sized, oversized, pinned, idleReads };
 }
 
 function evidenceFor(name: string, c: ReturnType<typeof counts>, ctx: EvidenceContext): Count {
@@ -99,6 +107,16 @@ function evidenceFor(name: string, c: ReturnType<typeof counts>, ctx: EvidenceCo
     case 'no-schema-regression':
     case 'final-schema-version':
       return { count: c.versioned, text: `${fmt(c.versioned)} answers carrying schemaVersion` };
+    case 'bytes-within-cap':
+      return { count: c.sized, text: `${fmt(c.sized)} reads reporting state bytes` };
+    case 'oversized-rejected':
+      return { count: c.oversized, text: `${fmt(c.oversized)} oversized turns answered` };
+    case 'pinned-facts-kept':
+      return { count: c.pinned, text: `${fmt(c.pinned)} pinned turns acknowledged` };
+    case 'idle-expired':
+      return { count: c.idleReads, text: `${fmt(c.idleReads)} reads of idle sessions` };
+    case 'latency-flat':
+      return { count: c.acked, text: `${fmt(c.acked)} acknowledged appends` };
     default:
       return { count: c.answers, text: `${fmt(c.answers)} answers` };
   }

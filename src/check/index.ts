@@ -7,3 +7,5 @@ export { crossCheckMetrics, REQUIRED_METRICS, type MetricsCrossCheckOptions } fr
 export { parsePrometheusText, sumSamples, type MetricFamily, type Sample } from './prom-text.ts';
 export { exportElle, type ElleExport, type ElleExportOptions } from './elle-export.ts';
 export type { Anomaly, AuditRecord, CheckReport, CheckStats, FaultWindow, InvariantResult, MetricsScrape, RecoveryMeasure, StalenessStats, StoreSnapshot } from './types.ts';
+export { judgeEvidence, type Capabilities, type EvidenceContext } from './evidence.ts';
+export { CONTRACT_COVERAGE, type ContractPromise } from './contract-coverage.ts';

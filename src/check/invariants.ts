@@ -27,6 +27,12 @@ import type { SessionGuaranteeAnomalies } from './session-guarantees.ts';
 import type { SessionIndex } from './sessions.ts';
 import type { StalenessResult } from './staleness.ts';
 import type { Anomaly, InvariantResult, RecoveryMeasure } from './types.ts';
+import { checkRevisionSteps } from './revision-steps.ts';
+import { checkTurnOrder } from './turn-order.ts';
+import { checkTenantIsolation } from './tenant-isolation.ts';
+import { projectGrowth } from './growth-projection.ts';
+import { checkDeletes } from './deletes.ts';
+import { sessionKey } from './sessions.ts';
 
 /** An input an invariant cannot be judged without, named as checkHistory's option that carries it. */
 export type Need = keyof Pick<CheckInputs, 'audit' | 'store' | 'metrics' | 'expectedSchemaVersion' | 'faultWindows'>;
@@ -43,6 +49,8 @@ export interface CheckContext {
   sessionGuarantees(): SessionGuaranteeAnomalies;
   staleness(): StalenessResult;
   recovery(): { result: InvariantResult; measures: RecoveryMeasure[] };
+  /** A checker's own count of what it checked: the evidence its verdict rests on (src/check/evidence.ts). */
+  measure(name: string, count: number, text: string): void;
 }
 
 /**
@@ -204,7 +212,53 @@ export const INVARIANTS = {
     needs: ['faultWindows'],
     check: (c) => checkDivergenceAfterFailover(c.history, failoverFromWindows(c.given.faultWindows!), c.opts.windowTurns),
   },
+  'revision-per-turn': {
+    description: 'revision rises by exactly one per applied turn and turnCount counts applied turns: revision − turnCount never changes within a session, no answer counts more turns than were sent, and a replay leaves the count where its acknowledgement put it.',
+    check: (c) => {
+      const seeded = new Map<string, number>();
+      for (const sd of c.given.seeded ?? []) seeded.set(sessionKey(sd), sd.turnIds.length);
+      const r = checkRevisionSteps(c.sessions, seeded);
+      c.measure('revision-per-turn', r.answersChecked, `${fmt(r.answersChecked)} answers with revision and turnCount, ${fmt(r.replaysChecked)} replays`);
+      return r.anomalies;
+    },
+  },
+  'turn-order': {
+    description: 'Turns keep the order in which they were acknowledged: a turn acknowledged before another was sent comes first in every window that holds both.',
+    check: (c) => {
+      const r = checkTurnOrder(c.sessions);
+      c.measure('turn-order', r.readsChecked, `${fmt(r.readsChecked)} reads holding two or more acknowledged turns`);
+      return r.anomalies;
+    },
+  },
+  'tenant-isolation': {
+    description: "One tenant never sees another's state: a session id another tenant wrote (or a case variant of it) answers 404, and no window holds another tenant's turn.",
+    check: (c) => {
+      const r = checkTenantIsolation(c.history);
+      c.measure('tenant-isolation', r.tenants >= 2 ? r.crossReads : 0, `${fmt(r.crossReads)} reads of session ids another tenant wrote, ${r.tenants} tenants`);
+      return r.anomalies;
+    },
+  },
+  'no-unbounded-growth': {
+    description: 'State stops growing once the window is full: the bytes-per-turn slope after the window fills is flat; a session that keeps growing is flagged with the turn at which it would reach the cap.',
+    check: (c) => {
+      const r = projectGrowth(c.history, { windowTurns: c.opts.windowTurns, maxStateBytes: c.given.maxStateBytes });
+      c.measure('no-unbounded-growth', r.sessionsMeasured, `${fmt(r.sessionsMeasured)} sessions read past a full window (median slope ${r.medianSlopeBytesPerTurn.toFixed(1)} B/turn)`);
+      return r.anomalies;
+    },
+  },
+  'delete-removes': {
+    description: 'DELETE removes a session: a read after an acknowledged delete, with no append sent since, answers 404.',
+    check: (c) => {
+      const r = checkDeletes(c.sessions);
+      c.measure('delete-removes', r.readsChecked, `${fmt(r.readsChecked)} reads after an acknowledged delete`);
+      return r.anomalies;
+    },
+  },
 } satisfies Record<string, InvariantSpec>;
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
 
 export type InvariantName = keyof typeof INVARIANTS;
 

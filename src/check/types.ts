@@ -122,6 +122,8 @@ export interface CheckStats {
   revisionConflicts: number;
   /** Time to recover per fault window, when fault windows were given. */
   recovery?: RecoveryMeasure[];
+  /** What checkers counted as their evidence, by invariant name (see src/check/evidence.ts). */
+  evidence?: Record<string, { count: number; text: string }>;
 }
 
 export interface CheckReport {
