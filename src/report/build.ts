@@ -55,7 +55,9 @@ function gitCommit(cwd: string): string | null {
  */
 export function verdictOf(result: Pick<RunResult, 'invariants' | 'thresholds'>, extraReasons: string[] = []): RunResult['verdict'] {
   const reasons = [
-    ...result.invariants.filter((i) => !i.holds).map((i) => `invariant ${i.name} violated: ${i.anomalies.length} anomal${i.anomalies.length === 1 ? 'y' : 'ies'}`),
+    ...result.invariants
+      .filter((i) => !i.holds)
+      .map((i) => (i.status === 'no-evidence' ? `invariant ${i.name}: no evidence (${i.evidence ?? 'nothing checked'})` : `invariant ${i.name} violated: ${i.anomalies.length} anomal${i.anomalies.length === 1 ? 'y' : 'ies'}`)),
     ...result.thresholds.filter((t) => !t.ok).map((t) => `threshold ${t.metric} ${t.expression} failed${t.observed ? ` (observed ${t.observed})` : ''}`),
     ...extraReasons,
   ];

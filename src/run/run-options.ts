@@ -1,5 +1,6 @@
 /** What a caller asks of one scenario run, and the run as resolved from it before anything starts. */
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
+import type { ResolvedProfile } from '../backend/profile.ts';
 import type { Progress } from '../engine/types.ts';
 import type { RouterPolicy } from '../topology/index.ts';
 import type { resolveScenario } from './scenarios.ts';
@@ -18,8 +19,14 @@ export interface RunOptions {
   unsafe?: string[];
   /** Seed of the fault plan's randomness. */
   seed?: number;
-  /** External backend: its entry URL (no topology is started). */
+  /** External backend: its entry URL (no topology is started). Shorthand for a profile with one instance. */
   target?: string;
+  /**
+   * The backend profile: the user's instances (the harness's router goes in front of several),
+   * tenants, declared bounds, capabilities, metric names and waivers. The run judges the backend
+   * by the contract and by these declarations alone.
+   */
+  backend?: ResolvedProfile;
   toxiproxyUrl?: string;
   redisUrl?: string;
   /** Root under which reports/<run-id>/ is written. */

@@ -6,6 +6,7 @@
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { UsageError, EnvironmentError } from '../base/errors.ts';
 import { TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions } from './types.ts';
+import { startRouter, type Router } from './router.ts';
 
 function checkUrl(what: string, value: string, protocols: string[]): string {
   let url: URL;
@@ -20,9 +21,16 @@ function checkUrl(what: string, value: string, protocols: string[]): string {
 
 export async function startExternalTopology(opts: TopologyOptions): Promise<Topology> {
   const ext = opts.external;
-  if (!ext?.routerUrl) throw new UsageError('Provider "external" needs external.routerUrl (the URL of the backend under test).');
-  const routerUrl = checkUrl('The external router URL', ext.routerUrl, ['http:', 'https:']);
+  if (!ext?.routerUrl && !ext?.instances?.length) throw new UsageError('Provider "external" needs external.routerUrl or external.instances (the URLs of the backend under test).');
   const instances = (ext.instances ?? []).map((i) => ({ id: i.id, url: checkUrl(`Instance ${i.id}'s URL`, i.url, ['http:', 'https:']), unsafe: [] as string[] }));
+  // Several instances and no load balancer of the user's: the harness's router, so cross-instance
+  // traffic reaches every one of them. Its health checks are passive only (a user's backend need
+  // not serve /healthz to be judged).
+  let router: Router | undefined;
+  if (!ext.routerUrl && instances.length > 1) {
+    router = await startRouter({ instances: instances.map((i) => ({ id: i.id, url: i.url })), policy: ext.router ?? TOPOLOGY_DEFAULTS.router, healthCheck: { path: null } });
+  }
+  const routerUrl = router ? router.url : checkUrl('The external router URL', ext.routerUrl ?? instances[0]!.url, ['http:', 'https:']);
   const redisUrl = ext.redisUrl ? checkUrl('The Redis URL', ext.redisUrl, ['redis:', 'rediss:']) : undefined;
   const toxiproxyUrl = ext.toxiproxyUrl ? checkUrl('The Toxiproxy URL', ext.toxiproxyUrl, ['http:']) : undefined;
   let proxies: string[] = [];
@@ -54,8 +62,13 @@ export async function startExternalTopology(opts: TopologyOptions): Promise<Topo
       ...(redisUrl ? { redis: { url: redisUrl } } : {}),
       processes: {},
     }),
-    stop: async () => stopped,
-    [Symbol.asyncDispose]: async () => {},
+    stop: async () => {
+      await router?.close();
+      return stopped;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await router?.close();
+    },
   };
   return topology;
 }

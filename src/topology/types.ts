@@ -21,8 +21,8 @@ export interface InstanceSpec {
 }
 
 export interface ExternalTarget {
-  /** The backend's entry point (its load balancer or single instance). */
-  routerUrl: string;
+  /** The backend's entry point (its load balancer or single instance); absent: the harness routes to `instances`. */
+  routerUrl?: string;
   /** Per-instance URLs, when reachable (used for metrics scraping, never for faults). */
   instances?: Array<{ id: string; url: string }>;
   /** A Toxiproxy API whose proxies the backend's links go through; enables network faults. */
@@ -31,6 +31,11 @@ export interface ExternalTarget {
   proxies?: string[];
   /** Direct Redis URL; enables store faults and snapshots. */
   redisUrl?: string;
+  /**
+   * With no routerUrl and several instances, the harness's own router goes in front of them
+   * with this policy, as in the embedded topology (the instances' own links are the user's).
+   */
+  router?: 'sticky' | 'round-robin' | 'random';
 }
 
 export interface TopologyOptions {
