@@ -113,8 +113,8 @@ export class H1ResponseParser {
 
   /**
    * Parses `buf[offset, end)` up to its next event. After any event but NEED_MORE, call again from
-   * `this.offset`; COMPLETE may come with bytes left, which the next request's start() must not
-   * see (they are out of step). Throws on malformed input.
+   * `this.offset`. COMPLETE may leave bytes unread (`offset < end`): they answer no request, and
+   * feeding them throws. Throws on malformed input.
    */
   feed(buf: Buffer, offset: number, end: number): H1Event {
     let i = offset;
