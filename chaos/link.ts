@@ -5,10 +5,11 @@
  *   downstream link:  upstream socket ─> [stage] ─> [stage] ─> sink ──> client socket
  *
  * Fast path: while every stage passes through (no toxic on this stream, or toxicity said no for
- * this connection), bytes go straight from the source's 'data' event to dest.write(), with the
- * same backpressure as stream.pipe(). Adding a toxic appends a stage and flips the link to the
- * chain on the very next chunk — there is nothing in flight to reorder, because stages are
- * synchronous event handlers, not queues between threads. Removing one interrupts the stage,
+ * this connection), each read goes straight from the shared read buffer (./shared-read.ts) to
+ * dest.write(), copied only when dest still has bytes queued, with the same backpressure as
+ * stream.pipe() (pause the source when dest is full, resume on 'drain'). Adding a toxic appends a
+ * stage and flips the link to the chain on the very next chunk — there is nothing in flight to
+ * reorder, because stages are synchronous event handlers, not queues between threads. Removing one interrupts the stage,
  * which forwards everything it holds synchronously (so no accepted byte is lost and the API
  * call never waits on traffic), then rewires its neighbour past it.
  *
@@ -170,18 +171,23 @@ export class Link {
     entries: ToxicEntry[],
   ) {
     for (const e of entries) this.addToxic(e);
-    source.on('data', this.onData);
     source.on('end', () => this.inputEnd());
     source.on('close', () => this.inputEnd());
     dest.on('drain', () => this.resume('dest'));
   }
 
-  private onData = (chunk: Buffer): void => {
+  /** One read of the source. `bytes` may be a view of the shared read buffer: valid only now. */
+  readonly receive = (bytes: Buffer): void => {
     if (this.finished) return;
     if (this.fast) {
-      if (!this.dest.write(chunk)) this.pause('dest');
+      // A socket with bytes queued would keep the view past this read, so it gets a copy; with
+      // nothing queued the write goes out now (or Node copies the part the kernel did not take).
+      const dest = this.dest;
+      if (!dest.write(dest.writableLength === 0 ? bytes : Buffer.from(bytes))) this.pause('dest');
       return;
     }
+    // Stages may hold a chunk across reads (latency, bandwidth): they always get their own.
+    const chunk = Buffer.from(bytes);
     this.heldBytes += chunk.length;
     this.stages[0]!.write(chunk);
     if (this.heldBytes > HIGH_WATER_BYTES) this.pause('chain');
