@@ -360,6 +360,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
       router: topology.routerPolicy,
       proxies: [...(topology.toxiproxy?.proxies ?? [])],
     },
+    proxyCost: topology.proxyCost,
     faultPlan: { ...(spec?.plan.seed !== undefined ? { seed: opts.seed ?? spec.plan.seed } : {}), faults: (spec?.plan.faults ?? []).map((f, i) => ({ id: `f${i}`, ...f })) as Array<{ id: string; at: string | number; duration: string | number; target: string; fault: Record<string, unknown> }> },
     timeline: timelineOut,
     metrics,
