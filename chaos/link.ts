@@ -5,9 +5,9 @@
  *   downstream link:  upstream socket ─> [stage] ─> [stage] ─> sink ──> client socket
  *
  * Fast path: while every stage passes through (no toxic on this stream, or toxicity said no for
- * this connection), each read goes straight from the shared read buffer (./shared-read.ts) to
- * dest.write(), copied only when dest still has bytes queued, with the same backpressure as
- * stream.pipe() (pause the source when dest is full, resume on 'drain'). Adding a toxic appends a
+ * this connection), each read (from the shared read buffer, ./shared-read.ts) goes straight to
+ * dest.write(), with the same backpressure as stream.pipe() (pause the source when dest is
+ * full, resume on 'drain'), and no Readable or 'data' event in between. Adding a toxic appends a
  * stage and flips the link to the chain on the very next chunk — there is nothing in flight to
  * reorder, because stages are synchronous event handlers, not queues between threads. Removing one interrupts the stage,
  * which forwards everything it holds synchronously (so no accepted byte is lost and the API
@@ -176,18 +176,13 @@ export class Link {
     dest.on('drain', () => this.resume('dest'));
   }
 
-  /** One read of the source. `bytes` may be a view of the shared read buffer: valid only now. */
-  readonly receive = (bytes: Buffer): void => {
+  /** One read of the source (a chunk of its own: see ./shared-read.ts). */
+  readonly receive = (chunk: Buffer): void => {
     if (this.finished) return;
     if (this.fast) {
-      // A socket with bytes queued would keep the view past this read, so it gets a copy; with
-      // nothing queued the write goes out now (or Node copies the part the kernel did not take).
-      const dest = this.dest;
-      if (!dest.write(dest.writableLength === 0 ? bytes : Buffer.from(bytes))) this.pause('dest');
+      if (!this.dest.write(chunk)) this.pause('dest');
       return;
     }
-    // Stages may hold a chunk across reads (latency, bandwidth): they always get their own.
-    const chunk = Buffer.from(bytes);
     this.heldBytes += chunk.length;
     this.stages[0]!.write(chunk);
     if (this.heldBytes > HIGH_WATER_BYTES) this.pause('chain');

@@ -4,10 +4,11 @@
  * Readable before the 'data' event: on the proxy's fast path that was most of its user-space CPU
  * per chunk (a profile of redis-benchmark through it: malloc/realloc, readableAddChunk, Readable.read).
  *
- * The bytes handed to the callback are valid only until it returns: the next read, on any socket,
- * overwrites them. Reads run one at a time on this thread, so a callback that forwards at once or
- * copies what it keeps is safe. (A partial socket write copies its unsent rest natively, so
- * writing the view to a socket with nothing queued is "forwarding at once"; see Link.forward.)
+ * Each read is copied out of the shared buffer into a buffer of its own size (from Node's pool
+ * below 4 KiB) before the callback sees it: a socket write that the kernel does not take at once
+ * keeps pointing at the memory it was given, so handing on a view of the shared buffer would let
+ * the next read, on any socket, overwrite bytes still waiting to be sent. The copy costs far less
+ * than the default path's 64 KiB allocation, and the chunk is then the callback's to keep.
  *
  * An outgoing socket takes `onread` in `net.connect`. An accepted one cannot (net.Server has no such
  * option), so `adoptSharedRead` gives it the same two fields `onread` sets, found by value on a probe
@@ -22,12 +23,14 @@ const SHARED_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export type ReadCallback = (bytes: Buffer) => void;
 
-/** `onread` for `net.connect`: each read's bytes, as a view of the shared buffer. */
+/** `onread` for `net.connect`: each read's bytes, in a buffer of their own. */
 export function sharedOnread(callback: ReadCallback): net.OnReadOpts {
   return {
     buffer: SHARED_BUFFER,
-    callback: (n, buf) => {
-      callback((buf as Buffer).subarray(0, n));
+    callback: (n) => {
+      const chunk = Buffer.allocUnsafe(n);
+      SHARED_BUFFER.copy(chunk, 0, 0, n);
+      callback(chunk);
       return true; // flow control is the caller's, through pause()/resume()
     },
   };
