@@ -1,16 +1,22 @@
 /**
  * Fault-proxy overhead: GET/SET throughput and latency with 50 clients through the embedded proxy
- * (no toxics: the fast path) vs direct to the same redis-server, in one run.
+ * (no toxics: the fast path) vs direct to the same redis-server, and, with TOXIPROXY_URL, vs a real
+ * Toxiproxy in the same rotation.
  *
  *   npm run bench proxy
- *   STATEPROOF_BENCH_ROUNDS=5 STATEPROOF_BENCH_OPS=150000
- *   TOXIPROXY_URL=http://127.0.0.1:8474   (also measures a real Toxiproxy in the same rotation)
+ *   STATEPROOF_BENCH_ROUNDS=7 STATEPROOF_BENCH_OPS=150000
+ *   TOXIPROXY_URL=http://127.0.0.1:8474   (a real Toxiproxy joins every round with its own proxy)
+ *   TOXIPROXY_PID=<pid>                   (also accounts that Toxiproxy's CPU per operation)
  *
  * The load comes from redis-benchmark (shipped with redis-server; 50 clients is its default, no
- * pipelining, 64-byte values), so the client's own CPU cost is as small as it gets: a Node client
- * on the same two cores took a visible share of the CPU the proxy needs. The proxy runs in its own
- * process (`stateproof proxy`), as in a topology. Rounds alternate direct / proxy so drift in machine
- * load hits both; figures are medians over the rounds. Target: ratio >= 0.7, added p50 <= 0.2 ms.
+ * pipelining, 64-byte values), so the client's own CPU cost is as small as it gets. The embedded
+ * proxy runs in its own process (`stateproof proxy`), as a real Toxiproxy does.
+ *
+ * Pairing: every round runs each target once, back to back, and each round's figures are compared
+ * within that round only (embedded/direct, Toxiproxy/direct, embedded/Toxiproxy, added p50/p99 vs
+ * that round's direct run); the verdicts are medians of those per-round figures, so one noisy
+ * round cannot decide them. The order of the targets changes from round to round (all orders in
+ * turn), so whatever drifts during a round does not always favour the same one.
  *
  * It also accounts the CPU each process spends per operation (from /proc), which says what this
  * box allows: when the load generator, Redis and the proxy share the cores and all are busy,
@@ -26,12 +32,18 @@ import { startRedisServer } from '../src/topology/redis-server.ts';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const CLIENTS = 50;
-const ROUNDS = env('STATEPROOF_BENCH_ROUNDS', 5);
+const ROUNDS = Math.max(1, env('STATEPROOF_BENCH_ROUNDS', 6));
 const OPS = env('STATEPROOF_BENCH_OPS', 150_000);
+const ONE_CLIENT_OPS = 10_000;
 const BENCH_TIMEOUT_MS = 120_000;
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const fmt = (n: number, d = 1) => n.toFixed(d);
 
 function findRedisBenchmark(): string {
   try {
@@ -55,13 +67,22 @@ interface Run {
   opsPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  /** CPU µs per operation. */
+  /** CPU µs per operation; `proxy` is the target's proxy process (0 for direct, or when unknown). */
   cpu: { generator: number; redis: number; proxy: number; proxySys: number };
 }
 
-async function redisBenchmark(bin: string, port: number, clients: number, ops: number, pids: { redis: number; proxy: number }): Promise<Run> {
-  const before = { gen: cpuUs('children'), redis: cpuUs(pids.redis), proxy: cpuUs(pids.proxy) };
-  const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(port), '-c', String(clients), '-n', String(ops), '-t', 'set,get', '-d', '64', '--csv'], {
+interface Target {
+  name: 'direct' | 'embedded' | 'toxiproxy';
+  port: number;
+  /** The process that proxies, when known, for its CPU per operation. */
+  pid?: number;
+}
+
+async function redisBenchmark(bin: string, target: Target, redisPid: number, clients: number, ops: number): Promise<Run> {
+  const zero = { user: 0, sys: 0 };
+  const proxyCpu = () => (target.pid ? cpuUs(target.pid) : zero);
+  const before = { gen: cpuUs('children'), redis: cpuUs(redisPid), proxy: proxyCpu() };
+  const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(target.port), '-c', String(clients), '-n', String(ops), '-t', 'set,get', '-d', '64', '--csv'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -72,7 +93,7 @@ async function redisBenchmark(bin: string, port: number, clients: number, ops: n
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   clearTimeout(timer);
   if (code !== 0) throw new Error(`redis-benchmark exited with ${code}: ${err.trim() || out.trim()}`);
-  const after = { gen: cpuUs('children'), redis: cpuUs(pids.redis), proxy: cpuUs(pids.proxy) };
+  const after = { gen: cpuUs('children'), redis: cpuUs(redisPid), proxy: proxyCpu() };
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const rows = out
     .trim()
@@ -99,7 +120,9 @@ async function redisBenchmark(bin: string, port: number, clients: number, ops: n
 }
 
 async function startProxyProcess(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(root, 'bin/stateproof.mjs'), 'proxy', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.STATEPROOF_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(root, 'bin/stateproof.mjs'), 'proxy', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`stateproof proxy did not print its URL within 15 s: ${out}`)), 15_000);
@@ -125,6 +148,14 @@ async function startProxyProcess(): Promise<{ url: string; pid: number; stop: ()
   };
 }
 
+/** Every order of `xs`, so round r runs them in order r mod n!. */
+function permutations<T>(xs: T[]): T[][] {
+  if (xs.length <= 1) return [xs];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') + 1));
+
 const bin = findRedisBenchmark();
 const redis = await startRedisServer();
 const proxyProcess = await startProxyProcess().catch(async (e) => {
@@ -139,71 +170,81 @@ const stopAll = async () => {
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-const fmt = (n: number, d = 1) => n.toFixed(d);
 try {
-  const proxy = await new Toxiproxy(proxyProcess.url).createProxy({ name: 'redis', listen: '127.0.0.1:0', upstream: `127.0.0.1:${redis.port}` });
-  const proxyPort = Number(proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1));
-  const pids = { redis: redis.pid, proxy: proxyProcess.pid };
-  console.log(`redis-server ${redis.port}, proxy ${proxyPort}; ${CLIENTS} clients, ${OPS} SET + ${OPS} GET per run; ${ROUNDS} rounds; ${os.cpus().length} cores`);
-  // A real Toxiproxy, when given, joins the rotation with a proxy of its own to the same Redis.
+  const embedded = await new Toxiproxy(proxyProcess.url).createProxy({ name: 'redis', listen: '127.0.0.1:0', upstream: `127.0.0.1:${redis.port}` });
+  const targets: Target[] = [
+    { name: 'direct', port: redis.port },
+    { name: 'embedded', port: portOf(embedded.listen), pid: proxyProcess.pid },
+  ];
   const realUrl = process.env.TOXIPROXY_URL;
-  let realPort: number | undefined;
   if (realUrl) {
     const name = `stateproof-bench-${process.pid}`;
     const real = await new Toxiproxy(realUrl).createProxy({ name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${redis.port}` });
-    realPort = Number(real.listen.slice(real.listen.lastIndexOf(':') + 1));
     cleanups.push(() => real.remove());
-    console.log(`real Toxiproxy at ${realUrl}: proxy ${name} on ${realPort}`);
+    const pid = process.env.TOXIPROXY_PID ? Number(process.env.TOXIPROXY_PID) : undefined;
+    targets.push({ name: 'toxiproxy', port: portOf(real.listen), pid });
+    console.log(`real Toxiproxy at ${realUrl}: proxy ${name} on ${portOf(real.listen)}${pid ? `, pid ${pid}` : ' (set TOXIPROXY_PID for its CPU)'}`);
   }
-  await redisBenchmark(bin, redis.port, CLIENTS, OPS / 5, pids); // warm-up (JIT, connections)
-  await redisBenchmark(bin, proxyPort, CLIENTS, OPS / 5, pids);
-  const direct: Run[] = [];
-  const proxied: Run[] = [];
-  const realRuns: Run[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    direct.push(await redisBenchmark(bin, redis.port, CLIENTS, OPS, pids));
-    proxied.push(await redisBenchmark(bin, proxyPort, CLIENTS, OPS, pids));
-    if (realPort !== undefined) realRuns.push(await redisBenchmark(bin, realPort, CLIENTS, OPS, pids));
-    const d = direct.at(-1)!;
-    const p = proxied.at(-1)!;
-    const r = realRuns.at(-1);
+  const hasReal = targets.length === 3;
+  console.log(`redis-server ${redis.port}, embedded proxy ${targets[1]!.port}; ${CLIENTS} clients, ${OPS} SET + ${OPS} GET per run; ${ROUNDS} rounds; ${os.cpus().length} cores`);
+  for (const t of targets) await redisBenchmark(bin, t, redis.pid, CLIENTS, OPS / 5); // warm-up (JIT, connections)
+
+  const orders = permutations(targets);
+  type Round = Record<string, Run>;
+  const rounds: Round[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = orders[r % orders.length]!;
+    const round: Round = {};
+    for (const t of order) round[t.name] = await redisBenchmark(bin, t, redis.pid, CLIENTS, OPS);
+    rounds.push(round);
+    const d = round.direct!;
+    const e = round.embedded!;
+    const x = round.toxiproxy;
+    const show = (name: string, run: Run) => `${name} ${fmt(run.opsPerSec, 0)} ops/s p50 ${fmt(run.p50Ms, 3)} p99 ${fmt(run.p99Ms, 3)}`;
     console.log(
-      `round ${round + 1}: direct ${d.opsPerSec.toFixed(0)} ops/s p50 ${fmt(d.p50Ms, 3)} ms | proxy ${p.opsPerSec.toFixed(0)} ops/s p50 ${fmt(p.p50Ms, 3)} ms | ratio ${fmt(p.opsPerSec / d.opsPerSec, 2)}` +
-        (r ? ` | real Toxiproxy ${r.opsPerSec.toFixed(0)} ops/s, ratio ${fmt(r.opsPerSec / d.opsPerSec, 2)}` : ''),
+      `round ${r + 1} [${order.map((t) => t.name).join(' > ')}]: ${show('direct', d)} | ${show('embedded', e)} (${fmt(e.opsPerSec / d.opsPerSec, 2)}×)` +
+        (x ? ` | ${show('toxiproxy', x)} (${fmt(x.opsPerSec / d.opsPerSec, 2)}×) | embedded/toxiproxy ${fmt(e.opsPerSec / x.opsPerSec, 3)}` : ''),
     );
   }
-  const m = (runs: Run[], pick: (r: Run) => number) => median(runs.map(pick));
-  const ratio = m(proxied, (r) => r.opsPerSec) / m(direct, (r) => r.opsPerSec);
-  const addedP50Ms = m(proxied, (r) => r.p50Ms) - m(direct, (r) => r.p50Ms);
-  console.log(`\nGET/SET, ${CLIENTS} clients, median of ${ROUNDS} rounds:`);
-  console.log(`  direct   ${m(direct, (r) => r.opsPerSec).toFixed(0)} ops/s   p50 ${fmt(m(direct, (r) => r.p50Ms), 3)} ms   p99 ${fmt(m(direct, (r) => r.p99Ms), 3)} ms`);
-  console.log(`  proxy    ${m(proxied, (r) => r.opsPerSec).toFixed(0)} ops/s   p50 ${fmt(m(proxied, (r) => r.p50Ms), 3)} ms   p99 ${fmt(m(proxied, (r) => r.p99Ms), 3)} ms`);
-  console.log(`  throughput ratio proxy/direct: ${fmt(ratio, 2)}   (target >= 0.70)`);
-  console.log(`  added p50: ${fmt(addedP50Ms, 3)} ms   (target <= 0.200)`);
-  if (realRuns.length) {
-    const realRatio = m(realRuns, (r) => r.opsPerSec) / m(direct, (r) => r.opsPerSec);
-    console.log(`  real Toxiproxy ${m(realRuns, (r) => r.opsPerSec).toFixed(0)} ops/s   p50 ${fmt(m(realRuns, (r) => r.p50Ms), 3)} ms   ratio ${fmt(realRatio, 2)} (same rotation)`);
+
+  const per = (f: (r: Round) => number) => median(rounds.map(f));
+  const of = (name: string, pick: (r: Run) => number) => per((r) => pick(r[name]!));
+  console.log(`\nGET/SET, ${CLIENTS} clients, ${ROUNDS} paired rounds (medians of per-round figures):`);
+  for (const t of targets) {
+    const added = t.name === 'direct' ? '' : `   vs direct ${fmt(per((r) => r[t.name]!.opsPerSec / r.direct!.opsPerSec), 2)}×, added p50 ${fmt(per((r) => r[t.name]!.p50Ms - r.direct!.p50Ms), 3)} ms, added p99 ${fmt(per((r) => r[t.name]!.p99Ms - r.direct!.p99Ms), 3)} ms`;
+    console.log(`  ${t.name.padEnd(9)} ${fmt(of(t.name, (r) => r.opsPerSec), 0).padStart(6)} ops/s   p50 ${fmt(of(t.name, (r) => r.p50Ms), 3)} ms   p99 ${fmt(of(t.name, (r) => r.p99Ms), 3)} ms${added}`);
+  }
+  if (hasReal) {
+    const ratios = rounds.map((r) => r.embedded!.opsPerSec / r.toxiproxy!.opsPerSec);
+    console.log(`  embedded/toxiproxy throughput per round: ${ratios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(ratios), 3)} (target >= 1.0)`);
+    console.log(`  added p50 embedded ${fmt(per((r) => r.embedded!.p50Ms - r.direct!.p50Ms), 3)} ms vs toxiproxy ${fmt(per((r) => r.toxiproxy!.p50Ms - r.direct!.p50Ms), 3)} ms (target: embedded <= toxiproxy)`);
   }
 
-  // The proxy's own cost per hop, without 50 clients queueing for the CPU.
-  const one = { direct: [] as number[], proxy: [] as number[] };
-  for (let round = 0; round < ROUNDS; round++) {
-    one.direct.push((await redisBenchmark(bin, redis.port, 1, 10_000, pids)).p50Ms);
-    one.proxy.push((await redisBenchmark(bin, proxyPort, 1, 10_000, pids)).p50Ms);
+  // The proxy's own cost per hop, without 50 clients queueing for the CPU; same pairing.
+  const one: Round[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const round: Round = {};
+    for (const t of orders[r % orders.length]!) round[t.name] = await redisBenchmark(bin, t, redis.pid, 1, ONE_CLIENT_OPS);
+    one.push(round);
   }
-  console.log(`  1 client: direct p50 ${fmt(median(one.direct), 3)} ms, proxy p50 ${fmt(median(one.proxy), 3)} ms, added ${fmt(median(one.proxy) - median(one.direct), 3)} ms`);
+  const onePer = (f: (r: Round) => number) => median(one.map(f));
+  for (const t of targets.slice(1)) {
+    console.log(
+      `  1 client, ${t.name}: added p50 ${fmt(onePer((r) => r[t.name]!.p50Ms - r.direct!.p50Ms), 3)} ms, added p99 ${fmt(onePer((r) => r[t.name]!.p99Ms - r.direct!.p99Ms), 3)} ms (direct p50 ${fmt(onePer((r) => r.direct!.p50Ms), 3)} ms)`,
+    );
+  }
 
-  const d = { gen: m(direct, (r) => r.cpu.generator), redis: m(direct, (r) => r.cpu.redis) };
-  const p = { gen: m(proxied, (r) => r.cpu.generator), redis: m(proxied, (r) => r.cpu.redis), proxy: m(proxied, (r) => r.cpu.proxy), proxySys: m(proxied, (r) => r.cpu.proxySys) };
-  const dTotal = d.gen + d.redis;
-  const pTotal = p.gen + p.redis + p.proxy;
   const cores = (us: number, opsPerSec: number) => (us * opsPerSec) / 1e6;
+  const dTotal = of('direct', (r) => r.cpu.generator + r.cpu.redis);
   console.log(`\nCPU per operation (µs, user + system, median):`);
-  console.log(`  direct:  load generator ${fmt(d.gen)} + redis ${fmt(d.redis)} = ${fmt(dTotal)}   (${fmt(cores(dTotal, m(direct, (r) => r.opsPerSec)), 2)} cores busy)`);
-  console.log(
-    `  proxied: load generator ${fmt(p.gen)} + redis ${fmt(p.redis)} + proxy ${fmt(p.proxy)} (kernel ${fmt(p.proxySys)}) = ${fmt(pTotal)}   (${fmt(cores(pTotal, m(proxied, (r) => r.opsPerSec)), 2)} cores busy)`,
-  );
-  console.log(`  CPU-bound ratio (direct CPU/op over proxied CPU/op): ${fmt(dTotal / pTotal, 2)}; with a proxy costing only its kernel time: ${fmt(dTotal / (pTotal - p.proxy + p.proxySys), 2)}`);
+  console.log(`  direct:    load generator ${fmt(of('direct', (r) => r.cpu.generator))} + redis ${fmt(of('direct', (r) => r.cpu.redis))} = ${fmt(dTotal)}   (${fmt(cores(dTotal, of('direct', (r) => r.opsPerSec)), 2)} cores busy)`);
+  for (const t of targets.slice(1)) {
+    const total = of(t.name, (r) => r.cpu.generator + r.cpu.redis + r.cpu.proxy);
+    const proxy = t.pid ? ` + proxy ${fmt(of(t.name, (r) => r.cpu.proxy))} (kernel ${fmt(of(t.name, (r) => r.cpu.proxySys))})` : ' + proxy (unknown)';
+    console.log(
+      `  ${(t.name + ':').padEnd(10)} load generator ${fmt(of(t.name, (r) => r.cpu.generator))} + redis ${fmt(of(t.name, (r) => r.cpu.redis))}${proxy} = ${fmt(total)}   (${fmt(cores(total, of(t.name, (r) => r.opsPerSec)), 2)} cores busy)`,
+    );
+  }
 } finally {
   await stopAll();
 }

@@ -5,10 +5,11 @@
  *   downstream link:  upstream socket ─> [stage] ─> [stage] ─> sink ──> client socket
  *
  * Fast path: while every stage passes through (no toxic on this stream, or toxicity said no for
- * this connection), bytes go straight from the source's 'data' event to dest.write(), with the
- * same backpressure as stream.pipe(). Adding a toxic appends a stage and flips the link to the
- * chain on the very next chunk — there is nothing in flight to reorder, because stages are
- * synchronous event handlers, not queues between threads. Removing one interrupts the stage,
+ * this connection), each read (from the shared read buffer, ./shared-read.ts) goes straight to
+ * dest.write(), with the same backpressure as stream.pipe() (pause the source when dest is
+ * full, resume on 'drain'), and no Readable or 'data' event in between. Adding a toxic appends a
+ * stage and flips the link to the chain on the very next chunk — there is nothing in flight to
+ * reorder, because stages are synchronous event handlers, not queues between threads. Removing one interrupts the stage,
  * which forwards everything it holds synchronously (so no accepted byte is lost and the API
  * call never waits on traffic), then rewires its neighbour past it.
  *
@@ -170,13 +171,13 @@ export class Link {
     entries: ToxicEntry[],
   ) {
     for (const e of entries) this.addToxic(e);
-    source.on('data', this.onData);
     source.on('end', () => this.inputEnd());
     source.on('close', () => this.inputEnd());
     dest.on('drain', () => this.resume('dest'));
   }
 
-  private onData = (chunk: Buffer): void => {
+  /** One read of the source (a chunk of its own: see ./shared-read.ts). */
+  readonly receive = (chunk: Buffer): void => {
     if (this.finished) return;
     if (this.fast) {
       if (!this.dest.write(chunk)) this.pause('dest');

@@ -10,6 +10,7 @@
 import net from 'node:net';
 import { ProxyAlreadyStarted } from './api-errors.ts';
 import { Connection } from './link.ts';
+import { adoptSharedRead, sharedOnread } from './shared-read.ts';
 import type { Random } from '../src/base/random.ts';
 import { ToxicCollection, type ToxicJson } from './toxic-collection.ts';
 
@@ -97,7 +98,8 @@ export class Proxy {
     if (this.enabled) throw new ProxyAlreadyStarted();
     const address = this.resolveListen(this.listen);
     const hp = splitHostPort(address, this.defaultHost)!;
-    const server = net.createServer({ noDelay: true }, (client) => this.accept(client));
+    // Paused until its upstream is connected: it then reads into the shared buffer (./shared-read.ts).
+    const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (client) => this.accept(client));
     server.maxConnections = this.maxConnections;
     server.on('drop', () => this.dropped++);
     await new Promise<void>((resolve, reject) => {
@@ -148,7 +150,8 @@ export class Proxy {
       return;
     }
     this.pending.add(client);
-    const upstream = net.connect({ host: target.host, port: target.port, noDelay: true });
+    let conn: Connection | undefined;
+    const upstream = net.connect({ host: target.host, port: target.port, noDelay: true, onread: sharedOnread((bytes) => conn?.down.receive(bytes)) });
     upstream.on('error', () => {});
     this.pending.add(upstream);
     const abandon = () => {
@@ -168,8 +171,9 @@ export class Proxy {
         abandon();
         return;
       }
-      const conn = new Connection(client, upstream, this.toxics.snapshot(), this.random, (c) => this.connections.delete(c));
+      conn = new Connection(client, upstream, this.toxics.snapshot(), this.random, (c) => this.connections.delete(c));
       this.connections.add(conn);
+      adoptSharedRead(client, conn.up.receive);
     });
   }
 

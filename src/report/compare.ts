@@ -7,10 +7,13 @@
  * least MIN_TAIL_SAMPLES samples beyond that percentile (a p99.9 from 20 000 samples rests on 20
  * values: sampling noise, not a finding); recovery time worse by more than max(noisePct, two
  * series intervals); memory per session worse by more than noisePct; error rate worse by more
- * than max(noisePct relative, 1 percentage point). Max latency and throughput are shown, never gated.
+ * than max(noisePct relative, 1 percentage point). Max latency and throughput are shown, never gated;
+ * so is what the fault proxy added per store round trip, with a note where two runs' proxy costs
+ * differ by more than noisePct of the baseline's latency (./proxy-cost.ts).
  */
 import { decodeHistogram, findSnapshot, phaseOrder } from './hdr.ts';
 import { phaseLabel } from './format.ts';
+import { PROXY_COST_FLOOR_MS, proxyCostDifference } from './proxy-cost.ts';
 import type { RunResult } from './result-schema.ts';
 
 export const COMPARE_DEFAULTS = { noisePct: 10, noiseFloorMs: 1, minTailSamples: 50 } as const;
@@ -132,6 +135,20 @@ export function compareResults(results: readonly RunResult[], opts: CompareOptio
   numericRow({ section: 'load', label: 'throughput', unit: 'req/s', values: results.map((r) => r.metrics.throughputPerSec), gated: false }, rel, true);
 
   const labels = runLabels(results);
+  // The harness's own cost: shown and noted where it differs enough to matter, never gated.
+  if (results.some((r) => r.proxyCost)) {
+    for (const p of ['p50', 'p99'] as const) {
+      numericRow({ section: 'load', label: `fault proxy added per store round trip ${p}`, unit: 'ms', values: results.map((r) => r.proxyCost?.addedMs[p] ?? null), gated: false }, (b) => Math.max(rel(b), PROXY_COST_FLOOR_MS));
+    }
+    const all = findSnapshot(base.latency.histograms, {});
+    const h = all && all.count > 0 ? decodeHistogram(all.snapshot) : null;
+    const baseLatency = h ? { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000 } : null;
+    results.forEach((r, i) => {
+      if (i === bi) return;
+      const note = proxyCostDifference(base.proxyCost, r.proxyCost, baseLatency, noisePct, { base: labels[bi]!, other: labels[i]! });
+      if (note) notes.push(note);
+    });
+  }
   const regressions: string[] = [];
   for (const row of rows) {
     if (!row.gated) continue;

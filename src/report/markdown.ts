@@ -4,6 +4,7 @@
  */
 import { DASH, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from './format.ts';
 import { decodeHistogram, findSnapshot, phaseOrder, summarize } from './hdr.ts';
+import { proxyCostSentence } from './proxy-cost.ts';
 import type { RunResult } from './result-schema.ts';
 
 export function mdCell(s: string): string {
@@ -29,6 +30,10 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
   if (r.verdict.reasons.length) {
     out.push('');
     for (const reason of r.verdict.reasons) out.push(`- ${reason}`);
+  }
+  if (r.proxyCost) {
+    out.push('');
+    out.push(proxyCostSentence(r.proxyCost));
   }
   out.push('');
   out.push(`${h}# Invariants`);

@@ -57,6 +57,20 @@ export const TopologySchema = z
   })
   .strict();
 
+/** What the fault proxy added to a store PING at topology start (src/topology/proxy-cost.ts). */
+export const ProxyCostSchema = z
+  .object({
+    samples: count,
+    /** The proxies the measured round trip crossed, in order. */
+    via: z.array(z.string()),
+    proxy: z.enum(['embedded', 'toxiproxy']),
+    directMs: z.object({ p50: nonneg, p99: nonneg }).strict(),
+    proxiedMs: z.object({ p50: nonneg, p99: nonneg }).strict(),
+    /** proxied − direct at each percentile, floored at 0. */
+    addedMs: z.object({ p50: nonneg, p99: nonneg }).strict(),
+  })
+  .strict();
+
 export const PlannedFaultSchema = z
   .object({
     id: z.string(),
@@ -337,6 +351,8 @@ export const RunResultSchema = z
     /** The resolved run config, frozen and passed through redact() before it lands here. */
     config: jsonObject,
     topology: TopologySchema,
+    /** Optional (added in schema 1): absent where the harness did not measure it (external, docker). */
+    proxyCost: ProxyCostSchema.optional(),
     faultPlan: FaultPlanSchema,
     timeline: z.array(TimelineEntrySchema).default([]),
     metrics: MetricsSchema,
@@ -372,6 +388,7 @@ export type SeriesPoint = z.infer<typeof SeriesPointSchema>;
 export type Metrics = z.infer<typeof MetricsSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type ProvingOp = z.infer<typeof ProvingOpSchema>;
+export type ProxyCostResult = z.infer<typeof ProxyCostSchema>;
 
 /** Validate a result (fills defaults). Throws a ZodError naming each bad field. */
 export function parseResult(input: unknown): RunResult {

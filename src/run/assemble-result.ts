@@ -91,6 +91,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     thresholds,
     environment: collectEnvironment({ redis: topology.redis ? await redisVersion(topology.redis.url) : null }),
     historyEntries: history.length,
+    proxyCost: topology.proxyCost,
   };
   const verdict = verdictOf({ invariants: checked.invariants, thresholds }, abortedReason);
   return createResult({ ...base, verdict });

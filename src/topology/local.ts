@@ -16,6 +16,7 @@ import path from 'node:path';
 import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/server.ts';
 import { RunRegistry, sweepStaleRuns } from './cleanup.ts';
 import { createLink, removeLinks, type Link } from './links.ts';
+import { measureProxyCost, type ProxyCost } from './proxy-cost.ts';
 import { startRedisStack, type RedisStack } from './redis-stack.ts';
 import { startRouter, type Router } from './router.ts';
 import { startServiceInstance, type ServiceInstance, type ServiceInstanceOptions } from './service-instance.ts';
@@ -72,6 +73,19 @@ export function reportSweep(log: (m: string) => void): void {
       `${swept.processesKilled.length ? `killed ${procs}` : 'no process was still running'}` +
       `${swept.dirsRemoved.length ? `; removed ${swept.dirsRemoved.length} temp dir(s)` : ''}.`,
   );
+}
+
+/**
+ * The proxy's cost on the path an instance's store traffic takes (its own link, then the front
+ * door), measured before any load. A failed measurement costs the run nothing but the figure.
+ */
+async function measureStorePathCost(front: Link, own: Link, primary: { host: string; port: number }, proxy: ProxyCost['proxy'], log: (m: string) => void): Promise<ProxyCost | undefined> {
+  try {
+    return await measureProxyCost(primary, own, { via: [own.name, front.name], proxy });
+  } catch (e) {
+    log(`stateproof: could not measure what the fault proxy adds to a store round trip (${(e as Error).message}); the report will not state it.`);
+    return undefined;
+  }
 }
 
 export async function startLocalTopology(opts: TopologyOptions): Promise<Topology> {
@@ -176,6 +190,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       replica: stack.replica ? { url: stack.replica.url, server: stack.replica } : undefined,
     };
     const proxyNames = links.map((l) => l.name);
+    const proxyCost = await measureStorePathCost(front, links.find((l) => l.name === LINK_NAMES.instance(instances[0]!.id))!, stack.primary, embedded ? 'embedded' : 'toxiproxy', log);
 
     const topology: Topology = {
       provider: 'local',
@@ -198,6 +213,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       })),
       redis,
       toxiproxy: { url: proxyUrl, embedded: embedded !== undefined, proxies: proxyNames },
+      proxyCost,
       tenants: { ...tenants },
       auditLogPaths: instances.map((i) => i.auditLogPath!),
       processes,

@@ -4,6 +4,7 @@
 import type { PlanTargets } from '../../chaos/runner.ts';
 import type { Clock } from '../base/clock.ts';
 import type { FaultableProcess } from './faultable.ts';
+import type { ProxyCost } from './proxy-cost.ts';
 import type { RedisServer } from './redis-server.ts';
 import type { Router, RouterPolicy } from './router.ts';
 
@@ -103,6 +104,8 @@ export interface Topology extends AsyncDisposable {
   /** Direct (unproxied) Redis, for seeding and snapshots; absent when not reachable. */
   readonly redis?: { readonly url: string; readonly server?: RedisServer; readonly replica?: { readonly url: string; readonly server?: RedisServer } };
   readonly toxiproxy?: { readonly url: string; readonly embedded: boolean; readonly proxies: readonly string[] };
+  /** What the fault proxy adds to a store round trip, measured at start (local provider). */
+  readonly proxyCost?: ProxyCost;
   /** tenant → bearer token. */
   readonly tenants: Readonly<Record<string, string>>;
   readonly auditLogPaths: readonly string[];

@@ -25,6 +25,15 @@ describe('local topology: sticky routing, per-instance links, replication lag', 
     expect(topo.tenants).toEqual({ 'tenant-a': 'tenant-a-token', 'tenant-b': 'tenant-b-token' });
   });
 
+  it("measured at start what the fault proxy adds to a store round trip on an instance's path", () => {
+    const c = topo.proxyCost!;
+    expect(c).toMatchObject({ samples: 200, via: ['redis-i1', 'redis'], proxy: 'embedded' });
+    expect(c.directMs.p50).toBeGreaterThan(0);
+    expect(c.proxiedMs.p99).toBeGreaterThanOrEqual(c.proxiedMs.p50);
+    expect(c.addedMs.p50).toBeGreaterThanOrEqual(0);
+    expect(c.addedMs.p99).toBeGreaterThanOrEqual(0);
+  });
+
   it('sticky sends one session to one instance, and fails over with its state when that instance dies', async () => {
     const first = await append(topo.routerUrl, token, 'sticky-1');
     expect(first.status).toBeLessThan(300);

@@ -1,6 +1,7 @@
 /** The top half of a run report: header, verdict, invariants, timeline, fault impact. */
 import { DASH, esc, faultLabel, fmtDuration, fmtInt, fmtMs, fmtNum, fmtOffset, fmtPct, isoUtc } from '../format.ts';
 import { findSnapshot, decodeHistogram, summarize } from '../hdr.ts';
+import { proxyCostSentence } from '../proxy-cost.ts';
 import type { ProvingOp, RunResult } from '../result-schema.ts';
 import { timelineCharts } from './charts.ts';
 import { chip, table, tile } from './page.ts';
@@ -45,7 +46,8 @@ export function verdict(r: RunResult): string {
     tile('Max latency', fmtMs(lat?.maxMs), 'ms') +
     tile('Invariants held', `${held}/${r.invariants.length}`) +
     tile('Faults recovered', r.faults.length ? `${recovered}/${r.faults.length}` : DASH) +
-    `</div>`
+    `</div>` +
+    (r.proxyCost ? `<p class="note" id="proxy-cost">${esc(proxyCostSentence(r.proxyCost))}</p>` : '')
   );
 }
 
