@@ -35,6 +35,8 @@ export interface ScenarioSpec {
     storeTimeoutMs?: number;
     maxStateBytes?: number;
     ttlSeconds?: number;
+    /** The longest the scenario waits for idle sessions to expire: a longer declared TTL cannot be observed. */
+    maxIdleWaitSeconds?: number;
     /** Sessions created then left idle; after the TTL they must be gone. */
     idleSessionPrefix?: string;
     /** Turn contents starting with this are pinned facts that must survive compaction. */

@@ -143,6 +143,8 @@ export function judgeEvidence(results: readonly InvariantResult[], ctx: Evidence
     const waiver = ctx.waive?.[r.name];
     const ev = evidenceFor(r.name, c, ctx);
     const base = { ...r, evidence: ev.text };
+    const cannot = ctx.unreachable?.[r.name];
+    if (cannot) return { ...base, holds: true, status: 'not-applicable' as const, reason: cannot, anomalies: [] };
     if (r.anomalies.some((a) => a.type === 'missing-input')) {
       const why = notApplicable(r.name, ctx);
       if (why) return { ...base, holds: true, status: 'not-applicable' as const, reason: why, anomalies: [] };

@@ -165,7 +165,7 @@ export const INVARIANTS = {
       "The service's /metrics agree with what the client saw: state metrics present, conflict and degraded counters match, migrations and state sizes recorded.",
     needs: ['metrics'],
     byDefault: true,
-    check: (c) => crossCheckMetrics(c.history, c.given.metrics!, { expectedMigrationsMin: c.given.expectedMigrationsMin }),
+    check: (c) => crossCheckMetrics(c.history, c.given.metrics!, { expectedMigrationsMin: c.given.expectedMigrationsMin, names: c.given.metricNames }),
   },
   'fault-p99-within-budget': {
     description: "While a store fault is applied, p99 of answer time stays within the service's store timeout budget plus a small slack: a slow or dead store must not make users wait.",
@@ -188,7 +188,7 @@ export const INVARIANTS = {
   },
   'idle-expired': {
     description: 'Sessions the scenario left idle longer than their TTL are gone.',
-    check: (c) => checkIdleExpired(c.history, c.given.idleSessionPrefix ?? DEFAULTS.idleSessionPrefix, (c.given.sessionTtlMs ?? DEFAULTS.idleTtlMs) / 1000),
+    check: (c) => checkIdleExpired(c.history, c.given.idleSessionPrefix ?? DEFAULTS.idleSessionPrefix, (c.given.sessionTtlMs ?? DEFAULTS.idleTtlMs) / 1000, c.given.noTtl),
   },
   'oversized-rejected': {
     description: 'A turn over the size limit gets 413 state_too_large and changes nothing.',

@@ -34,7 +34,16 @@ export const REQUIRED_METRICS = [
 
 export interface MetricsCrossCheckOptions {
   expectedMigrationsMin?: number;
+  /**
+   * A backend profile's metric names per state-health concept (its own first, then the reference
+   * name). Given, the check judges the backend by these: at least one state metric must exist
+   * (the observability failure mode stays required), every name the profile maps must be there,
+   * and the counters are compared under whichever name the backend exports.
+   */
+  names?: Partial<Record<MetricConcept, { names: readonly string[]; mapped: boolean }>>;
 }
+
+export type MetricConcept = 'opLatency' | 'stateSize' | 'conflicts' | 'cacheHits' | 'lifecycleEvents' | 'breakerState' | 'degradedResponses';
 
 type Parsed = {
   instance: string;
@@ -86,11 +95,32 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
   const anomalies: Anomaly[] = [];
   const parsed: Parsed[] = scrapes.map(parseScrape);
   const missing = new Set<string>();
-  for (const p of parsed) {
-    const absent = REQUIRED_METRICS.filter((m) => !p.after.has(m));
-    for (const m of absent) missing.add(m);
-    if (absent.length > 0) {
-      anomalies.push({ type: 'metrics-missing', message: `instance ${p.instance} /metrics lacks ${absent.join(', ')}`, ops: [] });
+  // The family a concept is exported under: the reference name, or the profile's name for it.
+  const family = { conflicts: 'stateproof_state_conflicts_total', degraded: 'stateproof_degraded_responses_total', lifecycle: 'stateproof_state_lifecycle_events_total', size: 'stateproof_state_size_bytes' };
+  if (opts.names) {
+    const present = (name: string) => parsed.every((p) => p.after.has(name));
+    const found: string[] = [];
+    for (const [concept, ref] of Object.entries(opts.names) as Array<[MetricConcept, { names: readonly string[]; mapped: boolean }]>) {
+      const name = ref.names.find(present);
+      if (name) found.push(name);
+      else if (ref.mapped) anomalies.push({ type: 'metrics-missing', message: `the profile maps ${concept} to ${ref.names[0]}, but /metrics does not export it`, ops: [] });
+      const slot = { conflicts: 'conflicts', degradedResponses: 'degraded', lifecycleEvents: 'lifecycle', stateSize: 'size' }[concept as string] as keyof typeof family | undefined;
+      if (slot) {
+        if (name) family[slot] = name;
+        else missing.add(family[slot]);
+      }
+    }
+    if (found.length === 0) {
+      const looked = Object.values(opts.names).flatMap((r) => r!.names);
+      anomalies.push({ type: 'metrics-missing', message: `no state metrics found: /metrics exports none of ${looked.join(', ')} (map your own names in the backend profile's metrics)`, ops: [] });
+    }
+  } else {
+    for (const p of parsed) {
+      const absent = REQUIRED_METRICS.filter((m) => !p.after.has(m));
+      for (const m of absent) missing.add(m);
+      if (absent.length > 0) {
+        anomalies.push({ type: 'metrics-missing', message: `instance ${p.instance} /metrics lacks ${absent.join(', ')}`, ops: [] });
+      }
     }
   }
   const delta = (family: string, match: Record<string, string> = {}, sampleName?: string): number => {
@@ -105,8 +135,8 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
   const noAnswer = history.filter((e) => e.status === 0).length;
   const indefiniteAppends = history.filter((e) => e.op === 'append' && e.outcome === 'unknown').length;
 
-  if (!missing.has('stateproof_state_conflicts_total')) {
-    const server = delta('stateproof_state_conflicts_total');
+  if (!missing.has(family.conflicts)) {
+    const server = delta(family.conflicts);
     const [low, high] = clientRange(history, parsed, (e) => e.status === 409 && e.code === 'revision_conflict');
     if (server < low || server > high + indefiniteAppends) {
       anomalies.push({
@@ -116,8 +146,8 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
       });
     }
   }
-  if (!missing.has('stateproof_degraded_responses_total')) {
-    const server = delta('stateproof_degraded_responses_total');
+  if (!missing.has(family.degraded)) {
+    const server = delta(family.degraded);
     const [low, high] = clientRange(history, parsed, (e) => e.mode === 'degraded');
     if (server < low || server > high + noAnswer) {
       anomalies.push({
@@ -127,8 +157,8 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
       });
     }
   }
-  if (opts.expectedMigrationsMin !== undefined && !missing.has('stateproof_state_lifecycle_events_total')) {
-    const server = delta('stateproof_state_lifecycle_events_total', { event: 'migrate' });
+  if (opts.expectedMigrationsMin !== undefined && !missing.has(family.lifecycle)) {
+    const server = delta(family.lifecycle, { event: 'migrate' });
     if (server < opts.expectedMigrationsMin) {
       anomalies.push({
         type: 'metrics-migrations-missing',
@@ -137,12 +167,11 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
       });
     }
   }
-  if (!missing.has('stateproof_state_size_bytes')) anomalies.push(...checkStateSize(history, parsed, delta));
+  if (!missing.has(family.size) && parsed.some((p) => p.after.get(family.size)?.samples.some((x) => x.name === `${family.size}_count`))) anomalies.push(...checkStateSize(history, parsed, delta, family.size));
   return anomalies;
 }
 
-function checkStateSize(history: readonly HistoryEntry[], parsed: Parsed[], delta: (f: string, m?: Record<string, string>, s?: string) => number): Anomaly[] {
-  const family = 'stateproof_state_size_bytes';
+function checkStateSize(history: readonly HistoryEntry[], parsed: Parsed[], delta: (f: string, m?: Record<string, string>, s?: string) => number, family: string): Anomaly[] {
   const saves = delta(family, {}, `${family}_count`);
   const [applied] = clientRange(history, parsed, (e) => e.op === 'append' && e.outcome === 'ok' && e.applied === true && e.phase !== 'seed');
   if (applied > 0 && saves === 0) {

@@ -5,6 +5,7 @@
  */
 import type { Consistency } from '../record/history.ts';
 import type { AuditRecord, FaultWindow, MetricsScrape, StoreSnapshot } from './types.ts';
+import type { MetricsCrossCheckOptions } from './metrics-cross-check.ts';
 
 /** A session that existed before the run (seeded straight into the store): its turns need no append. */
 export interface SeededSession {
@@ -39,6 +40,10 @@ export interface CheckInputs {
   metrics?: MetricsScrape[];
   /** For metrics-agree: least number of migrate lifecycle events the run must have caused. */
   expectedMigrationsMin?: number;
+  /** For metrics-agree: the backend profile's metric names (absent: the reference service's names are required). */
+  metricNames?: MetricsCrossCheckOptions['names'];
+  /** For idle-expired: the backend declares no TTL (null) or none was declared; idle sessions are then expected to linger, and that is the finding. */
+  noTtl?: 'none' | 'undeclared';
   /** For the fault invariants: when each fault of the plan was applied. */
   faultWindows?: readonly FaultWindow[];
   /** For fault-p99-within-budget: the service's store timeout budget in ms (its --store-timeout-ms). */

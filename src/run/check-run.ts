@@ -10,6 +10,8 @@ import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import { checkHistory, isInvariantName, unmetNeeds, type CheckInputs, type CheckReport, type FaultWindow, type InvariantResult, type Need } from '../check/index.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import type { Witnesses } from './witnesses.ts';
+import { judgeEvidence } from '../check/evidence.ts';
+import { METRIC_CONCEPTS, type MetricConcept, type ResolvedProfile } from '../backend/profile.ts';
 
 /** The schema version the migration scenario's rolling deploy ends at. */
 const NEWEST_SCHEMA_VERSION = 3;
@@ -31,15 +33,26 @@ export interface CheckRunInput {
   faultWindows: FaultWindow[];
   external: boolean;
   log: (line: string) => void;
+  /** The backend profile of an external backend: its declared bounds replace the scenario's. */
+  backend?: ResolvedProfile;
+  /** Tenants the scenario's traffic used. */
+  tenants?: number;
 }
 
-export function checkRun({ spec, history, witnesses, faultWindows, external, log }: CheckRunInput): CheckedRun {
+export function checkRun({ spec, history, witnesses, faultWindows, external, log, backend, tenants = 1 }: CheckRunInput): CheckedRun {
   const check = spec?.check ?? {};
+  // An external backend is judged by what it declares; the scenario's settings are what the
+  // harness gives its own service. Undeclared: the contract's minimum (trust the window a read
+  // returns, no TTL, no cap).
+  const b = backend?.bounds;
+  const ttlSeconds = b ? b.ttlSeconds : check.ttlSeconds;
   const given: CheckInputs = {
-    windowTurns: check.windowTurns,
-    stalenessBoundMs: check.stalenessBoundMs,
-    sessionTtlMs: check.ttlSeconds !== undefined ? check.ttlSeconds * 1000 : undefined,
-    maxStateBytes: check.maxStateBytes,
+    windowTurns: b ? (b.windowTurns ?? 1) : check.windowTurns,
+    stalenessBoundMs: b ? b.stalenessBoundMs : check.stalenessBoundMs,
+    sessionTtlMs: typeof ttlSeconds === 'number' ? ttlSeconds * 1000 : undefined,
+    noTtl: b ? (b.ttlSeconds === null ? 'none' : b.ttlSeconds === undefined ? 'undeclared' : undefined) : undefined,
+    maxStateBytes: b ? b.maxStateBytes : check.maxStateBytes,
+    metricNames: backend ? metricNamesOf(backend) : undefined,
     audit: witnesses.audit.length ? witnesses.audit : undefined,
     store: witnesses.store,
     metrics: witnesses.scrapes,
@@ -62,5 +75,35 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
   for (const n of named.filter((x) => !isInvariantName(x))) {
     invariants.push({ name: n, holds: false, description: 'An invariant the scenario names but this harness does not know.', anomalies: [{ type: 'unknown-invariant', message: `no checker is named "${n}"`, ops: [] }] });
   }
-  return { invariants, unchecked, stats: report.stats };
+  const declared = new Set<string>();
+  if (typeof b?.ttlSeconds === 'number') declared.add('idle-expired');
+  if (b?.maxStateBytes !== undefined) declared.add('bytes-within-cap');
+  if (b?.maxTurnBytes !== undefined) declared.add('oversized-rejected');
+  if (b?.stalenessBoundMs !== undefined) declared.add('bounded-staleness');
+  const unreachable: Record<string, string> = {};
+  if (typeof ttlSeconds === 'number' && check.maxIdleWaitSeconds !== undefined && ttlSeconds + 3 > check.maxIdleWaitSeconds)
+    unreachable['idle-expired'] = `the TTL (${ttlSeconds} s) is longer than this run waits for idle sessions (${check.maxIdleWaitSeconds} s): run --profile full, or probe it with stateproof backend check`;
+  if (b && b.maxStateBytes === undefined) unreachable['bytes-within-cap'] = 'no size cap declared (bounds.maxStateBytes); no-unbounded-growth measures growth instead';
+  if (b && b.maxTurnBytes === undefined) unreachable['oversized-rejected'] = 'no per-turn limit declared (bounds.maxTurnBytes)';
+  if (b && backend!.capabilities.schemaVersions.length === 0) unreachable['final-schema-version'] = 'the backend declares no schema versions (capabilities.schemaVersions)';
+  const judged = judgeEvidence(invariants, {
+    history,
+    faultsInjected: faultWindows.length,
+    capabilities: backend?.capabilities,
+    waive: backend?.waive,
+    tenants,
+    measured: report.stats.evidence,
+    declared,
+    unreachable,
+  });
+  return { invariants: judged, unchecked, stats: report.stats };
+}
+
+function metricNamesOf(backend: ResolvedProfile): NonNullable<CheckInputs['metricNames']> {
+  const out: NonNullable<CheckInputs['metricNames']> = {};
+  for (const concept of Object.keys(METRIC_CONCEPTS) as MetricConcept[]) {
+    const m = backend.metrics[concept];
+    out[concept] = { names: m.names, mapped: m.names[0] !== METRIC_CONCEPTS[concept] };
+  }
+  return out;
 }

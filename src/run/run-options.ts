@@ -57,4 +57,6 @@ export interface RunContext {
   unsafe: string[];
   profile: string;
   log: (line: string) => void;
+  /** The backend profile the run judges by (external backends), resolved. */
+  backend?: ResolvedProfile;
 }

@@ -32,6 +32,8 @@ import type { RunResult } from '../report/result-schema.ts';
 import { writeReports } from '../report/write.ts';
 import { redactString } from '../report/redact.ts';
 import { startTopology, type Topology } from '../topology/index.ts';
+import { resolveProfile, type ResolvedProfile } from '../backend/profile.ts';
+import { preflight } from '../backend/probe.ts';
 import { assembleResult } from './assemble-result.ts';
 import { startBreakerSampler } from './breaker-sampler.ts';
 import { checkRun } from './check-run.ts';
@@ -66,15 +68,44 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const runDir = path.resolve(opts.outDir ?? RUN_DEFAULTS.outDir, runId);
   await mkdir(runDir, { recursive: true });
   const unsafe = opts.unsafe ?? [];
+  // --target alone is a profile of one instance that declares nothing: the contract's minimum.
+  const backend: ResolvedProfile | undefined = opts.backend ?? (opts.target ? resolveProfile({ instances: opts.target }, '--target') : undefined);
 
-  const topologyOptions = topologyFor(spec, opts, unsafe, log);
-  log(`stateproof: starting ${opts.target ? `the external target ${redactString(opts.target)}` : describeTopology(topologyOptions)}`);
+  const topologyOptions = topologyFor(spec, opts, unsafe, log, backend);
+  log(`stateproof: starting ${backend ? `the external target ${backend.instances.map((u) => redactString(u)).join(', ')}` : describeTopology(topologyOptions)}`);
   const topology = await startTopology(topologyOptions);
   try {
-    return await runAgainst(topology, { opts, spec, resolved, env, runId, runDir, unsafe, profile, log });
+    if (backend) {
+      // A target that is unreachable or does not speak the contract ends the run here, in seconds.
+      const tokens = Object.values(topology.tenants);
+      const { requests } = await preflight(backend.instances, tokens);
+      log(`stateproof: preflight passed (${requests} contract requests on ${backend.instances.length} instance(s), ${tokens.length} tenant(s))`);
+    }
+    Object.assign(env, scenarioEnv(topology, backend));
+    return await runAgainst(topology, { opts, spec, resolved, env, runId, runDir, unsafe, profile, log, backend });
   } finally {
     await topology.stop();
   }
+}
+
+/**
+ * What the scenario learns from the world: every tenant (two or more turn the cross-tenant probes
+ * on) and the bounds the backend declares, so its idle sessions wait out the declared TTL and its
+ * turns respect the declared sizes. The user's own -e settings win.
+ */
+function scenarioEnv(topology: Topology, backend: ResolvedProfile | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  const tenants = Object.entries(topology.tenants);
+  if (tenants.length >= 2) env.STATEPROOF_TENANTS = tenants.map(([name, token]) => `${name}=${token}`).join(',');
+  const b = backend?.bounds;
+  if (b) {
+    if (b.ttlSeconds !== undefined) env.STATEPROOF_TTL_SECONDS = b.ttlSeconds === null ? 'none' : String(b.ttlSeconds);
+    else env.STATEPROOF_TTL_SECONDS = 'undeclared';
+    if (b.windowTurns !== undefined) env.STATEPROOF_WINDOW_TURNS = String(b.windowTurns);
+    if (b.maxTurnBytes !== undefined) env.STATEPROOF_MAX_TURN_BYTES = String(b.maxTurnBytes);
+    if (b.maxStateBytes !== undefined) env.STATEPROOF_MAX_STATE_BYTES = String(b.maxStateBytes);
+  }
+  return env;
 }
 
 async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutcome> {
@@ -115,7 +146,8 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   log(`stateproof: load finished (${history.entries.length} operations recorded); checking`);
 
   const witnesses = await witnessAfter(topology, endpoints, before, history.entries);
-  const checked = checkRun({ spec, history: history.entries, witnesses, faultWindows: faultWindowsOf(timeline, endedAtMs), external: topology.provider === 'external', log });
+  const faultWindows = faultWindowsOf(timeline, endedAtMs);
+  const checked = checkRun({ spec, history: history.entries, witnesses, faultWindows, external: topology.provider === 'external', log, backend: ctx.backend, tenants: Object.keys(topology.tenants).length });
   const result = await assembleResult({ ctx, topology, history: history.entries, startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked });
 
   await writeReports(result, ctx.runDir, { history: history.entries });

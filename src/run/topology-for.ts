@@ -3,12 +3,27 @@ import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import { UsageError } from '../base/errors.ts';
 import { TOPOLOGY_DEFAULTS, type TopologyOptions } from '../topology/index.ts';
 import type { RunOptions } from './run-options.ts';
+import type { ResolvedProfile } from '../backend/profile.ts';
 
-export function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: string[], log: (l: string) => void): TopologyOptions {
-  if (opts.target) {
-    const local = [unsafe.length ? '--unsafe' : '', opts.instances !== undefined ? '--instances' : '', opts.router !== undefined ? '--router' : ''].filter(Boolean);
+export function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: string[], log: (l: string) => void, backend?: ResolvedProfile): TopologyOptions {
+  if (backend) {
+    const local = [unsafe.length ? '--unsafe' : '', opts.instances !== undefined ? '--instances' : ''].filter(Boolean);
     if (local.length) throw new UsageError(`${local.join(', ')} shape the embedded topology; with --target the backend is yours, so they do not apply. Drop ${local.length > 1 ? 'them' : 'it'} or drop --target.`);
-    return { provider: 'external', external: { routerUrl: opts.target, toxiproxyUrl: opts.toxiproxyUrl, redisUrl: opts.redisUrl }, log };
+    if (backend.instances.length === 0) throw new UsageError(`the backend profile (${backend.source}) lists no instances: give --target URL or 'instances' in the profile.`);
+    if (opts.router !== undefined && backend.instances.length < 2) throw new UsageError('--router routes between several instances; with one --target there is nothing to route. Give more targets or drop --router.');
+    const tenants = backend.tenants.length ? Object.fromEntries(backend.tenants.map((t, i) => [`tenant-${i + 1}`, t])) : { [opts.env?.STATEPROOF_TENANT ?? 'tenant-a']: opts.env?.STATEPROOF_TOKEN ?? 'tenant-a-token' };
+    return {
+      provider: 'external',
+      external: {
+        ...(backend.instances.length === 1 ? { routerUrl: backend.instances[0]! } : {}),
+        instances: backend.instances.map((url, i) => ({ id: `i${i + 1}`, url })),
+        router: opts.router ?? backend.router,
+        toxiproxyUrl: opts.toxiproxyUrl ?? backend.access.toxiproxyUrl,
+        redisUrl: opts.redisUrl ?? backend.access.redisUrl,
+      },
+      tenants,
+      log,
+    };
   }
   const t = spec?.topology;
   const instances = opts.instances ?? (Array.isArray(t?.instances) ? t.instances.length : t?.instances) ?? TOPOLOGY_DEFAULTS.instances;

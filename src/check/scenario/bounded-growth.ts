@@ -40,14 +40,39 @@ export function checkTtlSet(store: readonly StoreSnapshot[]): InvariantResult {
   return result('ttl-set', 'Every session key in the store has a TTL, so abandoned sessions do not accumulate.', anomalies);
 }
 
-/** Reads of sessions left idle past their TTL (with a second of slack) find nothing. */
-export function checkIdleExpired(history: readonly HistoryEntry[], idlePrefix: string, ttlSeconds: number): InvariantResult {
+/**
+ * Reads of sessions left idle past their TTL (with a second of slack) find nothing. A degraded
+ * answer is no evidence either way (it may come from a cache while the store is unreachable).
+ * With no TTL (`noTtl`), the consequence is measured instead: how many idle sessions the backend
+ * still holds, for how long, and how many bytes they keep.
+ */
+export function checkIdleExpired(history: readonly HistoryEntry[], idlePrefix: string, ttlSeconds: number, noTtl?: 'none' | 'undeclared'): InvariantResult {
   const lastWrite = new Map<string, number>();
   for (const e of history) if (e.op === 'append' && e.session.startsWith(idlePrefix) && e.outcome !== 'fail') lastWrite.set(e.session, Math.max(lastWrite.get(e.session) ?? 0, e.endMs));
+  if (noTtl) {
+    const alive = new Map<string, HistoryEntry>();
+    for (const e of history) {
+      if (e.op !== 'read' || !e.session.startsWith(idlePrefix) || e.outcome !== 'ok' || e.mode === 'degraded' || e.status !== 200) continue;
+      const w = lastWrite.get(e.session);
+      if (w !== undefined && e.startMs > w) alive.set(e.session, e);
+    }
+    const anomalies: Anomaly[] = [];
+    if (alive.size > 0) {
+      const held = [...alive.values()];
+      const idleS = Math.min(...held.map((e) => (e.startMs - lastWrite.get(e.session)!) / 1000));
+      const bytes = held.reduce((n, e) => n + (e.bytes ?? 0), 0);
+      anomalies.push({
+        type: 'idle-never-expire',
+        message: `idle sessions never expire: ${alive.size} of ${lastWrite.size} idle sessions still held after ${idleS.toFixed(1)} s${bytes ? `, ${bytes.toLocaleString('en-US')} bytes` : ''} (${noTtl === 'none' ? 'the backend declares no TTL' : 'no TTL declared'})`,
+        ops: held.map((e) => e.id),
+      });
+    }
+    return result('idle-expired', `Sessions left idle are gone after their TTL (${noTtl === 'none' ? 'the backend declares none' : 'none declared'}).`, anomalies);
+  }
   const anomalies: Anomaly[] = [];
   let checked = 0;
   for (const e of history) {
-    if (e.op !== 'read' || !e.session.startsWith(idlePrefix) || e.outcome !== 'ok') continue;
+    if (e.op !== 'read' || !e.session.startsWith(idlePrefix) || e.outcome !== 'ok' || e.mode === 'degraded') continue;
     const written = lastWrite.get(e.session);
     if (written === undefined || e.startMs < written + ttlSeconds * 1000 + 1000) continue;
     checked++;
