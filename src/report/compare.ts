@@ -9,7 +9,8 @@
  * series intervals); memory per session worse by more than noisePct; error rate worse by more
  * than max(noisePct relative, 1 percentage point). Max latency and throughput are shown, never gated.
  */
-import { decodeHistogram, findSnapshot, phaseOrder } from './hdr.ts';
+import { decodeSnapshot } from '../record/hdr.ts';
+import { findSnapshot, phaseOrder } from './snapshots.ts';
 import { phaseLabel } from './format.ts';
 import type { RunResult } from './result-schema.ts';
 
@@ -98,7 +99,7 @@ export function compareResults(results: readonly RunResult[], opts: CompareOptio
     for (const phase of phases) {
       const hists = results.map((r) => {
         const s = findSnapshot(r.latency.histograms, { op, phase });
-        return s && s.count > 0 ? decodeHistogram(s.snapshot) : null;
+        return s && s.count > 0 ? decodeSnapshot(s.snapshot) : null;
       });
       if (!hists[bi]) continue;
       const name = `${op === 'all' ? 'all ops' : op} · ${phase === 'all' ? 'whole run' : phaseLabel(phase)}`;
