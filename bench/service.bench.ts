@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
 import { Redis } from 'ioredis';
+import { turnsPath } from '../src/contract/wire.ts';
 import { LatencyHistogram, latencyUs } from '../src/record/hdr.ts';
 import { startRedisServer } from '../src/topology/redis-server.ts';
 import { CAS_APPEND_LUA } from '../reference-service/store/cas-script.ts';
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     const headers = { authorization: 'Bearer tenant-a-token', 'content-type': 'application/json' };
     let round = 0;
     const viaService = async (w: number, seq: number): Promise<boolean> => {
-      const res = await pool.request({ method: 'POST', path: `/v1/sessions/svc-${w}/turns`, headers, body: `{"turnId":"r${round}-${seq}","content":"hello number ${seq}"}` });
+      const res = await pool.request({ method: 'POST', path: turnsPath(`svc-${w}`), headers, body: `{"turnId":"r${round}-${seq}","content":"hello number ${seq}"}` });
       await res.body.dump();
       return res.statusCode === 200;
     };

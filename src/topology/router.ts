@@ -18,7 +18,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HashRing } from './hash-ring.ts';
-import { INSTANCE_HEADER } from '../record/history.ts';
+import { INSTANCE_HEADER, SESSIONS_PATH } from '../contract/wire.ts';
 import { seededRandom } from '../base/random.ts';
 
 export type RouterPolicy = 'sticky' | 'round-robin' | 'random';
@@ -87,7 +87,7 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
 
 /** The session id of a contract path (/v1/sessions/{id}[/...]), or undefined. */
 export function sessionIdOf(url: string): string | undefined {
-  const prefix = '/v1/sessions/';
+  const prefix = SESSIONS_PATH;
   if (!url.startsWith(prefix)) return undefined;
   let end = url.length;
   for (let i = prefix.length; i < url.length; i++) {
