@@ -8,7 +8,7 @@ export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 export type Contains = 'default' | 'time' | 'data';
 
 export class TrendSink {
-  /** µs, whatever the trend holds (k6 values ×1000); past one hour's worth a value saturates, counted in hdr.saturated. */
+  /** Any trend's values ×1000, as µs: one over 3.6e6 of its unit (an hour, for time) saturates, counted in hdr.saturated. */
   readonly hdr = new LatencyHistogram();
   count = 0;
   sum = 0;
