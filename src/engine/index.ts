@@ -9,7 +9,6 @@ import type { EngineResult, RunScriptOptions } from './types.ts';
 
 export { bundleScript, type Bundle, type BundleTarget } from './bundle.ts';
 export { EXIT as K6_EXIT_CODES } from './builtin.ts';
-export { decodeSnapshot, encodeSnapshot, mergeSnapshots, percentilesMs, type PercentilesMs } from './metrics/hdr.ts';
 export { textSummary, legacySummaryExport } from './summary.ts';
 export type * from './types.ts';
 

@@ -11,7 +11,8 @@
  * so is what the fault proxy added per store round trip, with a note where two runs' proxy costs
  * differ by more than noisePct of the baseline's latency (./proxy-cost.ts).
  */
-import { decodeHistogram, findSnapshot, phaseOrder } from './hdr.ts';
+import { decodeSnapshot } from '../record/hdr.ts';
+import { findSnapshot, phaseOrder } from './snapshots.ts';
 import { phaseLabel } from './format.ts';
 import { PROXY_COST_FLOOR_MS, proxyCostDifference } from './proxy-cost.ts';
 import type { RunResult } from './result-schema.ts';
@@ -101,7 +102,7 @@ export function compareResults(results: readonly RunResult[], opts: CompareOptio
     for (const phase of phases) {
       const hists = results.map((r) => {
         const s = findSnapshot(r.latency.histograms, { op, phase });
-        return s && s.count > 0 ? decodeHistogram(s.snapshot) : null;
+        return s && s.count > 0 ? decodeSnapshot(s.snapshot) : null;
       });
       if (!hists[bi]) continue;
       const name = `${op === 'all' ? 'all ops' : op} · ${phase === 'all' ? 'whole run' : phaseLabel(phase)}`;
@@ -141,7 +142,7 @@ export function compareResults(results: readonly RunResult[], opts: CompareOptio
       numericRow({ section: 'load', label: `fault proxy added per store round trip ${p}`, unit: 'ms', values: results.map((r) => r.proxyCost?.addedMs[p] ?? null), gated: false }, (b) => Math.max(rel(b), PROXY_COST_FLOOR_MS));
     }
     const all = findSnapshot(base.latency.histograms, {});
-    const h = all && all.count > 0 ? decodeHistogram(all.snapshot) : null;
+    const h = all && all.count > 0 ? decodeSnapshot(all.snapshot) : null;
     const baseLatency = h ? { p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000 } : null;
     results.forEach((r, i) => {
       if (i === bi) return;

@@ -3,7 +3,8 @@
  * verdict, invariants with the first anomalies, latency per phase, faults and recovery.
  */
 import { DASH, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from './format.ts';
-import { decodeHistogram, findSnapshot, phaseOrder, summarize } from './hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../record/hdr.ts';
+import { findSnapshot, phaseOrder } from './snapshots.ts';
 import { proxyCostSentence } from './proxy-cost.ts';
 import type { RunResult } from './result-schema.ts';
 
@@ -68,7 +69,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
         ['Phase', 'Count #', 'p50 #', 'p90 #', 'p99 #', 'p99.9 #', 'Max #'],
         phases.map((phase) => {
           const s = findSnapshot(r.latency.histograms, { phase });
-          const x = s && s.count > 0 ? summarize(decodeHistogram(s.snapshot)) : null;
+          const x = s && s.count > 0 ? percentilesMs(decodeSnapshot(s.snapshot)) : null;
           return [phaseLabel(phase), fmtInt(s?.count ?? 0), fmtMs(x?.p50Ms), fmtMs(x?.p90Ms), fmtMs(x?.p99Ms), fmtMs(x?.p999Ms), fmtMs(x?.maxMs)];
         }),
       ),

@@ -147,6 +147,12 @@ export const HdrSnapshotSchema = z
     /** corrected: from the intended start (coordinated omission corrected); service: from the actual send. */
     kind: z.enum(['corrected', 'service']),
     count,
+    /**
+     * Of `count`, the latencies above the histograms' highest trackable value (one hour, see
+     * src/record/hdr.ts): each is in the snapshot as exactly that value, so percentiles reaching
+     * them read "at least one hour".
+     */
+    saturated: count.default(0),
     /** hdr-histogram-js encodeIntoCompressedBase64, values in microseconds. */
     snapshot: z.string(),
   })

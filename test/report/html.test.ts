@@ -10,7 +10,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareResults } from '../../src/report/compare.ts';
 import { renderCompareHtml } from '../../src/report/compare-render.ts';
-import { decodeHistogram, findSnapshot, summarize } from '../../src/report/hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../../src/record/hdr.ts';
+import { findSnapshot } from '../../src/report/snapshots.ts';
 import { fmtInt, fmtMs } from '../../src/report/format.ts';
 import { writeSuiteReport } from '../../src/report/suite.ts';
 import { writeReports } from '../../src/report/write.ts';
@@ -95,7 +96,7 @@ describe('index.html in Chromium', () => {
       expect(await spectra.first().locator('svg').textContent()).toContain('99.9%');
 
       // Percentile table carries the histogram's own numbers.
-      const all = summarize(decodeHistogram(findSnapshot(result.latency.histograms, {})!.snapshot));
+      const all = percentilesMs(decodeSnapshot(findSnapshot(result.latency.histograms, {})!.snapshot));
       const firstRow = (await page.locator('#percentiles tbody tr').first().textContent()) ?? '';
       expect(firstRow).toContain(fmtMs(all.p99Ms));
       expect(firstRow).toContain(fmtMs(all.maxMs));

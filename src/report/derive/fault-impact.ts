@@ -13,7 +13,7 @@
  */
 import type { HistoryEntry } from '../../record/history.ts';
 import type { FaultImpact, Metrics, TimelineEntry } from '../result-schema.ts';
-import { newLatencyHistogram, recordMs } from '../hdr.ts';
+import { LatencyHistogram, latencyUs } from '../../record/hdr.ts';
 import { latencyMs } from './from-history.ts';
 
 export const RECOVERY_INTERVALS = 3;
@@ -30,9 +30,9 @@ export function faultImpacts(
 
 function p99Ms(entries: readonly HistoryEntry[]): number | null {
   if (entries.length === 0) return null;
-  const h = newLatencyHistogram();
-  for (const e of entries) recordMs(h, latencyMs(e, 'corrected'));
-  return h.getValueAtPercentile(99) / 1000;
+  const h = new LatencyHistogram();
+  for (const e of entries) h.recordUs(latencyUs(latencyMs(e, 'corrected')));
+  return h.histogram.getValueAtPercentile(99) / 1000;
 }
 
 function impactOf(history: readonly HistoryEntry[], t: TimelineEntry, metrics: Metrics, startedAtMs: number): FaultImpact {

@@ -4,7 +4,7 @@
  * percentile spectra on HdrHistogram's 1/(1-p) axis, the state-size histogram and breaker lanes.
  */
 import { fmtBytesShort, fmtInt, phaseLabel } from '../format.ts';
-import { decodeHistogram } from '../hdr.ts';
+import { decodeSnapshot } from '../../record/hdr.ts';
 import { parseHgrm, toHgrm } from '../hgrm.ts';
 import type { HdrSnapshot, RunResult } from '../result-schema.ts';
 import { faultWindows } from '../derive/phases.ts';
@@ -137,7 +137,7 @@ export interface SpectrumSeries {
 export function spectrumChart(title: string, series: readonly SpectrumSeries[]): string {
   const f = frame(W / 2 - 10, 240, { left: 52, right: 12 });
   const curves = series.map((s) => {
-    const rows = s.snapshot.count > 0 ? parseHgrm(toHgrm(decodeHistogram(s.snapshot.snapshot))).rows : [];
+    const rows = s.snapshot.count > 0 ? parseHgrm(toHgrm(decodeSnapshot(s.snapshot.snapshot))).rows : [];
     return { s, pts: rows.filter((r) => r.percentile < 1).map((r) => [r.percentile, r.valueMs] as [number, number]) };
   });
   const maxP = Math.max(0.9, ...curves.flatMap((c) => c.pts.map(([p]) => p)));

@@ -1,6 +1,7 @@
 /** The bottom half of a run report: latency spectra, state health, capacity, thresholds, run details. */
 import { DASH, esc, fmtBytes, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from '../format.ts';
-import { decodeHistogram, findSnapshot, phaseOrder, summarize } from '../hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../../record/hdr.ts';
+import { findSnapshot, phaseOrder } from '../snapshots.ts';
 import type { HdrSnapshot, RunResult } from '../result-schema.ts';
 import { stableStringify } from '../stable-json.ts';
 import { breakerLanes, phaseColor, sizeHistogramChart, spectrumChart } from './charts.ts';
@@ -19,7 +20,7 @@ function faultIds(r: RunResult): string[] {
 
 function percentileCells(s: HdrSnapshot | undefined): string[] {
   if (!s || s.count === 0) return [fmtInt(s?.count ?? 0), DASH, DASH, DASH, DASH, DASH, DASH];
-  const x = summarize(decodeHistogram(s.snapshot));
+  const x = percentilesMs(decodeSnapshot(s.snapshot));
   return [fmtInt(x.count), fmtMs(x.p50Ms), fmtMs(x.p90Ms), fmtMs(x.p99Ms), fmtMs(x.p999Ms), fmtMs(x.p9999Ms), fmtMs(x.maxMs)];
 }
 
@@ -46,7 +47,7 @@ export function latency(r: RunResult): string {
       const s = findSnapshot(hs, { op, phase });
       if (!s) continue;
       const svc = findSnapshot(hs, { op, phase, kind: 'service' });
-      const svcP99 = svc && svc.count > 0 ? fmtMs(summarize(decodeHistogram(svc.snapshot)).p99Ms) : DASH;
+      const svcP99 = svc && svc.count > 0 ? fmtMs(percentilesMs(decodeSnapshot(svc.snapshot)).p99Ms) : DASH;
       rows.push([phase === 'all' ? `<strong>${esc(op)}</strong>` : esc(op), phase === 'all' ? '<strong>whole run</strong>' : esc(phaseLabel(phase)), ...percentileCells(s), `<span class="note">${svcP99}</span>`]);
     }
   }

@@ -1,6 +1,7 @@
 /** The top half of a run report: header, verdict, invariants, timeline, fault impact. */
 import { DASH, esc, faultLabel, fmtDuration, fmtInt, fmtMs, fmtNum, fmtOffset, fmtPct, isoUtc } from '../format.ts';
-import { findSnapshot, decodeHistogram, summarize } from '../hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../../record/hdr.ts';
+import { findSnapshot } from '../snapshots.ts';
 import { proxyCostSentence } from '../proxy-cost.ts';
 import type { ProvingOp, RunResult } from '../result-schema.ts';
 import { timelineCharts } from './charts.ts';
@@ -25,7 +26,7 @@ export function header(r: RunResult): string {
 export function verdict(r: RunResult): string {
   const held = r.invariants.filter((i) => i.holds).length;
   const all = findSnapshot(r.latency.histograms, {});
-  const lat = all && all.count > 0 ? summarize(decodeHistogram(all.snapshot)) : null;
+  const lat = all && all.count > 0 ? percentilesMs(decodeSnapshot(all.snapshot)) : null;
   const recovered = r.faults.filter((f) => f.recovered).length;
   const m = r.metrics;
   const lead = r.verdict.pass
