@@ -6,6 +6,8 @@ import { run as capacityCmd } from '../../src/cli/commands/capacity.ts';
 import { run as compareCmd } from '../../src/cli/commands/compare.ts';
 import { GIB, measureCapacity, projectCapacity } from '../../src/report/capacity.ts';
 import { compareResults } from '../../src/report/compare.ts';
+import { regressionText, renderCompareText } from '../../src/report/compare-render.ts';
+import type { RunResult } from '../../src/report/result-schema.ts';
 import { parseResult } from '../../src/report/result-schema.ts';
 import { writeReports } from '../../src/report/write.ts';
 import { makeResult } from './fixture.ts';
@@ -56,14 +58,70 @@ describe('compare', () => {
   it('flags an invariant that held in the baseline and fails now', () => {
     const a = makeResult({ seed: 11 }).result;
     const b = makeResult({ seed: 12, failing: true }).result;
-    expect(compareResults([a, b]).regressions.join('\n')).toMatch(/invariants no-lost-writes/);
+    expect(compareResults([a, b]).regressions.map(regressionText).join('\n')).toMatch(/invariants no-lost-writes holds → VIOLATED; threshold: held in the baseline/);
+  });
+
+  it('gates p99 on a ci-length run, from the interval its sample count gives, and lists before → after and the threshold', () => {
+    const a = makeResult({ seed: 11 }).result;
+    const slow = makeResult({ seed: 13, extraLatencyMs: 50 }).result;
+    const c = compareResults([a, slow]);
+    const p99 = c.rows.find((r) => r.label === 'all ops · whole run p99')!;
+    expect(p99.gated).toBe(true);
+    expect(p99.marks).toEqual(['baseline', 'worse']);
+    const b = p99.bounds![0]!;
+    expect(b.low).toBeLessThanOrEqual(p99.values[0] as number);
+    expect(b.high).toBeGreaterThanOrEqual(p99.values[0] as number);
+    const line = c.regressions.map(regressionText).find((t) => t.includes('all ops · whole run p99'))!;
+    expect(line).toMatch(/p99 \d+ ms → \d+ ms \(\+\d+\.\d%\); threshold: worse by more than [\d.]+ ms \(10 %, floor 1 ms\) and above the baseline's 99 % interval \([\d.]+ ms–[\d.]+ ms\)/);
+    // p50 moved too, but it is context, and says so.
+    const p50 = c.rows.find((r) => r.label === 'all ops · whole run p50')!;
+    expect(p50.gated).toBe(false);
+    expect(p50.whyNotGated).toMatch(/gate is on p99/);
+    expect(c.regressions.some((r) => r.label.endsWith('p50'))).toBe(false);
+  });
+
+  it('does not gate a p99 with too few samples to bound it, and says why', () => {
+    const c = compareResults([makeResult({ seed: 11 }).result, makeResult({ seed: 12 }).result]);
+    const thin = c.rows.find((r) => r.label === 'read · during redis-slow p99')!;
+    expect(thin.gated).toBe(false);
+    expect(thin.whyNotGated).toMatch(/too few samples to bound p99 \(.* has \d+, .* has \d+; a 99 % interval needs ≥ 530\)/);
+  });
+
+  it('marks an error rate that rose as worse (a regression) and one that fell as better', () => {
+    const a = makeResult({ seed: 11 }).result;
+    const worse = withErrors(makeResult({ seed: 12 }).result, 0.4);
+    const c = compareResults([a, worse]);
+    const row = c.rows.find((r) => r.label === 'error rate')!;
+    expect(row.marks).toEqual(['baseline', 'worse']);
+    const text = renderCompareText(c);
+    expect(text).toMatch(/error rate +10\.0% +40\.0% \(\+\d+\.\d%\) WORSE/);
+    expect(text).toMatch(/regression.*:\n.*load error rate 10\.0% → 40\.0%.*threshold: worse by more than 1\.00 percentage points/s);
+    expect(text).not.toMatch(/No regressions/);
+    expect(compareResults([worse, a]).rows.find((r) => r.label === 'error rate')!.marks).toEqual(['baseline', 'better']);
+  });
+
+  it('marks a slower recovery: worse where operations are dense enough to see it, noise (with the reason) where they are not', () => {
+    const a = withRecovery(makeResult({ seed: 11 }).result, 9);
+    const b = withRecovery(makeResult({ seed: 12 }).result, 20);
+    // 40 operations a second: one every 25 ms, so 9 ms → 20 ms is inside one gap.
+    const sparse = compareResults([a, b]);
+    const row = sparse.rows.find((r) => r.label === 'time to recover · redis-down')!;
+    expect(row.marks).toEqual(['baseline', 'noise']);
+    const text = renderCompareText(sparse);
+    expect(text).toMatch(/time to recover · redis-down +9 ms +20 ms \(\+122\.2%\) ~noise/);
+    expect(text).toMatch(/within one operation gap \(25\.0 ms/);
+    // 2,000 operations a second: a 0.5 ms gap, so the same 11 ms is a regression.
+    const dense = compareResults([atRate(a, 2000), atRate(b, 2000)]);
+    expect(dense.rows.find((r) => r.label === 'time to recover · redis-down')!.marks).toEqual(['baseline', 'worse']);
+    expect(dense.regressions.map(regressionText).join('\n')).toMatch(/time to recover · redis-down 9 ms → 20 ms \(\+122\.2%\); threshold: worse by more than 1\.00 ms/);
+    expect(renderCompareText(dense)).not.toMatch(/No regressions/);
   });
 
   it('CLI: exits 1 with --fail-on-regression only when there is one, and writes md + html', async () => {
     const restore = capture();
     try {
       expect(await compareCmd([path.join(dir, 'same'), '--baseline', path.join(dir, 'base'), '--fail-on-regression', '--out', path.join(dir, 'cmp1')])).toBe(0);
-      expect(out).toMatch(/No regressions beyond 10% noise/);
+      expect(out).toMatch(/No regressions against/);
       expect(await compareCmd([path.join(dir, 'base'), path.join(dir, 'slow'), '--fail-on-regression', '--out', path.join(dir, 'cmp2')])).toBe(1);
       expect(out).toMatch(/WORSE/);
       expect(await compareCmd([path.join(dir, 'base'), path.join(dir, 'slow'), '--out', path.join(dir, 'cmp3')])).toBe(0);
@@ -78,6 +136,18 @@ describe('compare', () => {
     await expect(compareCmd([path.join(dir, 'base'), path.join(dir, 'nope')])).rejects.toThrow(/does not exist/);
   });
 });
+
+function withErrors(r: RunResult, rate: number): RunResult {
+  const count = r.metrics.totals.count;
+  const bad = Math.round(count * rate);
+  return { ...r, metrics: { ...r.metrics, errorRate: bad / count, totals: { ...r.metrics.totals, fail: bad, unknown: 0, ok: count - bad } } };
+}
+function withRecovery(r: RunResult, ms: number): RunResult {
+  return { ...r, faults: r.faults.map((f) => ({ ...f, timeToRecoverMs: ms, recovered: true })) };
+}
+function atRate(r: RunResult, perSec: number): RunResult {
+  return { ...r, metrics: { ...r.metrics, throughputPerSec: perSec } };
+}
 
 describe('capacity', () => {
   const measured = measureCapacity({
