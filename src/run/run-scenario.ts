@@ -334,6 +334,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
             bytesPerSession: store.map((s) => s.bytes),
             usedMemoryBaselineBytes: usedBefore,
             usedMemoryEndBytes: usedAfter,
+            keyMemory: extras?.keyMemory ?? null,
             settings: { windowTurns: check.windowTurns ?? null, ttlSeconds: check.ttlSeconds ?? null, maxStateBytes: check.maxStateBytes ?? null },
           }),
         )

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as capacityCmd } from '../../src/cli/commands/capacity.ts';
 import { run as compareCmd } from '../../src/cli/commands/compare.ts';
-import { GIB, measureCapacity, projectCapacity } from '../../src/report/capacity.ts';
+import { GIB, measureCapacity, memoryBreakdown, projectCapacity, provisionAdvice } from '../../src/report/capacity.ts';
 import { compareResults } from '../../src/report/compare.ts';
 import { regressionText, renderCompareText } from '../../src/report/compare-render.ts';
 import type { RunResult } from '../../src/report/result-schema.ts';
@@ -163,7 +163,7 @@ describe('capacity', () => {
   });
 
   it('projects to N sessions, sessions per GiB, a TTL-derived live count and a new window', () => {
-    const p = projectCapacity(measured, { sessions: [1000], sessionsPerHour: 7200, windowTurns: 20 });
+    const p = projectCapacity(measured, { sessions: [1000], sessionsPerHour: 7200, windowTurns: 20, ttlSeconds: 3600 });
     // 7200/h × 3600 s / 3600 = 7200 live sessions
     expect(p.projections.map((x) => x.sessions)).toEqual([1000, 7200]);
     const first = p.projections[0]!;
@@ -172,6 +172,32 @@ describe('capacity', () => {
     expect(p.sessionsPerGiB!.byRedisUsedMemory).toBe(Math.floor(GIB / 6000));
     expect(p.assumptions.join(' ')).toMatch(/scaled by 20\/10/);
     expect(() => parseResult({ ...makeResult({ durationSec: 10, withFaults: false }).result, capacity: p })).not.toThrow();
+  });
+
+  it('never projects an arrival rate with the scenario\'s test TTL; a TTL the backend declares will do', () => {
+    expect(() => projectCapacity(measured, { sessionsPerHour: 7200 })).toThrow(/production TTL/);
+    const declared = { ...measured, settings: { ...measured.settings, declaredTtlSeconds: 1800 } };
+    const p = projectCapacity(declared, { sessionsPerHour: 7200 });
+    expect(p.projections.map((x) => x.sessions)).toEqual([3600]);
+    expect(p.assumptions.join(' ')).toMatch(/TTL 1800 s \(the backend's declared TTL\)/);
+    expect(projectCapacity(declared, { sessionsPerHour: 7200, ttlSeconds: 60 }).projections.map((x) => x.sessions)).toEqual([120]);
+  });
+
+  it('splits used_memory by key kind and says to provision by used_memory', () => {
+    const c = measureCapacity({
+      bytesPerSession: Array.from({ length: 100 }, () => 2600),
+      usedMemoryBaselineBytes: 1_000_000,
+      usedMemoryEndBytes: 1_000_000 + 100 * 30_000,
+      keyMemory: [
+        { kind: 'state', keys: 100, sampledKeys: 100, bytes: 100 * 2_700 },
+        { kind: 'turn-id index', keys: 100, sampledKeys: 100, bytes: 100 * 25_000 },
+      ],
+      settings: { windowTurns: 10, ttlSeconds: 5 },
+    });
+    const parts = memoryBreakdown(c)!;
+    expect(parts.map((p) => [p.kind, Math.round(p.perSessionBytes)])).toEqual([['state', 2700], ['turn-id index', 25_000], ['not in any key (Redis overhead)', 2300]]);
+    expect(parts.reduce((a, p) => a + p.share!, 0)).toBeCloseTo(1, 6);
+    expect(provisionAdvice(c)).toMatch(/Provision by Redis used_memory per session \(29\.3 KiB\), not by payload.*11\.5× the payload p99.*turn-id index alone is 83 %/);
   });
 
   it('CLI: prints the table and writes the projection into result.json and the report', async () => {
