@@ -17,7 +17,7 @@
  *
  * Measured failures (anomalies, thresholds) decide the verdict; only harness failures throw.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkHistory, exportElle, parseAuditLog, type CheckOptions, type InvariantName, INVARIANTS } from '../check/index.ts';
 import type { AuditRecord, InvariantResult, MetricsScrape, StoreSnapshot } from '../check/types.ts';
@@ -98,8 +98,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const env: Record<string, string> = { STATEPROOF_PROFILE: profile, ...opts.env };
   const spec = await loadSpec(resolved.scriptPath, env);
   const runId = opts.runId ?? newRunId(resolved.name);
+  // Not created here: writeReports makes it once there is a result, so a run that fails to start
+  // (bad target, no k6, no redis-server) leaves no empty directory behind.
   const runDir = path.resolve(opts.outDir ?? RUN_DEFAULTS.outDir, runId);
-  await mkdir(runDir, { recursive: true });
   const unsafe = opts.unsafe ?? [];
 
   const topologyOptions = topologyFor(spec, opts, unsafe, log);
