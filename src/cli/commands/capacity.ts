@@ -60,7 +60,10 @@ export function capacityText(c: Capacity, ttlLine?: string): string {
   } else {
     out.push('No MEMORY USAGE breakdown in this run (an older run, or a Redis that refuses MEMORY USAGE).', '');
   }
-  out.push(provisionAdvice(c), '');
+  // The advice is one of the projection's assumptions (it lands in the reports too); here it goes
+  // beside the breakdown it follows from.
+  const isAdvice = (a: string) => a.startsWith('Provision by');
+  out.push(c.assumptions.find(isAdvice) ?? provisionAdvice(c), '');
   if (ttlLine) out.push(ttlLine, '');
   out.push(
     textTable(
@@ -69,7 +72,7 @@ export function capacityText(c: Capacity, ttlLine?: string): string {
     ).trimEnd(),
   );
   if (c.sessionsPerGiB) out.push('', `Sessions per GiB: ${fmtInt(c.sessionsPerGiB.byRedisUsedMemory)} by Redis used_memory (provision by this), ${fmtInt(c.sessionsPerGiB.byPayloadP99)} by payload p99.`);
-  return out.join('\n') + '\n' + c.assumptions.map((a) => `- ${a}\n`).join('');
+  return out.join('\n') + '\n' + c.assumptions.filter((a) => !isAdvice(a)).map((a) => `- ${a}\n`).join('');
 }
 
 export async function run(argv: string[]): Promise<number> {
