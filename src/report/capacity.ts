@@ -160,6 +160,9 @@ export function memoryBreakdown(c: Capacity): MemoryShare[] | null {
   return rows;
 }
 
+/** Above this share of used_memory in no key, the per-session figure is said to be inflated by fixed costs. */
+const UNEXPLAINED_SHARE = 0.25;
+
 /** Which figure to provision by, and why it is not the payload. */
 export function provisionAdvice(c: Capacity, scale = 1): string {
   const m = c.measured;
@@ -171,9 +174,18 @@ export function provisionAdvice(c: Capacity, scale = 1): string {
   const why = index && index.share !== null
     ? ` The turn-id index alone is ${Math.round(index.share * 100)} % of it: one entry per turn ever applied (kept so a replayed turn id is never applied twice), so it grows with turns, not with the window.`
     : '';
+  // used_memory growth that no key holds is partly per key (dict and expire entries, allocator
+  // rounding) and partly fixed (client buffers, the Lua script cache, the replication backlog):
+  // over few sessions the fixed part inflates the per-session figure.
+  const rest = parts?.find((p) => p.keys === null);
+  const keySum = parts ? parts.filter((p) => p.keys !== null).reduce((a, p) => a + p.perSessionBytes, 0) : null;
+  const fixed =
+    rest && rest.share !== null && rest.share > UNEXPLAINED_SHARE && keySum !== null
+      ? ` ${Math.round(rest.share * 100)} % of the used_memory growth is in no key: Redis's per-key tables grow with sessions, but fixed costs (client buffers, scripts, replication backlog) do not, and over ${m.sessions} sessions they weigh on each; the true cost per session lies between the keys' ${fmtBytes(keySum * scale)} and ${fmtBytes(used * scale)}. Measure more sessions (--profile full) to narrow it.`
+      : '';
   return (
     `Provision by Redis used_memory per session (${fmtBytes(used * scale)}), not by payload: used_memory is what the store holds` +
-    `${ratio !== null ? `, ${ratio.toFixed(1)}× the payload p99` : ''}.${why} ` +
+    `${ratio !== null ? `, ${ratio.toFixed(1)}× the payload p99` : ''}.${why}${fixed} ` +
     'Add headroom for replicas, AOF rewrite buffers and fragmentation (used_memory_rss).'
   );
 }

@@ -198,6 +198,19 @@ describe('capacity', () => {
     expect(parts.map((p) => [p.kind, Math.round(p.perSessionBytes)])).toEqual([['state', 2700], ['turn-id index', 25_000], ['not in any key (Redis overhead)', 2300]]);
     expect(parts.reduce((a, p) => a + p.share!, 0)).toBeCloseTo(1, 6);
     expect(provisionAdvice(c)).toMatch(/Provision by Redis used_memory per session \(29\.3 KiB\), not by payload.*11\.5× the payload p99.*turn-id index alone is 83 %/);
+    expect(provisionAdvice(c)).not.toMatch(/in no key/);
+    // Few sessions, most of the growth in no key: the advice says the figure is an upper bound.
+    const few = measureCapacity({
+      bytesPerSession: Array.from({ length: 8 }, () => 7000),
+      usedMemoryBaselineBytes: 1_000_000,
+      usedMemoryEndBytes: 1_000_000 + 8 * 60_000,
+      keyMemory: [
+        { kind: 'state', keys: 8, sampledKeys: 8, bytes: 8 * 7_250 },
+        { kind: 'turn-id index', keys: 8, sampledKeys: 8, bytes: 8 * 13_400 },
+      ],
+      settings: { windowTurns: 10, ttlSeconds: 5 },
+    });
+    expect(provisionAdvice(few)).toMatch(/66 % of the used_memory growth is in no key.*over 8 sessions.*between the keys' 20\.2 KiB and 58\.6 KiB/);
   });
 
   it('CLI: prints the table and writes the projection into result.json and the report', async () => {
