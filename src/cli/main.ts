@@ -7,6 +7,7 @@
 import { EXIT_ENVIRONMENT, EXIT_USAGE, isUserError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
 import { reportCrash } from './crash.ts';
+import { describeParseArgsError, isParseArgsError } from './flag-errors.ts';
 
 export interface Command {
   help: string;
@@ -106,9 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     // node:util parseArgs throws these for unknown or malformed flags: a usage error, not a crash.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`stateproof ${name}: ${(e as Error).message}\nRun 'stateproof ${name} --help' for its options.\n`);
+    if (isParseArgsError(e)) {
+      process.stderr.write(`stateproof ${name}: ${describeParseArgsError(e, { command: name, help: command.help, argv: rest })}\n`);
       return EXIT_USAGE;
     }
     throw e;

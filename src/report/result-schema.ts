@@ -275,6 +275,14 @@ export const CapacitySchema = z
         usedMemoryPerSessionBytes: nonneg.nullable(),
         usedMemoryBaselineBytes: nonneg.nullable().default(null),
         usedMemoryEndBytes: nonneg.nullable().default(null),
+        /**
+         * Redis MEMORY USAGE by key kind at the end of the run ("state", "turn-id index", "other"):
+         * `sampledKeys` of `keys` were measured, `bytes` is their mean × `keys`. Null if not sampled.
+         */
+        keyMemory: z
+          .array(z.object({ kind: z.string(), keys: count, sampledKeys: count, bytes: nonneg }).strict())
+          .nullable()
+          .default(null),
       })
       .strict(),
     /** The service settings the run used. */
@@ -283,6 +291,12 @@ export const CapacitySchema = z
         windowTurns: z.number().int().positive().nullable(),
         ttlSeconds: z.number().positive().nullable(),
         maxStateBytes: z.number().int().positive().nullable().default(null),
+        /**
+         * The TTL the backend declares for production (its profile), as opposed to `ttlSeconds`, the
+         * one this run's scenario set for the test. Only a declared TTL may stand in for
+         * `capacity --ttl-seconds`.
+         */
+        declaredTtlSeconds: z.number().positive().nullable().default(null),
       })
       .strict(),
     /** The settings projected to (may differ from the run's: then a scaling assumption applies). */

@@ -37,6 +37,10 @@ Options:
   --config <file>         settings file (default ./stateproof.config.json or .ts, if present)
   -h, --help
 
+Your own script runs as k6 would run it: its options follow k6's rules (options.duration: 10
+or "10" is 10 milliseconds; vus must be at least 1). \`stateproof k6\` takes --duration/--vus
+flags, which need a unit and at least 1 VU, as k6's do.
+
 Exit codes: 0 every invariant and threshold held; 1 one failed; 2 usage or config error;
 3 environment problem (e.g. redis-server missing); 4 stateproof itself failed (a harness bug:
 one line names the crash log with the stack; the verdict is unknown).

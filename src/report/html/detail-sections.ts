@@ -2,6 +2,7 @@
 import { DASH, esc, fmtBytes, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from '../format.ts';
 import { decodeSnapshot, percentilesMs } from '../../record/hdr.ts';
 import { findSnapshot, phaseOrder } from '../snapshots.ts';
+import { memoryBreakdown } from '../capacity.ts';
 import type { HdrSnapshot, RunResult } from '../result-schema.ts';
 import { stableStringify } from '../stable-json.ts';
 import { breakerLanes, phaseColor, sizeHistogramChart, spectrumChart } from './charts.ts';
@@ -118,6 +119,7 @@ export function capacity(r: RunResult): string {
       : '') +
     `</p>` +
     (rows.length ? table(['Live sessions #', 'Payload p50 × N #', 'Payload p99 × N #', 'Payload max × N #', 'Redis used_memory #'], rows, { id: 'capacity-table' }) : '') +
+    keyMemoryTable(c) +
     (c.bytesByTurn.length
       ? `<h3>State size as sessions grew</h3>` +
         table(
@@ -129,6 +131,14 @@ export function capacity(r: RunResult): string {
     (c.assumptions.length ? `<ul class="note">${c.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>` : '') +
     `</section>`
   );
+}
+
+/** used_memory per session by key kind: why it is several times the payload. */
+function keyMemoryTable(c: NonNullable<RunResult['capacity']>): string {
+  const parts = memoryBreakdown(c);
+  if (!parts) return '';
+  const rows = parts.map((p) => [esc(p.kind), p.keys === null ? '' : fmtInt(p.keys), fmtBytes(p.perSessionBytes), p.share === null ? DASH : `${(p.share * 100).toFixed(1)}%`]);
+  return `<h3>Where used_memory goes, per session</h3>` + table(['Key kind', 'Keys #', 'Per session #', 'Share of used_memory #'], rows, { id: 'capacity-key-memory' });
 }
 
 export function thresholds(r: RunResult): string {
