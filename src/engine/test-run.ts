@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { HistoryEntry } from '../record/history.ts';
 import { Registry, type Metric, type Tags } from './metrics/registry.ts';
+import { FailureReasons } from './failure-reasons.ts';
 
 /** Wall clock in fractional epoch ms, monotonic within the process (history entries use this axis). */
 const TIME_ORIGIN_MS = performance.timeOrigin; // a getter: read once, not per sample
@@ -68,6 +69,8 @@ export class TestRun {
   requests = 0;
   historyEntries = 0;
   requestErrors = 0;
+  /** Why the failed requests failed (http_req_failed alone does not say). */
+  readonly failureReasons = new FailureReasons();
   abort: Abort | undefined;
   readonly abortController = new AbortController();
   /** First fatal engine-side problem (an unimplemented feature used mid-run). */
