@@ -39,7 +39,7 @@ export function latency(r: RunResult): string {
     });
     const svc = findSnapshot(hs, { op, phase: 'all', kind: 'service' });
     if (svc && svc.count > 0) series.push({ label: 'service time (whole run)', color: SERVICE_COLOR, snapshot: svc, dash: true } as (typeof series)[number]);
-    return series.length ? spectrumChart(`${op === 'all' ? 'All operations' : esc(op)} <span class="unit">by phase</span>`, series) : '';
+    return series.length ? spectrumChart(`${op === 'all' ? 'All operations' : esc(op)} <span class="unit">${spectrumPhases.length ? 'by phase' : 'whole run'}</span>`, series) : '';
   });
   const rows: string[][] = [];
   for (const op of opsOf(r)) {
