@@ -18,6 +18,7 @@ export interface Command {
 const load = (file: string) => () => import(new URL(`./commands/${file}.ts`, import.meta.url).href) as Promise<Command>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  list: { summary: 'the scenarios, with their summaries, the safeguard each guards, faults and invariants', load: load('list') },
   run: { summary: 'run one scenario (or your k6 script) against a topology or --target', load: load('run') },
   suite: { summary: 'run every scenario and write one combined report', load: load('suite') },
   up: { summary: 'start Redis, fault proxies, service instances and a router; stay up until Ctrl-C', load: load('up') },

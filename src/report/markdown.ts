@@ -4,8 +4,9 @@
  */
 import { DASH, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from './format.ts';
 import { decodeSnapshot, percentilesMs } from '../record/hdr.ts';
-import { findSnapshot, phaseOrder } from './snapshots.ts';
+import { findSnapshot, phaseOrder, shownPhases } from './snapshots.ts';
 import { proxyCostSentence } from './proxy-cost.ts';
+import { errorRateNote } from './derive/refusals.ts';
 import type { RunResult } from './result-schema.ts';
 
 export function mdCell(s: string): string {
@@ -25,7 +26,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
   out.push(`${h} ${icon} ${r.verdict.pass ? 'PASS' : 'FAIL'} — ${r.scenario.name} (${r.scenario.profile})`);
   out.push('');
   out.push(
-    `Run \`${r.runId}\` · ${fmtDuration(r.endedAtMs - r.startedAtMs)} · ${fmtInt(r.metrics.totals.count)} requests · ${fmtNum(r.metrics.throughputPerSec)} req/s · error rate ${fmtPct(r.metrics.errorRate)}` +
+    `Run \`${r.runId}\` · ${fmtDuration(r.endedAtMs - r.startedAtMs)} · ${fmtInt(r.metrics.totals.count)} requests · ${fmtNum(r.metrics.throughputPerSec)} req/s · error rate ${fmtPct(r.metrics.errorRate)}${errorRateNote(r) ? ` (${errorRateNote(r)})` : ''}` +
       (r.scenario.backend ? ` · backend ${r.scenario.backend}` : ''),
   );
   if (r.verdict.reasons.length) {
@@ -56,7 +57,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
       ),
     );
   }
-  const phases = phaseOrder(
+  const phases = shownPhases(
     r.latency.histograms.filter((s) => s.op === 'all' && s.instance === 'all').map((s) => s.phase),
     r.timeline.map((t) => t.id),
   );

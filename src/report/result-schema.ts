@@ -208,6 +208,12 @@ export const FaultImpactSchema = z
     ops: count,
     failed: count,
     unknown: count,
+    /**
+     * Answered 503 (the contract's "could not make it durable"); counted within failed or unknown
+     * as the scenario classified them: a refused write may still have been applied by the store.
+     * Absent in results written before it was measured.
+     */
+    refused: count.optional(),
     degraded: count,
     errorRate: z.number().min(0).max(1),
     affectedSessions: count,

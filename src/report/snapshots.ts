@@ -26,3 +26,12 @@ export function phaseOrder(phases: Iterable<string>, faultIds: readonly string[]
   };
   return [...new Set(phases)].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/**
+ * The phases a report shows: phaseOrder, without "before" when the run had no faults — there it
+ * holds the same operations as "all", which every writer labels "whole run".
+ */
+export function shownPhases(phases: Iterable<string>, faultIds: readonly string[]): string[] {
+  const ordered = phaseOrder(phases, faultIds);
+  return faultIds.length === 0 ? ordered.filter((p) => p !== 'before') : ordered;
+}

@@ -3,7 +3,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
+import { formatFailureReasons, legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
 import { formatDuration, parseFlagDurationMs } from '../../engine/duration.ts';
 import { parseEnvPairs } from '../config.ts';
 import { UsageError } from '../../base/errors.ts';
@@ -100,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     if (live) process.stderr.write('\n');
     await writeSummaryOutputs(result.summaryOutputs);
     if (values['summary-export']) await writeFile(values['summary-export'], JSON.stringify(legacySummaryExport(result.summary), null, 2) + '\n');
+    if (result.requestFailures) for (const line of formatFailureReasons(result.requestFailures.reasons, result.requestFailures.overflow)) process.stderr.write(line + '\n');
     for (const t of result.thresholds.filter((x) => !x.ok)) {
       process.stderr.write(`ERRO thresholds on metrics '${t.metric}' have been crossed: ${t.source} (observed ${Number(t.observed.toFixed(4))})\n`);
     }

@@ -2,7 +2,7 @@
  * Blast radius and time to recover per fault, from the history and the per-second series.
  *
  * Blast radius: what the operations intended while the fault was applied saw (failures, unknown
- * outcomes, degraded answers, sessions and instances touched) and their p99 against the same
+ * outcomes, 503 refusals among them, degraded answers, sessions and instances touched) and their p99 against the same
  * length of time just before the fault.
  *
  * Time to recover: from the fault's actual end to the start of the first interval after which
@@ -44,6 +44,7 @@ function impactOf(history: readonly HistoryEntry[], t: TimelineEntry, metrics: M
   const bad = (e: HistoryEntry) => e.outcome !== 'ok' || e.mode === 'degraded';
   const failed = during.filter((e) => e.outcome === 'fail').length;
   const unknown = during.filter((e) => e.outcome === 'unknown').length;
+  const refused = during.filter((e) => e.status === 503).length;
   const degraded = during.filter((e) => e.mode === 'degraded').length;
   const hit = during.filter(bad);
   const p99Before = p99Ms(before);
@@ -54,6 +55,7 @@ function impactOf(history: readonly HistoryEntry[], t: TimelineEntry, metrics: M
     ops: during.length,
     failed,
     unknown,
+    refused,
     degraded,
     errorRate: during.length === 0 ? 0 : (failed + unknown) / during.length,
     affectedSessions: new Set(hit.map((e) => `${e.tenant ?? ''}/${e.session}`)).size,
