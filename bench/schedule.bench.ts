@@ -17,7 +17,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mergeSnapshots, percentilesMs, runScript } from '../src/engine/index.ts';
+import { runScript } from '../src/engine/index.ts';
+import { mergeSnapshots, percentilesMs } from '../src/record/hdr.ts';
 
 const ROUNDS = Number(process.env.STATEPROOF_BENCH_ROUNDS ?? 3);
 
@@ -79,7 +80,7 @@ try {
 
     stalling.reset();
     const s = await runScript({ scriptPath: STALL, env: { URL: stalling.url } });
-    const of = (kind: string) => percentilesMs(mergeSnapshots(s.hdr.filter((h) => h.metric === 'http_req_duration' && h.kind === kind).map((h) => h.snapshot)));
+    const of = (kind: string) => percentilesMs(mergeSnapshots(s.hdr.filter((h) => h.metric === 'http_req_duration' && h.kind === kind)).histogram);
     const service = of('value');
     const corrected = of('corrected');
     console.log(

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
 import { Redis } from 'ioredis';
-import * as hdr from 'hdr-histogram-js';
+import { turnsPath } from '../src/contract/wire.ts';
+import { LatencyHistogram, latencyUs } from '../src/record/hdr.ts';
 import { startRedisServer } from '../src/topology/redis-server.ts';
 import { CAS_APPEND_LUA } from '../reference-service/store/cas-script.ts';
 import { sessionKey, turnIdsKey } from '../reference-service/store/keys.ts';
@@ -37,7 +38,7 @@ interface Figures {
 }
 
 async function timed(workers: number, durationMs: number, op: (worker: number, seq: number) => Promise<boolean>): Promise<Figures> {
-  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const h = new LatencyHistogram();
   let ops = 0;
   let errors = 0;
   const t0 = performance.now();
@@ -49,13 +50,13 @@ async function timed(workers: number, durationMs: number, op: (worker: number, s
         const ok = await op(w, seq);
         if (ok) {
           ops++;
-          h.recordValue(Math.max(1, Math.round((performance.now() - s) * 1000)));
+          h.recordUs(latencyUs(performance.now() - s));
         } else errors++;
       }
     }),
   );
   const elapsedS = (performance.now() - t0) / 1000;
-  return { opsPerSec: ops / elapsedS, p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, errors };
+  return { opsPerSec: ops / elapsedS, p50Ms: h.histogram.getValueAtPercentile(50) / 1000, p99Ms: h.histogram.getValueAtPercentile(99) / 1000, errors };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     const headers = { authorization: 'Bearer tenant-a-token', 'content-type': 'application/json' };
     let round = 0;
     const viaService = async (w: number, seq: number): Promise<boolean> => {
-      const res = await pool.request({ method: 'POST', path: `/v1/sessions/svc-${w}/turns`, headers, body: `{"turnId":"r${round}-${seq}","content":"hello number ${seq}"}` });
+      const res = await pool.request({ method: 'POST', path: turnsPath(`svc-${w}`), headers, body: `{"turnId":"r${round}-${seq}","content":"hello number ${seq}"}` });
       await res.body.dump();
       return res.statusCode === 200;
     };

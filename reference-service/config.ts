@@ -3,11 +3,11 @@
  * `resolveConfig()` validates, fills defaults and freezes; both the CLI and `startService()` use it.
  */
 import { z } from 'zod';
+import { CONSISTENCY_MODES, type Consistency } from '../src/contract/wire.ts';
 
 export const SAFEGUARDS = ['breaker', 'bounds', 'cas', 'migrations', 'observability'] as const;
 export type Safeguard = (typeof SAFEGUARDS)[number];
-export const CONSISTENCY_MODES = ['strong', 'bounded', 'eventual'] as const;
-export type Consistency = (typeof CONSISTENCY_MODES)[number];
+export { CONSISTENCY_MODES, type Consistency };
 export const LATEST_SCHEMA_VERSION = 3;
 
 export const DEFAULT_TOKENS: Readonly<Record<string, string>> = Object.freeze({

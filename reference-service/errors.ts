@@ -1,8 +1,16 @@
 /**
  * Every problem the reference service can answer with, in one registry (fastify-style): a stable
  * `code`, the HTTP status and a title. Responses are RFC 9457 `application/problem+json`.
- * The README's "Error codes" table must list every code here (a test checks it).
+ * The README's "Error codes" table must list every code here (a test checks it). The codes the
+ * contract names take their status from it (src/contract/wire.ts), and must all be here.
  */
+import { CONTRACT_PROBLEMS, type ContractProblemCode } from '../src/contract/wire.ts';
+
+interface Problem {
+  status: number;
+  title: string;
+}
+
 export const PROBLEMS = {
   malformed_request: { status: 400, title: 'The HTTP request could not be parsed (bad framing, characters or method).' },
   malformed_json: { status: 400, title: 'The request body is not valid JSON.' },
@@ -16,9 +24,9 @@ export const PROBLEMS = {
   session_not_found: { status: 404, title: 'No such session.' },
   route_not_found: { status: 404, title: 'No such route.' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route.' },
-  revision_conflict: { status: 409, title: 'The session revision differs from If-Match.' },
-  unsupported_schema_version: { status: 409, title: 'The stored state has a newer schema version than this instance knows; it was not changed.' },
-  state_too_large: { status: 413, title: 'The turn or the resulting session state exceeds its byte limit; nothing was changed.' },
+  revision_conflict: { status: CONTRACT_PROBLEMS.revision_conflict, title: 'The session revision differs from If-Match.' },
+  unsupported_schema_version: { status: CONTRACT_PROBLEMS.unsupported_schema_version, title: 'The stored state has a newer schema version than this instance knows; it was not changed.' },
+  state_too_large: { status: CONTRACT_PROBLEMS.state_too_large, title: 'The turn or the resulting session state exceeds its byte limit; nothing was changed.' },
   body_too_large: { status: 413, title: 'The request body exceeds the transport limit.' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json.' },
   store_unavailable: { status: 503, title: 'The state store is unavailable; the write was not acknowledged. Retry later (idempotent by turnId).' },
@@ -26,7 +34,7 @@ export const PROBLEMS = {
   overloaded: { status: 503, title: 'Too many requests in flight; retry later.' },
   corrupt_state: { status: 500, title: 'The stored session state could not be parsed.' },
   internal_error: { status: 500, title: 'Unexpected error.' },
-} as const satisfies Record<string, { status: number; title: string }>;
+} as const satisfies Record<string, Problem> & Record<ContractProblemCode, Problem>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
 

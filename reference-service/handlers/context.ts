@@ -5,13 +5,14 @@ import type { LocalCache } from '../safeguards/cache.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Model } from '../model.ts';
 import type { StoreGuard } from '../safeguards/breaker.ts';
-import type { AuditResult } from '../observability/audit.ts';
+import type { AuditResult } from '../../src/contract/audit.ts';
+import type { StateMode } from '../../src/contract/wire.ts';
 import { ProblemError } from '../errors.ts';
 import { CorruptStateError, parseEnvelope } from '../schema/envelope.ts';
 import { decodeAt, UnsupportedSchemaError, type Decoded } from '../schema/migrate.ts';
 import { SchemaMismatchError } from '../schema/state.ts';
 
-export type Mode = 'normal' | 'degraded';
+export type Mode = StateMode;
 
 export interface ServiceContext {
   cfg: ResolvedConfig;

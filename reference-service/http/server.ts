@@ -4,7 +4,9 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isProblemError, problemBody, ProblemError, type ProblemCode } from '../errors.ts';
-import type { AuditLog, AuditOp, AuditResult } from '../observability/audit.ts';
+import type { AuditLog } from '../observability/audit.ts';
+import type { AuditResult } from '../../src/contract/audit.ts';
+import { INSTANCE_HEADER, OPS_PATHS, SESSIONS_PATH, STATE_MODE_HEADER, TURNS_SUFFIX, type Op } from '../../src/contract/wire.ts';
 import type { Redis } from 'ioredis';
 import { checkSessionId, parseIfMatch, parseReadQuery, parseTurnBody, readBody } from './input.ts';
 import { appendTurnHandler } from '../handlers/turn.ts';
@@ -18,8 +20,6 @@ export interface HttpDeps {
   tokens: ReadonlyMap<string, string>;
   redis: Redis;
 }
-
-const SESSIONS = '/v1/sessions/';
 
 const auditResultFor: Partial<Record<ProblemCode, AuditResult>> = {
   revision_conflict: 'conflict',
@@ -39,7 +39,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
 
   function send(res: ServerResponse, route: string, status: number, body: string | null, mode: Mode, contentType: string, extra?: Record<string, string>): void {
     metrics.http(route, status);
-    const headers: Record<string, string | number> = { 'x-state-mode': mode, 'x-stateproof-instance': cfg.instanceId, ...extra };
+    const headers: Record<string, string | number> = { [STATE_MODE_HEADER]: mode, [INSTANCE_HEADER]: cfg.instanceId, ...extra };
     if (body !== null) {
       headers['content-type'] = contentType;
       headers['content-length'] = Buffer.byteLength(body);
@@ -66,18 +66,18 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     const query = q === -1 ? '' : url.slice(q + 1);
     const method = req.method ?? 'GET';
     let route = 'other';
-    let auditOp: AuditOp | undefined;
+    let auditOp: Op | undefined;
     let tenant = '';
     let sessionId = '';
     let turnId: string | undefined;
     try {
-      if (path === '/metrics' || path === '/healthz' || path === '/readyz') {
+      if (path === OPS_PATHS.metrics || path === OPS_PATHS.healthz || path === OPS_PATHS.readyz) {
         route = path.slice(1);
         if (method !== 'GET') throw new ProblemError('method_not_allowed');
         return await serveOps(res, route);
       }
-      if (!path.startsWith(SESSIONS)) throw new ProblemError('route_not_found');
-      const rest = path.slice(SESSIONS.length);
+      if (!path.startsWith(SESSIONS_PATH)) throw new ProblemError('route_not_found');
+      const rest = path.slice(SESSIONS_PATH.length);
       const slash = rest.indexOf('/');
       let rawId: string;
       if (slash === -1) {
@@ -85,7 +85,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         rawId = rest;
         if (method !== 'GET' && method !== 'DELETE') throw new ProblemError('method_not_allowed');
       } else {
-        if (rest.slice(slash) !== '/turns') throw new ProblemError('route_not_found');
+        if (rest.slice(slash) !== TURNS_SUFFIX) throw new ProblemError('route_not_found');
         route = 'turns';
         rawId = rest.slice(0, slash);
         if (method !== 'POST') throw new ProblemError('method_not_allowed');
@@ -159,7 +159,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     if (!socket.writable || (err.code === 'ECONNRESET')) return socket.destroy();
     const body = problemBody('malformed_request', undefined, undefined);
     socket.end(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nX-State-Mode: normal\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\n${STATE_MODE_HEADER}: normal\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
   return server;

@@ -1,38 +1,14 @@
 /**
  * Safeguard 5, audit trail: one pino JSON line per request that touches a session, written
  * synchronously so a record exists before its response is sent (a kill -9 cannot lose an answered
- * request's record). Fields are the ones INTERFACES.md §1 fixes for the checkers.
+ * request's record). The fields are the contract's (src/contract/audit.ts), which the checkers read.
  */
 import pino from 'pino';
-
-export type AuditOp = 'append' | 'read' | 'delete';
-export type AuditResult =
-  | 'applied'
-  | 'replayed'
-  | 'conflict'
-  | 'too_large'
-  | 'unsupported_schema'
-  | 'degraded'
-  | 'unavailable'
-  | 'not_found'
-  | 'ok'
-  | 'error';
-
-export interface AuditRecord {
-  tenant: string;
-  session: string;
-  op: AuditOp;
-  result: AuditResult;
-  status: number;
-  turnId?: string;
-  revision?: number;
-  turnCount?: number;
-  schemaVersion?: number;
-}
+import { AUDIT_MSG, type AuditEntry } from '../../src/contract/audit.ts';
 
 export interface AuditLog {
   readonly enabled: boolean;
-  record(r: AuditRecord): void;
+  record(r: AuditEntry): void;
   close(): Promise<void>;
 }
 
@@ -43,7 +19,7 @@ export function createAuditLog(dest: string | undefined, instance: string): Audi
   const logger = pino({ base: { instance }, timestamp: pino.stdTimeFunctions.epochTime }, stream);
   return {
     enabled: true,
-    record: (r) => logger.info(r, 'audit'),
+    record: (r) => logger.info(r, AUDIT_MSG),
     async close() {
       if (dest === '-') return;
       stream.flushSync();

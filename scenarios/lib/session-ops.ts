@@ -12,8 +12,9 @@ import http from 'k6/http';
 import type { RefinedResponse, ResponseType } from 'k6/http';
 import { intendedStartMs, recordOp } from './history.ts';
 import { authHeaders, OWN_TENANT, sessionUrl, turnsUrl } from './contract.ts';
+import { INSTANCE_HEADER, STATE_MODE_HEADER, STATE_MODES, type Consistency, type StateMode } from '../../src/contract/wire.ts';
 
-export type Consistency = 'strong' | 'bounded' | 'eventual';
+export type { Consistency };
 
 export interface AppendOptions {
   token?: string;
@@ -187,22 +188,26 @@ function parse(res: RefinedResponse<ResponseType | undefined>): Record<string, u
   }
 }
 
-function header(res: RefinedResponse<ResponseType | undefined>, name: string): string | undefined {
-  // k6 canonicalises header names (X-State-Mode); look both ways so either engine's form works.
+/** k6 (and the built-in engine, as k6 does) canonicalises header names: x-state-mode → X-State-Mode. */
+const canonical = (name: string): string => name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+const STATE_MODE = { canonical: canonical(STATE_MODE_HEADER), lower: STATE_MODE_HEADER };
+const INSTANCE = { canonical: canonical(INSTANCE_HEADER), lower: INSTANCE_HEADER };
+
+function header(res: RefinedResponse<ResponseType | undefined>, name: { canonical: string; lower: string }): string | undefined {
   const h = res.headers as Record<string, string | undefined>;
-  return h[name] ?? h[name.toLowerCase()];
+  return h[name.canonical] ?? h[name.lower];
 }
 
 function stateMode(res: RefinedResponse<ResponseType | undefined>, body: Record<string, unknown> | undefined): string | undefined {
-  return header(res, 'X-State-Mode') ?? str(body?.mode);
+  return header(res, STATE_MODE) ?? str(body?.mode);
 }
 
-function modeOf(mode: string | undefined): 'normal' | 'degraded' | undefined {
-  return mode === 'normal' || mode === 'degraded' ? mode : undefined;
+function modeOf(mode: string | undefined): StateMode | undefined {
+  return (STATE_MODES as readonly string[]).includes(mode as string) ? (mode as StateMode) : undefined;
 }
 
 function instanceOf(res: RefinedResponse<ResponseType | undefined>): string | undefined {
-  return header(res, 'X-Stateproof-Instance');
+  return header(res, INSTANCE);
 }
 
 function num(v: unknown): number | undefined {

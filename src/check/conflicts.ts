@@ -4,6 +4,7 @@
  *  - two different turns acknowledged as applied with the same revision (one overwrote the other:
  *    the lost update a read-modify-write without CAS makes).
  */
+import { isProblem } from '../contract/wire.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import type { SessionIndex } from './sessions.ts';
 import type { Anomaly } from './types.ts';
@@ -41,6 +42,6 @@ export function checkCas(sessions: readonly SessionIndex[]): Anomaly[] {
 /** 409 revision_conflict answers the client saw (compared with the service's conflicts counter). */
 export function countRevisionConflicts(history: readonly HistoryEntry[]): number {
   let n = 0;
-  for (const e of history) if (e.status === 409 && e.code === 'revision_conflict') n++;
+  for (const e of history) if (isProblem(e, 'revision_conflict')) n++;
   return n;
 }

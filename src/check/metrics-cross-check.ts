@@ -15,6 +15,7 @@
  *   Δ lifecycle{event=migrate} ≥ expectedMigrationsMin (when given)
  *   state_size_bytes recorded saves, and the largest saved size ≥ the largest state the client read
  */
+import { isProblem } from '../contract/wire.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { parsePrometheusText, sumSamples, type MetricFamily } from './prom-text.ts';
 import { sessionKey } from './sessions.ts';
@@ -137,7 +138,7 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
 
   if (!missing.has(family.conflicts)) {
     const server = delta(family.conflicts);
-    const [low, high] = clientRange(history, parsed, (e) => e.status === 409 && e.code === 'revision_conflict');
+    const [low, high] = clientRange(history, parsed, (e) => isProblem(e, 'revision_conflict'));
     if (server < low || server > high + indefiniteAppends) {
       anomalies.push({
         type: 'metrics-conflicts-mismatch',

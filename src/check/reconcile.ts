@@ -9,6 +9,7 @@
  * by session id alone. The store snapshot must list every session key of the run's tenants: a
  * session the client wrote to that is missing from it is reported as gone.
  */
+import { AUDIT_MSG } from '../contract/audit.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { possiblyApplied } from './sessions.ts';
 import type { Anomaly, AuditRecord, StoreSnapshot } from './types.ts';
@@ -40,7 +41,7 @@ export function parseAuditLog(text: string): AuditRecord[] {
     if (!line.trim().startsWith('{')) continue;
     try {
       const r = JSON.parse(line) as Partial<AuditRecord>;
-      if (r.msg === 'audit' && typeof r.session === 'string' && typeof r.op === 'string') out.push(r as AuditRecord);
+      if (r.msg === AUDIT_MSG && typeof r.session === 'string' && typeof r.op === 'string') out.push(r as AuditRecord);
     } catch {
       // a torn last line (process killed mid-write) is not a record
     }

@@ -4,6 +4,9 @@
  * counts and measurements travel beside them in `CheckReport.stats`.
  */
 import type { Consistency } from '../record/history.ts';
+import type { AuditRecord } from '../contract/audit.ts';
+
+export type { AuditRecord };
 
 export interface Anomaly {
   type: string;
@@ -29,32 +32,6 @@ export interface InvariantResult {
   evidence?: string;
   /** Why it is not applicable or waived. */
   reason?: string;
-}
-
-/** One audit line as INTERFACES.md section 1 defines it (pino JSON; other pino fields are ignored). */
-export interface AuditRecord {
-  time: number;
-  msg: 'audit';
-  instance: string;
-  tenant: string;
-  session: string;
-  op: 'append' | 'read' | 'delete';
-  result:
-    | 'applied'
-    | 'replayed'
-    | 'conflict'
-    | 'too_large'
-    | 'unsupported_schema'
-    | 'degraded'
-    | 'unavailable'
-    | 'not_found'
-    | 'ok'
-    | 'error';
-  turnId?: string;
-  revision?: number;
-  turnCount?: number;
-  schemaVersion?: number;
-  status: number;
 }
 
 /** What the store holds for one session after the run (read straight from Redis). */

@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
 import { SAFEGUARDS } from '../../reference-service/config.ts';
 import { ROUTER_POLICIES } from '../topology/router.ts';
+import { importConfigModule } from './config-module.ts';
 
 export const configSchema = z
   .object({
@@ -64,7 +64,7 @@ export async function loadConfigFile(explicit: string | undefined, cwd = process
       throw new UsageError(`${path.basename(file)} is not valid JSON: ${(e as Error).message}`);
     }
   } else if (/\.(ts|js|mjs)$/.test(file)) {
-    raw = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+    raw = await importConfigModule(file);
   } else {
     throw new UsageError(`config file must be .json or .ts: ${file}`);
   }

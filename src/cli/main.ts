@@ -7,6 +7,7 @@
 import { EXIT_ENVIRONMENT, EXIT_USAGE, isUserError } from '../base/errors.ts';
 import { didYouMean } from '../base/suggest.ts';
 import { reportCrash } from './crash.ts';
+import { describeParseArgsError, isParseArgsError } from './flag-errors.ts';
 
 export interface Command {
   help: string;
@@ -17,6 +18,7 @@ export interface Command {
 const load = (file: string) => () => import(new URL(`./commands/${file}.ts`, import.meta.url).href) as Promise<Command>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  list: { summary: 'the scenarios, with their summaries, the safeguard each guards, faults and invariants', load: load('list') },
   run: { summary: 'run one scenario (or your k6 script) against a topology or --target', load: load('run') },
   suite: { summary: 'run every scenario and write one combined report', load: load('suite') },
   up: { summary: 'start Redis, fault proxies, service instances and a router; stay up until Ctrl-C', load: load('up') },
@@ -107,9 +109,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     // node:util parseArgs throws these for unknown or malformed flags: a usage error, not a crash.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`stateproof ${name}: ${(e as Error).message}\nRun 'stateproof ${name} --help' for its options.\n`);
+    if (isParseArgsError(e)) {
+      process.stderr.write(`stateproof ${name}: ${describeParseArgsError(e, { command: name, help: command.help, argv: rest })}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -16,6 +16,7 @@ import { ScenarioRun, waitUntil } from './executors/scenario-run.ts';
 import { EXIT_SCRIPT_ABORTED } from './k6/execution.ts';
 import { checkOptionKeys, EXECUTOR_DEFAULTS, maxVUsOf, plannedDurationMs, resolveScenarios, type ScenarioConfig } from './options.ts';
 import { Script } from './script.ts';
+import { scriptLocation } from './source-positions.ts';
 import { buildSummary, textSummary } from './summary.ts';
 import { Abort, TestRun, UNMEASURED_METRICS } from './test-run.ts';
 import { parseThresholds, Thresholds, type ThresholdResult } from './thresholds.ts';
@@ -190,6 +191,7 @@ function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType
     droppedIterations: runs.reduce((a, s) => a + s.droppedIterations, 0),
     historyEntries: run.historyEntries,
     durationMs,
+    requestFailures: { reasons: run.failureReasons.list(), overflow: run.failureReasons.overflow },
   };
 }
 
@@ -246,8 +248,10 @@ async function callWithTimeout(vu: VU, fn: (d: unknown) => unknown, data: unknow
   }
 }
 
+/** The error's message, with where in the script it was thrown (source-mapped) when that is known. */
 function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  const at = scriptLocation(e);
+  return `${e instanceof Error ? e.message : String(e)}${at ? ` (at ${at})` : ''}`;
 }
 
 function strings(v: unknown): Record<string, string> {

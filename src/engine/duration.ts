@@ -1,6 +1,11 @@
 /**
  * k6 duration strings ("1m30s", "500ms", "2h", "1.5s") and bare numbers (milliseconds, as k6 takes
  * them in options) to milliseconds.
+ *
+ * k6 reads durations two ways and so does this file: a script's options go through
+ * types.ParseExtendedDuration (a bare number is milliseconds, "d" is days), while the --duration
+ * flag is a Go duration (pflag DurationP → time.ParseDuration): a unit is required, "d" is unknown,
+ * so `k6 run --duration 10` is refused rather than run for 10 ms.
  */
 import { UsageError } from '../base/errors.ts';
 
@@ -34,4 +39,27 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   const rest = Math.round(s - m * 60);
   return rest ? `${m}m${rest}s` : `${m}m0s`;
+}
+
+const FLAG_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+
+/** A --duration flag as k6's command line reads it (Go's time.ParseDuration), in milliseconds. */
+export function parseFlagDurationMs(value: string, flag: string): number {
+  const text = value.trim();
+  if (text === '0') return 0;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    throw new UsageError(`${flag} "${value}" has no unit: write ${text}s (or ${text}ms, ${text}m). k6 refuses a unitless ${flag} too (a Go duration needs a unit).`);
+  }
+  let total = 0;
+  FLAG_PART.lastIndex = 0;
+  while (FLAG_PART.lastIndex < text.length) {
+    const at = FLAG_PART.lastIndex;
+    const m = FLAG_PART.exec(text);
+    if (!m || m.index !== at) {
+      const hint = /\d+d/.test(text) ? ' (days are not a unit here, as in k6: write 24h)' : '';
+      throw new UsageError(`${flag} "${value}" is not a duration${hint}; use ns, us, ms, s, m, h, e.g. 30s or 1m30s.`);
+    }
+    total += Number(m[1]) * UNIT_MS[m[2] === 'μs' ? 'µs' : m[2]!]!;
+  }
+  return total;
 }

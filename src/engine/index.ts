@@ -9,8 +9,8 @@ import type { EngineResult, RunScriptOptions } from './types.ts';
 
 export { bundleScript, type Bundle, type BundleTarget } from './bundle.ts';
 export { EXIT as K6_EXIT_CODES } from './builtin.ts';
-export { decodeSnapshot, encodeSnapshot, mergeSnapshots, percentilesMs, type PercentilesMs } from './metrics/hdr.ts';
 export { textSummary, legacySummaryExport } from './summary.ts';
+export { formatFailureReasons } from './failure-reasons.ts';
 export type * from './types.ts';
 
 export async function runScript(opts: RunScriptOptions): Promise<EngineResult> {

@@ -146,14 +146,20 @@ function scenario(name: string, raw: unknown): ScenarioConfig {
     gracefulRampDownMs: 0, rate: 0, startRate: 0, timeUnitMs: EXECUTOR_DEFAULTS.timeUnitMs,
     preAllocatedVUs: 0, maxVUs: 0,
   };
+  // k6's Validate() for these executors: "the number of VUs should be more than 0". Zero VUs would
+  // run nothing and pass.
+  const vusAtLeastOne = (n: number): number => {
+    if (n < 1) throw new UsageError(`${at}: vus must be at least 1, got ${n} (k6 refuses it too: "the number of VUs should be more than 0")`);
+    return n;
+  };
   switch (base.executor) {
     case 'constant-vus':
-      return { ...base, vus: int('vus', 1), durationMs: dur('duration') };
+      return { ...base, vus: vusAtLeastOne(int('vus', 1)), durationMs: dur('duration') };
     case 'ramping-vus':
       return { ...base, startVUs: int('startVUs', 1), stages: stages(), gracefulRampDownMs: dur('gracefulRampDown', EXECUTOR_DEFAULTS.gracefulRampDownMs) };
     case 'per-vu-iterations':
     case 'shared-iterations': {
-      const vus = int('vus', 1);
+      const vus = vusAtLeastOne(int('vus', 1));
       const iterations = int('iterations', 1);
       if (base.executor === 'shared-iterations' && iterations < vus) {
         throw new UsageError(`${at}: iterations (${iterations}) must be at least vus (${vus}) for shared-iterations`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { UsageError } from '../base/errors.ts';
 import type { Bundle } from './bundle.ts';
+import { registerBundle } from './source-positions.ts';
 import { createCore } from './k6/core.ts';
 import { createExecution } from './k6/execution.ts';
 import { createHttp } from './k6/http.ts';
@@ -48,6 +49,7 @@ export class Script {
     this.dir = path.dirname(bundle.sourcePath);
     try {
       this.factory = vm.compileFunction(bundle.code, PARAMS, { filename: bundle.sourcePath }) as Factory;
+      registerBundle(bundle.sourcePath, bundle.code);
     } catch (e) {
       throw new UsageError(`cannot compile ${bundle.sourcePath}: ${(e as Error).message}`);
     }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { monotonicClock, monotonicNowMs, type Clock } from '../base/clock.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { Registry, type Metric, type Tags } from './metrics/registry.ts';
+import { FailureReasons } from './failure-reasons.ts';
 
 /**
  * Real time in fractional epoch ms, monotonic within the process (history entries use this axis):
@@ -71,6 +72,8 @@ export class TestRun {
   requests = 0;
   historyEntries = 0;
   requestErrors = 0;
+  /** Why the failed requests failed (http_req_failed alone does not say). */
+  readonly failureReasons = new FailureReasons();
   abort: Abort | undefined;
   readonly abortController = new AbortController();
   /** First fatal engine-side problem (an unimplemented feature used mid-run). */

@@ -4,11 +4,13 @@ import type { HdrSnapshot } from './metrics/registry.ts';
 import type { SummaryData } from './summary.ts';
 import type { HistorySink } from './test-run.ts';
 import type { ThresholdResult } from './thresholds.ts';
+import type { FailureReason } from './failure-reasons.ts';
 
 export type { HistorySink } from './test-run.ts';
 export type { HdrSnapshot } from './metrics/registry.ts';
 export type { SummaryData, SummaryMetric } from './summary.ts';
 export type { ThresholdResult } from './thresholds.ts';
+export type { FailureReason } from './failure-reasons.ts';
 
 /**
  * The scenario a VU is running, as the VU and k6/execution read it. executors/scenario-run.ts
@@ -95,4 +97,6 @@ export interface EngineResult {
   droppedIterations: number;
   historyEntries: number;
   durationMs: number;
+  /** Built-in engine: why failed requests failed, each distinct reason once, first seen first (real k6 logs its own WARN lines). */
+  requestFailures?: { reasons: FailureReason[]; overflow: number };
 }

@@ -10,6 +10,7 @@ import { OriginConnections } from './connections.ts';
 import type { SeriesRef, Tags } from './metrics/registry.ts';
 import { nowMs, type TestRun } from './test-run.ts';
 import type { VuScenario } from './types.ts';
+import { scriptStack } from './source-positions.ts';
 
 export type ScriptExports = Record<string, unknown> & {
   default?: unknown;
@@ -219,8 +220,8 @@ export class VU {
       this.run.failFatal(e as Error);
       return;
     }
-    const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    process.stderr.write(`ERRO[${Math.round(this.run.elapsedMs / 1000)}] ${text.split('\n').slice(0, 4).join('\n')}  source=stacktrace vu=${this.id}\n`);
+    const text = e instanceof Error ? (e.stack ? scriptStack(e.stack) : e.message) : String(e);
+    process.stderr.write(`ERRO[${Math.round(this.run.elapsedMs / 1000)}] ${text}  source=stacktrace vu=${this.id}\n`);
   }
 
   /** Stops in-flight requests of this VU (hard stop after graceful time, or test abort). */

@@ -9,10 +9,10 @@
  * connection reset, 5xx other than a contract 503). Checkers must treat `unknown` writes as
  * possibly applied.
  */
+import type { Consistency, Op, StateMode } from '../contract/wire.ts';
+
+export type { Consistency, Op, StateMode };
 export type Outcome = 'ok' | 'fail' | 'unknown';
-export type Op = 'append' | 'read' | 'delete';
-export type Consistency = 'strong' | 'bounded' | 'eventual';
-export type StateMode = 'normal' | 'degraded';
 
 export interface HistoryEntry {
   /** Unique within a run; assigned by the recorder. */
@@ -60,8 +60,3 @@ export interface HistoryEntry {
   /** Scenario phase label, e.g. the active fault's id, when the scenario knows it. */
   phase?: string;
 }
-
-/** The header the router adds to say which instance served a request. */
-export const INSTANCE_HEADER = 'x-stateproof-instance';
-/** The header every contract response carries with `normal` or `degraded`. */
-export const STATE_MODE_HEADER = 'x-state-mode';

@@ -4,9 +4,18 @@
  *
  * Live sessions are given directly (--sessions) or derived from an arrival rate and the TTL:
  * a session's key lives TTL seconds after its last write, so at steady state
- * live ≈ new sessions per hour × TTL / 3600.
+ * live ≈ new sessions per hour × TTL / 3600. That TTL is the one sessions live with in
+ * production: given (--ttl-seconds) or declared by the backend, never the scenario's test TTL.
+ *
+ * Why used_memory dwarfs the payload: the payload is the state string alone, while Redis also
+ * holds the turn-id index (one sorted-set entry per applied turn, kept for idempotency) and its
+ * own per-key overhead. The key-kind breakdown (MEMORY USAGE, sampled at the end of the run)
+ * splits used_memory into state, turn-id index, other keys and what no key accounts for.
  */
+import { fmtBytes } from './format.ts';
 import type { Capacity, CapacityProjection } from './result-schema.ts';
+
+export type KeyMemory = NonNullable<Capacity['measured']['keyMemory']>;
 
 export const GIB = 1024 ** 3;
 export const DEFAULT_PROJECTION_SESSIONS = [1_000, 10_000, 100_000, 1_000_000];
@@ -16,7 +25,9 @@ export interface MeasuredCapacityInput {
   bytesPerSession: readonly number[];
   usedMemoryBaselineBytes?: number | null;
   usedMemoryEndBytes?: number | null;
-  settings: { windowTurns: number | null; ttlSeconds: number | null; maxStateBytes?: number | null };
+  /** MEMORY USAGE by key kind at the end of the run (store-snapshot.ts). */
+  keyMemory?: KeyMemory | null;
+  settings: { windowTurns: number | null; ttlSeconds: number | null; maxStateBytes?: number | null; declaredTtlSeconds?: number | null };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -38,8 +49,14 @@ export function measureCapacity(input: MeasuredCapacityInput): Capacity {
       usedMemoryPerSessionBytes: base !== null && end !== null && n > 0 ? Math.max(0, (end - base) / n) : null,
       usedMemoryBaselineBytes: base,
       usedMemoryEndBytes: end,
+      keyMemory: input.keyMemory ?? null,
     },
-    settings: { windowTurns: input.settings.windowTurns, ttlSeconds: input.settings.ttlSeconds, maxStateBytes: input.settings.maxStateBytes ?? null },
+    settings: {
+      windowTurns: input.settings.windowTurns,
+      ttlSeconds: input.settings.ttlSeconds,
+      maxStateBytes: input.settings.maxStateBytes ?? null,
+      declaredTtlSeconds: input.settings.declaredTtlSeconds ?? null,
+    },
     projections: [],
     bytesByTurn: [],
     assumptions: [],
@@ -52,7 +69,15 @@ export interface ProjectionOptions {
   /** With a TTL: live sessions = sessionsPerHour × ttlSeconds / 3600. */
   sessionsPerHour?: number;
   windowTurns?: number;
+  /** The production TTL; without it, sessionsPerHour needs the backend's declared TTL. */
   ttlSeconds?: number;
+}
+
+/** The TTL a sessions-per-hour projection uses and where it came from; null if there is none to use. */
+export function projectionTtl(c: Capacity, ttlSeconds?: number): { seconds: number; source: string } | null {
+  if (ttlSeconds !== undefined) return { seconds: ttlSeconds, source: '--ttl-seconds' };
+  const declared = c.settings.declaredTtlSeconds ?? null;
+  return declared !== null ? { seconds: declared, source: "the backend's declared TTL" } : null;
 }
 
 /** Fill projections, sessions per GiB and the assumptions behind them. Pure: returns a new value. */
@@ -60,7 +85,7 @@ export function projectCapacity(c: Capacity, opts: ProjectionOptions = {}): Capa
   const assumptions: string[] = [];
   const runWindow = c.settings.windowTurns;
   const window = opts.windowTurns ?? runWindow;
-  const ttl = opts.ttlSeconds ?? c.settings.ttlSeconds;
+  const ttl = projectionTtl(c, opts.ttlSeconds);
   let scale = 1;
   if (opts.windowTurns !== undefined && runWindow !== null && opts.windowTurns !== runWindow) {
     scale = opts.windowTurns / runWindow;
@@ -74,17 +99,19 @@ export function projectCapacity(c: Capacity, opts: ProjectionOptions = {}): Capa
   let sessions = opts.sessions?.length ? [...opts.sessions] : [];
   const perHour = opts.sessionsPerHour ?? null;
   if (perHour !== null) {
-    if (ttl === null) throw new RangeError('sessionsPerHour needs a TTL (ttlSeconds) to give a number of live sessions');
-    const live = Math.max(1, Math.round((perHour * ttl) / 3600));
+    // The run's own TTL is the scenario's test setting (seconds, to see expiry happen): projecting
+    // production traffic with it would be silently wrong by orders of magnitude.
+    if (ttl === null) throw new RangeError('sessionsPerHour needs the production TTL (ttlSeconds) or a TTL the backend declares');
+    const live = Math.max(1, Math.round((perHour * ttl.seconds) / 3600));
     sessions.push(live);
-    assumptions.push(`${perHour} new sessions per hour × TTL ${ttl} s ÷ 3600 = ${live} live sessions at steady state (each key lives a TTL after its last write).`);
+    assumptions.push(`${perHour} new sessions per hour × TTL ${ttl.seconds} s (${ttl.source}) ÷ 3600 = ${live} live sessions at steady state (each key lives a TTL after its last write).`);
   }
   if (sessions.length === 0) sessions = [...DEFAULT_PROJECTION_SESSIONS];
   sessions = [...new Set(sessions.map((s) => Math.max(1, Math.round(s))))].sort((a, b) => a - b);
   const m = c.measured;
   const usedPer = m.usedMemoryPerSessionBytes === null ? null : m.usedMemoryPerSessionBytes * scale;
-  if (usedPer === null) assumptions.push('Redis used_memory was not sampled in this run: only payload bytes are projected (Redis adds key, TTL and allocator overhead).');
-  else assumptions.push('Redis used_memory per session includes keys, TTL metadata and allocator overhead as measured; replicas and AOF rewrite buffers need their own headroom.');
+  if (usedPer === null) assumptions.push('Redis used_memory was not sampled in this run: only payload bytes are projected (Redis adds the turn-id index, key, TTL and allocator overhead).');
+  else assumptions.push(provisionAdvice(c, scale));
   if (m.sessions < 30) assumptions.push(`Only ${m.sessions} sessions were measured: p99 and max are rough.`);
   const projections: CapacityProjection[] = sessions.map((n) => ({
     sessions: n,
@@ -95,7 +122,7 @@ export function projectCapacity(c: Capacity, opts: ProjectionOptions = {}): Capa
   }));
   return {
     ...c,
-    projectedSettings: { windowTurns: window, ttlSeconds: ttl, sessionsPerHour: perHour },
+    projectedSettings: { windowTurns: window, ttlSeconds: ttl?.seconds ?? null, sessionsPerHour: perHour },
     projections,
     sessionsPerGiB: {
       byPayloadP99: m.bytesPerSession.p99 > 0 ? Math.floor(GIB / (m.bytesPerSession.p99 * scale)) : null,
@@ -103,4 +130,62 @@ export function projectCapacity(c: Capacity, opts: ProjectionOptions = {}): Capa
     },
     assumptions,
   };
+}
+
+export interface MemoryShare {
+  kind: string;
+  /** Keys of this kind (null for the remainder no key accounts for). */
+  keys: number | null;
+  perSessionBytes: number;
+  /** Of Redis used_memory growth per session; null when used_memory was not measured. */
+  share: number | null;
+}
+
+/**
+ * used_memory per session split by key kind, plus the remainder no key accounts for (Redis's
+ * dictionaries and expire table, allocator rounding, buffers). Null without MEMORY USAGE samples.
+ */
+export function memoryBreakdown(c: Capacity): MemoryShare[] | null {
+  const m = c.measured;
+  if (!m.keyMemory || m.keyMemory.length === 0 || m.sessions === 0) return null;
+  const used = m.usedMemoryPerSessionBytes;
+  const rows: MemoryShare[] = m.keyMemory.map((k) => {
+    const per = k.bytes / m.sessions;
+    return { kind: k.kind, keys: k.keys, perSessionBytes: per, share: used ? per / used : null };
+  });
+  if (used !== null) {
+    const rest = Math.max(0, used - rows.reduce((a, r) => a + r.perSessionBytes, 0));
+    rows.push({ kind: 'not in any key (Redis overhead)', keys: null, perSessionBytes: rest, share: used ? rest / used : null });
+  }
+  return rows;
+}
+
+/** Above this share of used_memory in no key, the per-session figure is said to be inflated by fixed costs. */
+const UNEXPLAINED_SHARE = 0.25;
+
+/** Which figure to provision by, and why it is not the payload. */
+export function provisionAdvice(c: Capacity, scale = 1): string {
+  const m = c.measured;
+  const used = m.usedMemoryPerSessionBytes;
+  if (used === null) return 'Provision by payload × the overhead you measure on your own store: this run did not sample used_memory.';
+  const ratio = m.bytesPerSession.p99 > 0 ? used / m.bytesPerSession.p99 : null;
+  const parts = memoryBreakdown(c);
+  const index = parts?.find((p) => p.kind === 'turn-id index');
+  const why = index && index.share !== null
+    ? ` The turn-id index alone is ${Math.round(index.share * 100)} % of it: one entry per turn ever applied (kept so a replayed turn id is never applied twice), so it grows with turns, not with the window.`
+    : '';
+  // used_memory growth that no key holds is partly per key (dict and expire entries, allocator
+  // rounding) and partly fixed (client buffers, the Lua script cache, the replication backlog):
+  // over few sessions the fixed part inflates the per-session figure.
+  const rest = parts?.find((p) => p.keys === null);
+  const keySum = parts ? parts.filter((p) => p.keys !== null).reduce((a, p) => a + p.perSessionBytes, 0) : null;
+  const fixed =
+    rest && rest.share !== null && rest.share > UNEXPLAINED_SHARE && keySum !== null
+      ? ` ${Math.round(rest.share * 100)} % of the used_memory growth is in no key: Redis's per-key tables grow with sessions, but fixed costs (client buffers, scripts, replication backlog) do not, and over ${m.sessions} sessions they weigh on each; the true cost per session lies between the keys' ${fmtBytes(keySum * scale)} and ${fmtBytes(used * scale)}. Measure more sessions (--profile full) to narrow it.`
+      : '';
+  return (
+    `Provision by Redis used_memory per session (${fmtBytes(used * scale)}), not by payload: used_memory is what the store holds` +
+    `${ratio !== null ? `, ${ratio.toFixed(1)}× the payload p99` : ''}.${why}${fixed} ` +
+    'Add headroom for replicas, AOF rewrite buffers and fragmentation (used_memory_rss).'
+  );
 }

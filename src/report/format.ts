@@ -80,8 +80,9 @@ export function isoUtc(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
 }
 
-/** Human label for a phase id: "during-redis-down" → "during redis-down". */
+/** Human label for a phase id: "during-redis-down" → "during redis-down", "all" → "whole run". */
 export function phaseLabel(phase: string): string {
+  if (phase === 'all') return 'whole run';
   const m = phase.match(/^(during|after)-(.+)$/);
   return m ? `${m[1]} ${m[2]}` : phase;
 }

@@ -14,8 +14,8 @@
  *
  * Values are milliseconds (histograms hold microseconds; the scaling ratio is 1000).
  */
-import type { Histogram } from './hdr.ts';
-import { newLatencyHistogram } from './hdr.ts';
+import type { Histogram } from '../record/hdr.ts';
+import { LatencyHistogram } from '../record/hdr.ts';
 
 export const HGRM_TICKS_PER_HALF_DISTANCE = 5;
 export const HGRM_SCALING_RATIO = 1000;
@@ -84,12 +84,12 @@ export function parseHgrm(text: string): ParsedHgrm {
  */
 export function histogramFromHgrm(text: string): Histogram {
   const parsed = parseHgrm(text);
-  const h = newLatencyHistogram();
+  const h = new LatencyHistogram();
   let prev = 0;
   for (const row of parsed.rows) {
     const delta = row.totalCount - prev;
-    if (delta > 0) h.recordValueWithCount(Math.max(1, Math.round(row.valueMs * HGRM_SCALING_RATIO)), delta);
+    if (delta > 0) h.recordUsWithCount(Math.max(1, Math.round(row.valueMs * HGRM_SCALING_RATIO)), delta);
     prev = Math.max(prev, row.totalCount);
   }
-  return h;
+  return h.histogram;
 }

@@ -3,8 +3,10 @@
  * verdict, invariants with the first anomalies, latency per phase, faults and recovery.
  */
 import { DASH, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from './format.ts';
-import { decodeHistogram, findSnapshot, phaseOrder, summarize } from './hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../record/hdr.ts';
+import { findSnapshot, phaseOrder, shownPhases } from './snapshots.ts';
 import { proxyCostSentence } from './proxy-cost.ts';
+import { errorRateNote } from './derive/refusals.ts';
 import type { RunResult } from './result-schema.ts';
 
 export function mdCell(s: string): string {
@@ -24,7 +26,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
   out.push(`${h} ${icon} ${r.verdict.pass ? 'PASS' : 'FAIL'} — ${r.scenario.name} (${r.scenario.profile})`);
   out.push('');
   out.push(
-    `Run \`${r.runId}\` · ${fmtDuration(r.endedAtMs - r.startedAtMs)} · ${fmtInt(r.metrics.totals.count)} requests · ${fmtNum(r.metrics.throughputPerSec)} req/s · error rate ${fmtPct(r.metrics.errorRate)}` +
+    `Run \`${r.runId}\` · ${fmtDuration(r.endedAtMs - r.startedAtMs)} · ${fmtInt(r.metrics.totals.count)} requests · ${fmtNum(r.metrics.throughputPerSec)} req/s · error rate ${fmtPct(r.metrics.errorRate)}${errorRateNote(r) ? ` (${errorRateNote(r)})` : ''}` +
       (r.scenario.backend ? ` · backend ${r.scenario.backend}` : ''),
   );
   if (r.verdict.reasons.length) {
@@ -55,7 +57,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
       ),
     );
   }
-  const phases = phaseOrder(
+  const phases = shownPhases(
     r.latency.histograms.filter((s) => s.op === 'all' && s.instance === 'all').map((s) => s.phase),
     r.timeline.map((t) => t.id),
   );
@@ -68,7 +70,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
         ['Phase', 'Count #', 'p50 #', 'p90 #', 'p99 #', 'p99.9 #', 'Max #'],
         phases.map((phase) => {
           const s = findSnapshot(r.latency.histograms, { phase });
-          const x = s && s.count > 0 ? summarize(decodeHistogram(s.snapshot)) : null;
+          const x = s && s.count > 0 ? percentilesMs(decodeSnapshot(s.snapshot)) : null;
           return [phaseLabel(phase), fmtInt(s?.count ?? 0), fmtMs(x?.p50Ms), fmtMs(x?.p90Ms), fmtMs(x?.p99Ms), fmtMs(x?.p999Ms), fmtMs(x?.maxMs)];
         }),
       ),

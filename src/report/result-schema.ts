@@ -147,6 +147,12 @@ export const HdrSnapshotSchema = z
     /** corrected: from the intended start (coordinated omission corrected); service: from the actual send. */
     kind: z.enum(['corrected', 'service']),
     count,
+    /**
+     * Of `count`, the latencies above the histograms' highest trackable value (one hour, see
+     * src/record/hdr.ts): each is in the snapshot as exactly that value, so percentiles reaching
+     * them read "at least one hour".
+     */
+    saturated: count.default(0),
     /** hdr-histogram-js encodeIntoCompressedBase64, values in microseconds. */
     snapshot: z.string(),
   })
@@ -219,6 +225,12 @@ export const FaultImpactSchema = z
     ops: count,
     failed: count,
     unknown: count,
+    /**
+     * Answered 503 (the contract's "could not make it durable"); counted within failed or unknown
+     * as the scenario classified them: a refused write may still have been applied by the store.
+     * Absent in results written before it was measured.
+     */
+    refused: count.optional(),
     degraded: count,
     errorRate: z.number().min(0).max(1),
     affectedSessions: count,
@@ -286,6 +298,14 @@ export const CapacitySchema = z
         usedMemoryPerSessionBytes: nonneg.nullable(),
         usedMemoryBaselineBytes: nonneg.nullable().default(null),
         usedMemoryEndBytes: nonneg.nullable().default(null),
+        /**
+         * Redis MEMORY USAGE by key kind at the end of the run ("state", "turn-id index", "other"):
+         * `sampledKeys` of `keys` were measured, `bytes` is their mean × `keys`. Null if not sampled.
+         */
+        keyMemory: z
+          .array(z.object({ kind: z.string(), keys: count, sampledKeys: count, bytes: nonneg }).strict())
+          .nullable()
+          .default(null),
       })
       .strict(),
     /** The service settings the run used. */
@@ -294,6 +314,12 @@ export const CapacitySchema = z
         windowTurns: z.number().int().positive().nullable(),
         ttlSeconds: z.number().positive().nullable(),
         maxStateBytes: z.number().int().positive().nullable().default(null),
+        /**
+         * The TTL the backend declares for production (its profile), as opposed to `ttlSeconds`, the
+         * one this run's scenario set for the test. Only a declared TTL may stand in for
+         * `capacity --ttl-seconds`.
+         */
+        declaredTtlSeconds: z.number().positive().nullable().default(null),
       })
       .strict(),
     /** The settings projected to (may differ from the run's: then a scaling assumption applies). */

@@ -5,7 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DASH, esc, fmtInt, fmtMs, fmtPct } from './format.ts';
-import { decodeHistogram, findSnapshot } from './hdr.ts';
+import { decodeSnapshot } from '../record/hdr.ts';
+import { findSnapshot } from './snapshots.ts';
 import { chip, page, table } from './html/page.ts';
 import { renderJunit } from './junit.ts';
 import { mdTable } from './markdown.ts';
@@ -20,7 +21,7 @@ export interface SuiteOptions {
 
 function row(r: RunResult) {
   const s = findSnapshot(r.latency.histograms, {});
-  const p99 = s && s.count > 0 ? decodeHistogram(s.snapshot).getValueAtPercentile(99) / 1000 : null;
+  const p99 = s && s.count > 0 ? decodeSnapshot(s.snapshot).getValueAtPercentile(99) / 1000 : null;
   return {
     held: `${r.invariants.filter((i) => i.holds).length}/${r.invariants.length}`,
     p99,

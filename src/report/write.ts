@@ -12,7 +12,7 @@
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeHistogram } from './hdr.ts';
+import { decodeSnapshot } from '../record/hdr.ts';
 import { toHgrm } from './hgrm.ts';
 import { renderRunHtml } from './html/run-report.ts';
 import { renderJunit } from './junit.ts';
@@ -51,7 +51,7 @@ export function renderReports(input: unknown): RenderedReports {
   files.set('junit.xml', renderJunit([r]));
   for (const s of r.latency.histograms) {
     if (s.count === 0) continue;
-    files.set(`latency/${hgrmFileName(s)}`, toHgrm(decodeHistogram(s.snapshot)));
+    files.set(`latency/${hgrmFileName(s)}`, toHgrm(decodeSnapshot(s.snapshot)));
   }
   return { files };
 }

@@ -47,6 +47,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
             bytesPerSession: store.map((s) => s.bytes),
             usedMemoryBaselineBytes: r.witnesses.usedMemoryBytes.before,
             usedMemoryEndBytes: r.witnesses.usedMemoryBytes.after,
+            keyMemory: r.witnesses.keyMemory,
             settings: { windowTurns: check.windowTurns ?? null, ttlSeconds: check.ttlSeconds ?? null, maxStateBytes: check.maxStateBytes ?? null },
           }),
         )

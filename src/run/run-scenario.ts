@@ -24,7 +24,7 @@
  *
  * Measured failures (anomalies, thresholds) decide the verdict; only harness failures throw.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportElle } from '../check/index.ts';
 import type { EngineResult } from '../engine/types.ts';
@@ -66,7 +66,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const spec = await loadSpec(resolved.scriptPath, env);
   const runId = opts.runId ?? newRunId(resolved.name);
   const runDir = path.resolve(opts.outDir ?? RUN_DEFAULTS.outDir, runId);
-  await mkdir(runDir, { recursive: true });
+  // Not created here: writeReports makes it once there is a result, so a run that fails to start
+  // (bad target, no k6, no redis-server) leaves no empty directory behind.
   const unsafe = opts.unsafe ?? [];
   // --target alone is a profile of one instance that declares nothing: the contract's minimum.
   const backend: ResolvedProfile | undefined = opts.backend ?? (opts.target ? resolveProfile({ instances: opts.target }, '--target') : undefined);

@@ -1,7 +1,8 @@
 /**
  * The third witness: what the store itself holds after the run, read straight from Redis (not
  * through the service), in the reference service's key layout. Also used to seed v1 sessions for
- * the migration scenario and to read used_memory for capacity figures.
+ * the migration scenario and to read used_memory for capacity figures, and MEMORY USAGE by key
+ * kind so capacity can say where used_memory goes.
  */
 import { Redis } from 'ioredis';
 import type { StoreSnapshot } from '../check/types.ts';
@@ -19,6 +20,62 @@ export interface SnapshotExtras {
   windowText: Map<string, string[]>;
   /** Keys whose value could not be parsed: half-written or foreign state. */
   corrupt: string[];
+  /** MEMORY USAGE by key kind; null when Redis refused the command (e.g. a managed Redis). */
+  keyMemory: KeyMemorySample[] | null;
+}
+
+export interface KeyMemorySample {
+  kind: 'state' | 'turn-id index' | 'other';
+  keys: number;
+  sampledKeys: number;
+  /** Mean MEMORY USAGE of the sampled keys × keys. */
+  bytes: number;
+}
+
+/** MEMORY USAGE per key costs a round trip (and O(n) for a sorted set): a few hundred per kind is plenty for a mean. */
+export const KEY_MEMORY_SAMPLES_PER_KIND = 300;
+
+function keyKind(key: string): KeyMemorySample['kind'] {
+  if (/^sp:\{[^}]*\}:session:/s.test(key)) return 'state';
+  if (/^sp:\{[^}]*\}:turnids:/s.test(key)) return 'turn-id index';
+  return 'other';
+}
+
+/**
+ * Every key counted by kind, the first KEY_MEMORY_SAMPLES_PER_KIND of each measured with
+ * MEMORY USAGE … SAMPLES 0 (exact, also for sorted sets). SCAN order is the hash table's, so the
+ * first keys seen are as good a sample as any.
+ */
+export async function sampleKeyMemory(redis: Redis, perKind = KEY_MEMORY_SAMPLES_PER_KIND): Promise<KeyMemorySample[] | null> {
+  const acc = new Map<KeyMemorySample['kind'], { keys: number; sampled: number; bytes: number }>();
+  let cursor = '0';
+  try {
+    for (let rounds = 0; rounds < 100_000; rounds++) {
+      const [next, keys] = await redis.scan(cursor, 'COUNT', 500);
+      for (const key of keys) {
+        const kind = keyKind(key);
+        const a = acc.get(kind) ?? { keys: 0, sampled: 0, bytes: 0 };
+        acc.set(kind, a);
+        a.keys++;
+        if (a.sampled >= perKind) continue;
+        const used = (await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) as number | null;
+        if (used === null) continue; // expired between SCAN and MEMORY USAGE
+        a.sampled++;
+        a.bytes += used;
+      }
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } catch {
+    return null;
+  }
+  const order: Array<KeyMemorySample['kind']> = ['state', 'turn-id index', 'other'];
+  return order
+    .filter((k) => acc.has(k))
+    .map((kind) => {
+      const a = acc.get(kind)!;
+      return { kind, keys: a.keys, sampledKeys: a.sampled, bytes: a.sampled ? (a.bytes / a.sampled) * a.keys : 0 };
+    });
 }
 
 function connect(url: string): Redis {
@@ -29,7 +86,7 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
   const redis = connect(redisUrl);
   await redis.connect();
   const sessions: StoreSnapshot[] = [];
-  const extras: SnapshotExtras = { pinned: new Map(), windowText: new Map(), corrupt: [] };
+  const extras: SnapshotExtras = { pinned: new Map(), windowText: new Map(), corrupt: [], keyMemory: null };
   try {
     let cursor = '0';
     // Bounded: SCAN returns every key once within a full cycle; the cap only guards a runaway store.
@@ -64,6 +121,7 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
       cursor = next;
       if (cursor === '0') break;
     }
+    extras.keyMemory = await sampleKeyMemory(redis);
   } finally {
     redis.disconnect();
   }

@@ -9,7 +9,7 @@ import type { AuditRecord, MetricsScrape, StoreSnapshot } from '../check/types.t
 import type { HistoryEntry } from '../record/history.ts';
 import type { Topology } from '../topology/index.ts';
 import { scrapeMetrics } from './scrape.ts';
-import { snapshotStore, usedMemoryBytes } from './store-snapshot.ts';
+import { snapshotStore, usedMemoryBytes, type SnapshotExtras } from './store-snapshot.ts';
 
 /** Where one instance serves /metrics. */
 export interface Endpoint {
@@ -29,6 +29,8 @@ export interface Witnesses {
   audit: AuditRecord[];
   /** Absent when the store is not reachable (an external backend without --redis-url). */
   store: StoreSnapshot[] | undefined;
+  /** MEMORY USAGE sampled by key kind, for the capacity breakdown; null without a store. */
+  keyMemory: SnapshotExtras['keyMemory'] | null;
   usedMemoryBytes: { before: number | null; after: number | null };
 }
 
@@ -66,7 +68,8 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
       /* no audit log (external backend, or the instance never wrote one) */
     }
   }
-  const store = topology.redis ? (await snapshotStore(topology.redis.url)).sessions : undefined;
+  const snapshot = topology.redis ? await snapshotStore(topology.redis.url) : undefined;
+  const store = snapshot?.sessions;
   const after = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
-  return { scrapes, audit, store, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
+  return { scrapes, audit, store, keyMemory: snapshot?.extras.keyMemory ?? null, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
 }

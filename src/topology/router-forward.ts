@@ -6,7 +6,7 @@
  * as unknown.
  */
 import http from 'node:http';
-import { INSTANCE_HEADER } from '../record/history.ts';
+import { INSTANCE_HEADER } from '../contract/wire.ts';
 
 // Headers that describe one connection, not the message (RFC 9110 §7.6.1).
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);

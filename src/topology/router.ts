@@ -29,6 +29,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPicker, type RouterPolicy } from './router-pick.ts';
+import { SESSIONS_PATH } from '../contract/wire.ts';
 import { trackHealth } from './router-health.ts';
 import { answerProblem, createForwarder, type Upstream } from './router-forward.ts';
 
@@ -82,7 +83,7 @@ export interface Router extends AsyncDisposable {
 
 /** The session id of a contract path (/v1/sessions/{id}[/...]), or undefined. */
 export function sessionIdOf(url: string): string | undefined {
-  const prefix = '/v1/sessions/';
+  const prefix = SESSIONS_PATH;
   if (!url.startsWith(prefix)) return undefined;
   let end = url.length;
   for (let i = prefix.length; i < url.length; i++) {

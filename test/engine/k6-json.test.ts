@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentilesMs, decodeSnapshot } from '../../src/engine/index.ts';
+import { percentilesMs, decodeSnapshot } from '../../src/record/hdr.ts';
 import { findK6 } from '../../src/engine/k6run/run.ts';
 import { K6JsonStream } from '../../src/engine/k6run/json-stream.ts';
 import { TestRun } from '../../src/engine/test-run.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mergeSnapshots, percentilesMs, runScript } from '../../src/engine/index.ts';
+import { runScript } from '../../src/engine/index.ts';
+import { mergeSnapshots, percentilesMs } from '../../src/record/hdr.ts';
 import { startServer, writeScript, type TestServer } from './helpers.ts';
 
 describe('coordinated omission', () => {
@@ -22,7 +23,7 @@ export const options = { scenarios: { s: { executor: 'constant-arrival-rate', ra
 export default async function () { await http.asyncRequest('GET', __ENV.URL + '/'); }`);
     try {
       const r = await runScript({ scriptPath: s.file, env: { URL: server.url } });
-      const of = (kind: string) => percentilesMs(mergeSnapshots(r.hdr.filter((h) => h.metric === 'http_req_duration' && h.kind === kind).map((h) => h.snapshot)));
+      const of = (kind: string) => percentilesMs(mergeSnapshots(r.hdr.filter((h) => h.metric === 'http_req_duration' && h.kind === kind)).histogram);
       const service = of('value');
       const corrected = of('corrected');
       // One VU: while it waits out the stall, the iterations due meanwhile are dropped (k6's rule) ...
@@ -62,7 +63,7 @@ export default async function () { await http.asyncRequest('GET', __ENV.URL + '/
       const r = await runScript({ scriptPath: s.file, env: { URL: server.url }, phase: () => (calls++ < 200 ? 'before' : 'during') });
       const halves = r.hdr.filter((h) => h.metric === 'http_req_duration' && h.kind === 'value');
       expect(new Set(halves.map((h) => h.tags.phase))).toEqual(new Set(['before', 'during']));
-      const merged = mergeSnapshots(halves.map((h) => h.snapshot));
+      const merged = mergeSnapshots(halves).histogram;
       const whole = r.metrics.http_req_duration!.values;
       expect(merged.totalCount).toBe(400);
       for (const p of [90, 95]) {

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHistogram, encodeHistogram, newLatencyHistogram, recordMs } from '../../src/report/hdr.ts';
+import { decodeSnapshot, LatencyHistogram, latencyUs } from '../../src/record/hdr.ts';
 import { histogramFromHgrm, parseHgrm, toHgrm } from '../../src/report/hgrm.ts';
 import { rng } from './fixture.ts';
 
 function filled(seed: number, n: number) {
   const rand = rng(seed);
-  const h = newLatencyHistogram();
-  for (let i = 0; i < n; i++) recordMs(h, 0.2 + -Math.log(1 - rand()) * 7 + (rand() < 0.01 ? 300 * rand() : 0));
+  const h = new LatencyHistogram();
+  for (let i = 0; i < n; i++) h.recordUs(latencyUs(0.2 + -Math.log(1 - rand()) * 7 + (rand() < 0.01 ? 300 * rand() : 0)));
   return h;
 }
 
 describe('.hgrm output', () => {
   it("has HdrHistogram's header, row and footer layout", () => {
-    const text = toHgrm(filled(1, 10_000));
+    const text = toHgrm(filled(1, 10_000).histogram);
     const lines = text.split('\n');
     expect(lines[0]).toBe('       Value     Percentile TotalCount 1/(1-Percentile)');
     expect(lines[1]).toBe('');
@@ -30,7 +30,7 @@ describe('.hgrm output', () => {
   });
 
   it('parses back into a histogram with the same percentiles', () => {
-    const original = decodeHistogram(encodeHistogram(filled(7, 25_000)));
+    const original = decodeSnapshot(filled(7, 25_000).encode().snapshot);
     const text = toHgrm(original);
     const parsed = parseHgrm(text);
     expect(parsed.totalCount).toBe(25_000);

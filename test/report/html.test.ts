@@ -10,12 +10,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareResults } from '../../src/report/compare.ts';
 import { renderCompareHtml } from '../../src/report/compare-render.ts';
-import { decodeHistogram, findSnapshot, summarize } from '../../src/report/hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../../src/record/hdr.ts';
+import { findSnapshot } from '../../src/report/snapshots.ts';
 import { fmtInt, fmtMs } from '../../src/report/format.ts';
 import { writeSuiteReport } from '../../src/report/suite.ts';
 import { writeReports } from '../../src/report/write.ts';
-import { makeResult } from './fixture.ts';
-import { writeFile } from 'node:fs/promises';
+import { faultImpacts } from '../../src/report/derive/fault-impact.ts';
+import { latencyFromHistory, metricsFromHistory } from '../../src/report/derive/from-history.ts';
+import { verdictOf } from '../../src/report/build.ts';
+import type { RunResult, TimelineEntry } from '../../src/report/result-schema.ts';
+import { makeResult, T0 } from './fixture.ts';
+import { readFile, writeFile } from 'node:fs/promises';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Generated output lives under reports/ (git-ignored); the screenshot stays for a human to look at.
@@ -69,6 +74,8 @@ describe('index.html in Chromium', () => {
       expect(await page.locator('#verdict .badge-big').textContent()).toBe('FAIL');
       expect(await page.locator('#verdict').textContent()).toContain('no-lost-writes');
       expect(await page.locator('#key-figures').textContent()).toContain(fmtInt(result.metrics.totals.count));
+      // A failing run's errors are not "expected": the invariants did not judge them harmless.
+      expect(await page.locator('#key-figures').textContent()).not.toContain('expected under faults');
 
       // Invariants with each anomaly's proving ops, linked to the proving-ops table.
       const anomaly = result.invariants[0]!.anomalies[0]!;
@@ -95,7 +102,7 @@ describe('index.html in Chromium', () => {
       expect(await spectra.first().locator('svg').textContent()).toContain('99.9%');
 
       // Percentile table carries the histogram's own numbers.
-      const all = summarize(decodeHistogram(findSnapshot(result.latency.histograms, {})!.snapshot));
+      const all = percentilesMs(decodeSnapshot(findSnapshot(result.latency.histograms, {})!.snapshot));
       const firstRow = (await page.locator('#percentiles tbody tr').first().textContent()) ?? '';
       expect(firstRow).toContain(fmtMs(all.p99Ms));
       expect(firstRow).toContain(fmtMs(all.maxMs));
@@ -135,4 +142,113 @@ describe('index.html in Chromium', () => {
       }
     }
   });
+
+  it('a store-outage-shaped run: distinct spectrum colours for 11 phases, readable size axis, 503s said to be refusals', async () => {
+    const { result, runDir } = await fiveFaultRun();
+    const { page, problems } = await open(path.join(runDir, 'index.html'));
+    try {
+      // Every series of every spectrum has its own colour: before, during and after each of 5 faults, service time.
+      const spectra = page.locator('figure.spectrum');
+      expect(await spectra.count()).toBe(3);
+      for (let i = 0; i < 3; i++) {
+        const colours = await spectra.nth(i).locator('.legend i').evaluateAll((els) => els.map((e) => (e as unknown as { style: { getPropertyValue(n: string): string } }).style.getPropertyValue('--c')));
+        expect(colours.length).toBe(1 + 2 * 5 + 1);
+        expect(new Set(colours).size, colours.join(' ')).toBe(colours.length);
+      }
+      // The 14 bucket labels of "State size on save" do not overlap one another. Labels may be
+      // rotated, so each pair is compared in the first one's own (rotated) frame, where both are
+      // axis-aligned rectangles.
+      const overlaps = await page.locator('#state-health figure.panel').first().locator('svg text.tick').evaluateAll((els) => {
+        // Structural types: the test's tsconfig has no DOM library.
+        type M = { a: number; b: number; c: number; d: number; e: number; f: number; inverse(): M; multiply(o: M): M };
+        type Label = { textContent: string | null; getBBox(): { x: number; y: number; width: number; height: number }; getCTM(): M };
+        const labels = (els as unknown as Label[]).filter((e) => /B$/.test(e.textContent ?? ''));
+        const found: string[] = [];
+        for (let i = 1; i < labels.length; i++) {
+          const a = labels[i - 1]!;
+          const b = labels[i]!;
+          const ba = a.getBBox();
+          const bb = b.getBBox();
+          const m = a.getCTM().inverse().multiply(b.getCTM());
+          const corners = [
+            [bb.x, bb.y],
+            [bb.x + bb.width, bb.y],
+            [bb.x, bb.y + bb.height],
+            [bb.x + bb.width, bb.y + bb.height],
+          ].map(([x, y]) => ({ x: m.a * x! + m.c * y! + m.e, y: m.b * x! + m.d * y! + m.f }));
+          const [minX, maxX] = [Math.min(...corners.map((c) => c.x)), Math.max(...corners.map((c) => c.x))];
+          const [minY, maxY] = [Math.min(...corners.map((c) => c.y)), Math.max(...corners.map((c) => c.y))];
+          const ox = Math.min(ba.x + ba.width, maxX) - Math.max(ba.x, minX);
+          const oy = Math.min(ba.y + ba.height, maxY) - Math.max(ba.y, minY);
+          if (ox > 0.5 && oy > 0.5) found.push(`${a.textContent} overlaps ${b.textContent}`);
+        }
+        return { count: labels.length, found };
+      });
+      expect(overlaps.count).toBe(14);
+      expect(overlaps.found).toEqual([]);
+      // The headline says why a passing run has errors, and which of them were refusals.
+      const refused = result.metrics.byStatus['503']!;
+      expect(refused).toBeGreaterThan(0);
+      const errorTile = (await page.locator('#key-figures .tile', { hasText: 'Error rate' }).textContent()) ?? '';
+      expect(errorTile).toContain(`expected under faults: ${fmtInt(refused)} refused as 503`);
+      const other = result.metrics.totals.fail + result.metrics.totals.unknown - refused;
+      expect(errorTile).toContain(`${fmtInt(other)} with no answer or another error`);
+      // Blast radius: a Refused (503) column, and what a refusal means.
+      const blast = page.locator('#blast-radius');
+      expect(await blast.locator('th').allTextContents()).toContain('Refused (503)');
+      const refusedCells = await blast.locator('tbody tr td:nth-child(5)').allTextContents();
+      expect(refusedCells).toEqual(result.faults.map((f) => fmtInt(f.refused!)));
+      expect(await page.locator('#faults').textContent()).toContain('may or may not have applied');
+      expect(await page.locator('#details').textContent()).toContain(`${fmtInt(refused)} refused (503): not made durable, may or may not have applied`);
+      await page.screenshot({ path: path.join(runDir, 'screenshot.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a run without faults calls its one phase "whole run", on the page and in summary.md', async () => {
+    const { result } = makeResult({ seed: 5, runId: 'no-faults', durationSec: 20, withFaults: false });
+    const runDir = path.join(OUT, result.runId);
+    await writeReports(result, runDir);
+    const { page, problems } = await open(path.join(runDir, 'index.html'));
+    try {
+      const phases = await page.locator('#percentiles tbody tr td:nth-child(2)').allTextContents();
+      expect(new Set(phases)).toEqual(new Set(['whole run']));
+      const legend = await page.locator('figure.spectrum').first().locator('.legend').textContent();
+      expect(legend).toContain('whole run');
+      expect(await page.locator('#latency').textContent()).not.toMatch(/\bbefore\b/);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+    const md = await readFile(path.join(runDir, 'summary.md'), 'utf8');
+    expect(md).toMatch(/\| whole run \|/);
+    expect(md).not.toMatch(/\| before \|/);
+  });
 });
+
+/** The fixture's history under a five-fault plan (store-outage's shape) with the reference service's 14 size buckets. */
+async function fiveFaultRun(): Promise<{ result: RunResult; runDir: string }> {
+  const { result: base, history } = makeResult({ seed: 9, runId: 'five-faults' });
+  const timeline: TimelineEntry[] = ['link-down', 'latency-800ms', 'reset-peer', 'writes-paused', 'oom'].map((id, i) => {
+    const start = T0 + 4_000 + i * 11_000;
+    return { id, target: 'redis-i1', fault: { type: 'down' }, plannedStartMs: start, plannedEndMs: start + 6_000, actualStartMs: start + 5, actualEndMs: start + 6_005, verified: true };
+  });
+  const metrics = metricsFromHistory(history, { startedAtMs: base.startedAtMs, endedAtMs: base.endedAtMs });
+  const bounds = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 51200, 65536, 131072, 262144, 1048576];
+  const buckets = [...bounds.map((le, i) => ({ le, count: Math.min(1402, 100 * (i + 1)) })), { le: '+Inf' as const, count: 1402 }];
+  const invariants = base.invariants;
+  const result: RunResult = {
+    ...base,
+    timeline,
+    metrics,
+    latency: { unit: 'us', histograms: latencyFromHistory(history, timeline) },
+    faults: faultImpacts(history, timeline, metrics, base.startedAtMs),
+    stateHealth: { ...base.stateHealth!, sizeBytes: { buckets, sum: 2_150_000, count: 1402 } },
+    verdict: verdictOf({ invariants, thresholds: base.thresholds }),
+  };
+  const runDir = path.join(OUT, result.runId);
+  await writeReports(result, runDir);
+  return { result, runDir };
+}

@@ -5,7 +5,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as reportCmd } from '../../src/cli/commands/report.ts';
 import { histogramFromHgrm } from '../../src/report/hgrm.ts';
-import { decodeHistogram } from '../../src/report/hdr.ts';
+import { decodeSnapshot } from '../../src/record/hdr.ts';
 import { writeSuiteReport } from '../../src/report/suite.ts';
 import { hgrmFileName, writeReports } from '../../src/report/write.ts';
 import { makeResult } from './fixture.ts';
@@ -62,7 +62,7 @@ describe('writeReports', () => {
     await writeReports(result, runDir);
     for (const s of result.latency.histograms.filter((h) => h.op === 'all' && h.instance === 'all')) {
       const back = histogramFromHgrm(await readFile(path.join(runDir, 'latency', hgrmFileName(s)), 'utf8'));
-      const orig = decodeHistogram(s.snapshot);
+      const orig = decodeSnapshot(s.snapshot);
       expect(back.totalCount).toBe(orig.totalCount);
       for (const p of [50, 90, 99]) {
         // Within one HDR bucket (3 significant digits): the .hgrm rows are bucket upper bounds.

@@ -16,7 +16,7 @@ const spec: ScenarioSpec = {
   plan: { faults: [] },
   invariants: ['no-lost-writes', 'audit-agrees', 'store-agrees', 'ttl-set', 'metrics-agree', 'no-such-invariant'],
 };
-const noWitnesses: Witnesses = { scrapes: [{ instance: 'target', after: '' }], audit: [], store: undefined, usedMemoryBytes: { before: null, after: null } };
+const noWitnesses: Witnesses = { scrapes: [{ instance: 'target', after: '' }], audit: [], store: undefined, keyMemory: null, usedMemoryBytes: { before: null, after: null } };
 
 describe('checkRun', () => {
   it('on an external backend, leaves unchecked the invariants whose witness it gave no access to, and says so', () => {

@@ -1,5 +1,5 @@
 /** Small clients for topology integration tests: contract calls with a tenant's token. */
-import { INSTANCE_HEADER } from '../../src/record/history.ts';
+import { INSTANCE_HEADER } from '../../src/contract/wire.ts';
 
 export interface Answer {
   status: number;

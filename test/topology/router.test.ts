@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRouter, sessionIdOf, type Router, type RouterPolicy } from '../../src/topology/router.ts';
 import { HashRing } from '../../src/topology/hash-ring.ts';
-import { INSTANCE_HEADER } from '../../src/record/history.ts';
+import { INSTANCE_HEADER } from '../../src/contract/wire.ts';
 
 /** A scripted instance: echoes who it is, the method, path and body it received. */
 async function scripted(id: string, port = 0): Promise<{ id: string; url: string; port: number; hits: number; close(): Promise<void> }> {

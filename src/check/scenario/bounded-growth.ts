@@ -3,6 +3,7 @@
  * the session, keys expire, oversized turns change nothing, and pinned facts survive compaction.
  * Each reads the client's history; the TTL and size checks also read the store snapshot.
  */
+import { CONTRACT_PROBLEMS } from '../../contract/wire.ts';
 import type { HistoryEntry } from '../../record/history.ts';
 import type { Anomaly, InvariantResult, StoreSnapshot } from '../types.ts';
 import { percentile } from '../sessions.ts';
@@ -88,7 +89,7 @@ export function checkOversizedRejected(history: readonly HistoryEntry[]): Invari
   const oversized = history.filter((e) => e.op === 'append' && e.turnId?.endsWith('-oversized'));
   const ids = new Set(oversized.map((e) => e.turnId));
   for (const e of oversized) {
-    if (e.status !== 413) anomalies.push({ type: 'oversized-accepted', session: e.session, message: `an oversized turn got ${e.status}${e.code ? ` (${e.code})` : ''}, not 413 state_too_large`, ops: [e.id] });
+    if (e.status !== CONTRACT_PROBLEMS.state_too_large) anomalies.push({ type: 'oversized-accepted', session: e.session, message: `an oversized turn got ${e.status}${e.code ? ` (${e.code})` : ''}, not 413 state_too_large`, ops: [e.id] });
   }
   for (const e of history) {
     const seen = e.turnIds?.find((t) => ids.has(t));

@@ -4,17 +4,29 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
 import { COMPARE_DEFAULTS, compareResults } from '../../report/compare.ts';
-import { renderCompareHtml, renderCompareMd, renderCompareText } from '../../report/compare-render.ts';
+import { compareJson, renderCompareHtml, renderCompareMd, renderCompareText } from '../../report/compare-render.ts';
 import { loadRun } from '../../report/load.ts';
+import { samplesToBound } from '../../report/noise-bounds.ts';
 
 export const help = `Usage: stateproof compare <run-dir> <run-dir>... [--baseline <run-dir>] [--fail-on-regression]
-                          [--noise-pct 10] [--noise-floor-ms 1] [--out <dir>]
+                          [--noise-pct ${COMPARE_DEFAULTS.noisePct}] [--noise-floor-ms ${COMPARE_DEFAULTS.noiseFloorMs}] [--out <dir>] [--json]
 
-Puts runs of the same scenario (different backends or configurations) side by side: invariants,
-latency percentiles per phase, time to recover per fault, memory per session, error rate. Each
-figure is marked better or worse than the baseline when it differs by more than the noise
-threshold. Percentiles resting on fewer than ${COMPARE_DEFAULTS.minTailSamples} samples beyond them, max latency and throughput
-are shown but never count as regressions.
+Puts runs of the same scenario (different backends or configurations) side by side: a short
+headline table first (invariants held, p50 and p99 latency, error rate, throughput, time to
+recover per fault, memory per session), then the regressions with their values (before → after
+and the threshold), then every figure that moved. compare.md and compare.html hold all figures.
+
+A figure is worse (or better) than the baseline only when the difference is both practical
+(beyond --noise-pct of the baseline, and beyond its floor: --noise-floor-ms for latency, one
+percentage point for error rate, one gap between operations for recovery) and larger than
+sampling noise: the runs' ${COMPARE_DEFAULTS.confidence * 100}% intervals, taken from the HDR histograms' counts (order
+statistics for a percentile, Wilson for an error rate), do not overlap. A figure that moved
+beyond --noise-pct but not beyond those bounds is marked "noise", with the bound that held it.
+
+Gated (a worse one is a regression): invariants, p99 per op and phase (when both runs have the
+${samplesToBound(99)}+ samples a bounded p99 interval needs), error rate, time to recover, memory per session.
+Shown but not gated, each with its reason: p50/p90 (context), p99.9 and max (too few samples
+behind them), throughput (set by the scenario's arrival rate).
 
 Options:
   --baseline <run-dir>     the run to compare against (default: the first run given)
@@ -22,10 +34,11 @@ Options:
   --noise-pct <n>          relative difference treated as noise (default ${COMPARE_DEFAULTS.noisePct})
   --noise-floor-ms <n>     latency differences below this are noise too (default ${COMPARE_DEFAULTS.noiseFloorMs})
   --out <dir>              where compare.md and compare.html go (default: beside the baseline run)
+  --json                   print the comparison as JSON on stdout (messages go to stderr)
 
 Examples:
-  stateproof compare reports/store-outage-a reports/store-outage-b
-  stateproof compare reports/pr-run --baseline reports/main-run --fail-on-regression
+  stateproof compare reports/<run-a> reports/<run-b>
+  stateproof compare reports/<pr-run> --baseline reports/<main-run> --fail-on-regression --json > compare.json
 `;
 
 function num(name: string, v: string | undefined, dflt: number): number {
@@ -46,10 +59,11 @@ export async function run(argv: string[]): Promise<number> {
       'noise-pct': { type: 'string' },
       'noise-floor-ms': { type: 'string' },
       out: { type: 'string' },
+      json: { type: 'boolean', default: false },
     },
   });
   const dirs = values.baseline ? [values.baseline, ...positionals.filter((p) => path.resolve(p) !== path.resolve(values.baseline!))] : positionals;
-  if (dirs.length < 2) throw new UsageError(`compare needs at least two runs (got ${dirs.length}). Example: stateproof compare reports/run-a reports/run-b`);
+  if (dirs.length < 2) throw new UsageError(`compare needs at least two runs (got ${dirs.length}). Example: stateproof compare reports/<run-a> reports/<run-b>`);
   const runs = await Promise.all(dirs.map(loadRun));
   const comparison = compareResults(
     runs.map((r) => r.result),
@@ -60,6 +74,12 @@ export async function run(argv: string[]): Promise<number> {
   await mkdir(outDir, { recursive: true });
   await writeFile(path.join(outDir, 'compare.md'), renderCompareMd(comparison));
   await writeFile(path.join(outDir, 'compare.html'), renderCompareHtml(comparison));
-  process.stdout.write(renderCompareText(comparison) + `\nWrote ${path.join(outDir, 'compare.html')} and compare.md\n`);
+  const wrote = `Wrote ${path.join(outDir, 'compare.html')} and compare.md\n`;
+  if (values.json) {
+    process.stdout.write(JSON.stringify(compareJson(comparison), null, 2) + '\n');
+    process.stderr.write(wrote);
+  } else {
+    process.stdout.write(renderCompareText(comparison) + '\n' + wrote);
+  }
   return values['fail-on-regression'] && comparison.regressions.length > 0 ? 1 : 0;
 }

@@ -3,8 +3,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
-import { formatDuration } from '../../engine/duration.ts';
+import { formatFailureReasons, legacySummaryExport, runScript, writeSummaryOutputs, type Progress } from '../../engine/index.ts';
+import { formatDuration, parseFlagDurationMs } from '../../engine/duration.ts';
 import { parseEnvPairs } from '../config.ts';
 import { UsageError } from '../../base/errors.ts';
 
@@ -14,10 +14,15 @@ Runs a k6 script with the built-in engine (k6's executors, checks, metrics, thre
 summary and handleSummary, in Node), or with real k6 when --k6 is given. Flags mean what
 they mean to \`k6 run\`; --duration/--iterations replace the script's scenarios, as in k6.
 
+Durations: --duration needs a unit (30s, 1m30s, 500ms; no "d") and must be more than 0, as
+k6's flag does: a bare number such as --duration 10 is refused, not run for 10 ms. Inside a script, k6's options
+rules apply: options.duration: 10 (or "10") is 10 milliseconds.
+--vus must be at least 1: 0 VUs is refused, as k6 refuses it for every executor that runs VUs.
+
 Options:
   -e, --env KEY=VALUE        set __ENV.KEY (repeatable)
-  -u, --vus N                number of VUs
-  -d, --duration D           test duration, e.g. 30s, 1m30s
+  -u, --vus N                number of VUs (at least 1)
+  -d, --duration D           test duration with a unit, e.g. 30s, 1m30s, 500ms
   -i, --iterations N         total iterations (shared between VUs)
       --summary-export FILE  write the end-of-test summary as JSON (k6's legacy export format)
       --k6 PATH              run with the real k6 binary at PATH instead of the built-in engine
@@ -34,11 +39,19 @@ Examples:
   stateproof k6 script.ts --iterations 100 --summary-export summary.json
 `;
 
-function positiveInt(v: string | undefined, flag: string): number | undefined {
+function intFlag(v: string | undefined, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative integer, got "${v}"`);
+  if (n < min) throw new UsageError(`${flag} must be at least ${min}, got ${n}${flag === '--vus' ? ' (k6 refuses 0 VUs too: "the number of VUs should be more than 0")' : ''}.`);
   return n;
+}
+
+function durationFlag(v: string): number {
+  const ms = parseFlagDurationMs(v, '--duration');
+  // k6: "`duration` should be more than 0, for infinite duration use the externally-controlled executor".
+  if (ms <= 0) throw new UsageError(`--duration must be more than 0, got "${v}" (k6 refuses it too).`);
+  return ms;
 }
 
 function progressLine(p: Progress): string {
@@ -76,9 +89,10 @@ export async function run(argv: string[]): Promise<number> {
     const result = await runScript({
       scriptPath: positionals[0]!,
       env,
-      ...(values.vus !== undefined ? { vus: positiveInt(values.vus, '--vus') } : {}),
-      ...(values.iterations !== undefined ? { iterations: positiveInt(values.iterations, '--iterations') } : {}),
-      ...(values.duration !== undefined ? { duration: values.duration } : {}),
+      ...(values.vus !== undefined ? { vus: intFlag(values.vus, '--vus', 1) } : {}),
+      ...(values.iterations !== undefined ? { iterations: intFlag(values.iterations, '--iterations', 0) } : {}),
+      // Checked as k6's flag parser would, then passed on in milliseconds, which both engines read alike.
+      ...(values.duration !== undefined ? { duration: `${durationFlag(values.duration)}ms` } : {}),
       signal: controller.signal,
       ...(values.k6 !== undefined ? { engine: 'k6' as const, k6Path: values.k6 } : {}),
       ...(live ? { onProgress: (p: Progress) => process.stderr.write(`\r\x1b[K${progressLine(p)}`) } : {}),
@@ -86,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     if (live) process.stderr.write('\n');
     await writeSummaryOutputs(result.summaryOutputs);
     if (values['summary-export']) await writeFile(values['summary-export'], JSON.stringify(legacySummaryExport(result.summary), null, 2) + '\n');
+    if (result.requestFailures) for (const line of formatFailureReasons(result.requestFailures.reasons, result.requestFailures.overflow)) process.stderr.write(line + '\n');
     for (const t of result.thresholds.filter((x) => !x.ok)) {
       process.stderr.write(`ERRO thresholds on metrics '${t.metric}' have been crossed: ${t.source} (observed ${Number(t.observed.toFixed(4))})\n`);
     }

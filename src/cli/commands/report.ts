@@ -15,8 +15,8 @@ Options:
   --out <dir>   write the reports there instead of into <run-dir> (history.json is copied along)
 
 Examples:
-  stateproof report reports/store-outage-20250115-093000
-  stateproof report reports/store-outage-20250115-093000 --out /tmp/rerendered
+  stateproof report reports/20261201T220002Z-store-outage-rbql
+  stateproof report reports/20261201T220002Z-store-outage-rbql --out /tmp/rerendered
 `;
 
 export async function run(argv: string[]): Promise<number> {

@@ -8,9 +8,15 @@ import { UsageError } from '../../base/errors.ts';
 import { loadConfigFile, parseEnvPairs, parseIntFlag, parseList, validateSettings, type Settings } from '../config.ts';
 import { SAFEGUARDS } from '../../../reference-service/config.ts';
 import { ROUTER_POLICIES, TOPOLOGY_DEFAULTS } from '../../topology/index.ts';
-import { progressReporter } from '../progress.ts';
-import { listScenarios } from '../../run/scenarios.ts';
+import { progressReporter, type RunProgress } from '../progress.ts';
+import { keepInvariants, parseInvariantList } from '../invariant-subset.ts';
+import { shownPath } from '../shown-path.ts';
+import { runVerdictJson, writeJson } from '../verdict-json.ts';
+import { writeReports } from '../../report/write.ts';
+import { loadSpec } from '../../run/load-spec.ts';
+import { listScenarios, resolveScenario } from '../../run/scenarios.ts';
 import { runScenario, type RunOutcome } from '../../run/run-scenario.ts';
+import { RUN_DEFAULTS } from '../../run/run-options.ts';
 
 export const help = `Usage: stateproof run <scenario | path/to/script.ts> [options]
 
@@ -33,9 +39,19 @@ Options:
   --target <url>          an external backend implementing the contract (no topology is started)
   --toxiproxy-url <url>   with --target: a Toxiproxy its links go through (network faults)
   --redis-url <url>       with --target: its Redis (store faults, store snapshot)
-  --out <dir>             reports root (default reports)
+  --out <dir>             reports root (default reports); paths print as you gave it (absolute stays absolute)
   --config <file>         settings file (default ./stateproof.config.json or .ts, if present)
+  --invariants <list>     judge the run by these of the scenario's invariants only (comma-separated;
+                          see \`stateproof list\`); the verdict and every report cover just these
+  -q, --quiet             no live progress line
+  --json                  the verdict as JSON on stdout: verdict, exitCode, runId, invariants (name,
+                          holds, anomalies), thresholds, reasons, report paths (absolute). Nothing
+                          else goes to stdout: the verdict lines, progress and logs go to stderr.
   -h, --help
+
+Your own script runs as k6 would run it: its options follow k6's rules (options.duration: 10
+or "10" is 10 milliseconds; vus must be at least 1). \`stateproof k6\` takes --duration/--vus
+flags, which need a unit and at least 1 VU, as k6's do.
 
 Exit codes: 0 every invariant and threshold held; 1 one failed; 2 usage or config error;
 3 environment problem (e.g. redis-server missing); 4 stateproof itself failed (a harness bug:
@@ -46,6 +62,8 @@ Examples:
   stateproof run store-outage --unsafe breaker        # must fail: the breaker is what it proves
   stateproof run cross-instance --router sticky
   stateproof run ./my-scenario.ts --target http://127.0.0.1:8080 -e STATEPROOF_TOKEN=secret
+  stateproof run store-outage --invariants no-lost-writes,recovers-within-5s --json -q
+  # reports land in reports/<run-id>/, e.g. reports/20261201T220002Z-store-outage-rbql/
 `;
 
 export const runFlags = {
@@ -62,6 +80,8 @@ export const runFlags = {
   'redis-url': { type: 'string' },
   out: { type: 'string' },
   config: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
 } as const;
 
 /** Flags over the config file over defaults, validated as one. */
@@ -105,7 +125,8 @@ export function interruptible(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
-export function printOutcome(outcome: RunOutcome, stream: NodeJS.WriteStream = process.stdout): void {
+/** The verdict lines; `givenOut` is --out as the user typed it, so the report path reads as they gave it. */
+export function printOutcome(outcome: RunOutcome, givenOut?: string, stream: NodeJS.WritableStream = process.stdout): void {
   const r = outcome.result;
   const lines = [`${r.verdict.pass ? 'PASS' : 'FAIL'}  ${r.scenario.name} (${r.scenario.profile}, ${r.scenario.backend ?? 'reference'})`];
   for (const inv of r.invariants) {
@@ -117,20 +138,33 @@ export function printOutcome(outcome: RunOutcome, stream: NodeJS.WriteStream = p
   const unchecked = (r.config.uncheckedInvariants as string[] | undefined) ?? [];
   if (skipped.length) lines.push(`  not injected (no access to the target): ${skipped.join(', ')}`);
   if (unchecked.length) lines.push(`  not checked (no access to the witness): ${unchecked.join(', ')}`);
+  const notSelected = (r.config.notSelectedInvariants as string[] | undefined) ?? [];
+  if (notSelected.length) lines.push(`  not judged (not in --invariants): ${notSelected.join(', ')}`);
   const m = r.metrics;
-  lines.push(`  ${m.totals.count} operations, ${m.throughputPerSec.toFixed(0)}/s, errors ${(m.errorRate * 100).toFixed(1)}%, degraded ${m.totals.degraded}`);
-  lines.push(`  report: ${path.relative(process.cwd(), path.join(outcome.runDir, 'index.html')) || outcome.runDir}`);
+  const refused = m.byStatus['503'] ?? 0;
+  lines.push(
+    `  ${m.totals.count} operations, ${m.throughputPerSec.toFixed(0)}/s, errors ${(m.errorRate * 100).toFixed(1)}%` +
+      `${refused ? ` (${refused} refused as 503: not made durable, may or may not have applied)` : ''}, degraded ${m.totals.degraded}`,
+  );
+  lines.push(`  report: ${shownPath(path.join(outcome.runDir, 'index.html'), givenOut)}`);
   stream.write(lines.join('\n') + '\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: runFlags, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { ...runFlags, invariants: { type: 'string', multiple: true } }, allowPositionals: true, strict: true });
   if (positionals.length !== 1) throw new UsageError(`run takes one scenario name or script path; got ${positionals.length ? positionals.join(' ') : 'none'}. Scenarios: ${listScenarios().join(', ')}`);
   const settings = await settingsFrom(values);
+  // Checked before anything starts: a typo must not cost a whole run.
+  let chosen: string[] | undefined;
+  if (values.invariants !== undefined) {
+    const resolved = resolveScenario(positionals[0]!);
+    const spec = await loadSpec(resolved.scriptPath, { STATEPROOF_PROFILE: settings.profile ?? RUN_DEFAULTS.profile, ...settings.env });
+    chosen = parseInvariantList(values.invariants, resolved.name, spec?.invariants);
+  }
   const stop = interruptible();
-  const progress = progressReporter(positionals[0]!);
+  const progress = values.quiet ? undefined : progressReporter(positionals[0]!);
   try {
-    const outcome = await runScenario({
+    let outcome = await runScenario({
       scenario: positionals[0]!,
       profile: settings.profile,
       env: settings.env,
@@ -145,13 +179,23 @@ export async function run(argv: string[]): Promise<number> {
       redisUrl: settings.redisUrl,
       outDir: settings.out,
       signal: stop.signal,
-      onProgress: (p) => progress.update(p),
+      ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
     });
-    progress.done();
-    printOutcome(outcome);
+    progress?.done();
+    if (chosen) outcome = await judgeBySubset(outcome, chosen);
+    // With --json the verdict lines go to stderr: stdout carries the one JSON document.
+    printOutcome(outcome, settings.out, values.json ? process.stderr : process.stdout);
+    if (values.json) writeJson(runVerdictJson(outcome.result, outcome.runDir, outcome.exitCode));
     return outcome.exitCode;
   } finally {
-    progress.done();
+    progress?.done();
     stop.dispose();
   }
+}
+
+/** The run judged by the chosen invariants only, with its reports written again to say so. */
+export async function judgeBySubset(outcome: RunOutcome, names: readonly string[]): Promise<RunOutcome> {
+  const result = keepInvariants(outcome.result, names);
+  await writeReports(result, outcome.runDir);
+  return { ...outcome, result, exitCode: result.verdict.exitCode };
 }

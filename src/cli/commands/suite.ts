@@ -6,7 +6,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
-import { progressReporter } from '../progress.ts';
+import { didYouMean } from '../../base/suggest.ts';
+import { progressReporter, type RunProgress } from '../progress.ts';
+import { shownPath } from '../shown-path.ts';
+import { runVerdictJson, writeJson } from '../verdict-json.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { writeSuiteReport } from '../../report/suite.ts';
@@ -24,12 +27,17 @@ Options:
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
+  -q, --quiet             no live progress lines
+  --json                  the suite's verdict as JSON on stdout: verdict, exitCode, one entry per
+                          scenario (as \`run --json\` prints it), failed, notRun, report paths
+                          (absolute). Nothing else goes to stdout: verdict lines, progress, logs
+                          go to stderr.
   -h, --help
 
 Examples:
   stateproof suite
-  stateproof suite --profile full --out ci-reports
-  stateproof suite --only store-outage,migration
+  stateproof suite --profile full --out ci-reports      # ci-reports/suite-20261201T220002Z/index.html
+  stateproof suite --only store-outage,migration --json -q > verdict.json
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -41,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const settings = await settingsFrom(values);
   const all = listScenarios();
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}`);
+  for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}.${didYouMean(name, all)}`);
   const scenarios = only ?? all;
   const suiteDir = path.resolve(settings.out ?? 'reports', `suite-${newRunId('all').split('-all-')[0]}`);
   const stop = interruptible();
@@ -51,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const [i, name] of scenarios.entries()) {
       if (stop.signal.aborted) break;
       process.stderr.write(`\n[${i + 1}/${scenarios.length}] ${name}\n`);
-      const progress = progressReporter(name);
+      const progress = values.quiet ? undefined : progressReporter(name);
       try {
         const outcome = await runScenario({
           scenario: name,
@@ -63,13 +71,14 @@ export async function run(argv: string[]): Promise<number> {
           seed: settings.seed,
           outDir: suiteDir,
           signal: stop.signal,
-          onProgress: (p) => progress.update(p),
+          ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
         });
-        progress.done();
-        printOutcome(outcome);
+        progress?.done();
+        // With --json the verdict lines go to stderr: stdout carries the one JSON document.
+        printOutcome(outcome, settings.out, values.json ? process.stderr : process.stdout);
         outcomes.push(outcome);
       } finally {
-        progress.done();
+        progress?.done();
       }
     }
   } finally {
@@ -81,10 +90,22 @@ export async function run(argv: string[]): Promise<number> {
   );
   const failed = outcomes.filter((o) => o.exitCode !== 0).map((o) => o.result.scenario.name);
   const skipped = scenarios.length - outcomes.length;
+  const exitCode = failed.length === 0 && skipped === 0 ? 0 : 1;
+  if (values.json) {
+    writeJson({
+      verdict: exitCode === 0 ? 'pass' : 'fail',
+      exitCode,
+      scenarios: outcomes.map((o) => runVerdictJson(o.result, o.runDir, o.exitCode)),
+      failed,
+      notRun: scenarios.slice(outcomes.length),
+      report: { dir: suiteDir, html: path.join(suiteDir, 'index.html'), summary: path.join(suiteDir, 'summary.md'), junit: path.join(suiteDir, 'junit.xml') },
+    });
+    return exitCode;
+  }
   process.stdout.write(
     `\nsuite ${failed.length === 0 && skipped === 0 ? 'PASS' : 'FAIL'}: ${outcomes.length - failed.length}/${scenarios.length} scenarios held every invariant` +
       `${failed.length ? ` (failed: ${failed.join(', ')})` : ''}${skipped ? ` (${skipped} not run: interrupted)` : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
-      `report: ${path.relative(process.cwd(), path.join(suiteDir, 'index.html'))}\n`,
+      `report: ${shownPath(path.join(suiteDir, 'index.html'), settings.out)}\n`,
   );
-  return failed.length === 0 && skipped === 0 ? 0 : 1;
+  return exitCode;
 }

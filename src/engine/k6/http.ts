@@ -17,6 +17,7 @@ import { Response, type RequestInfo } from './response.ts';
 import { RequestSeries } from './request-series.ts';
 import { exchange } from './transport.ts';
 import { UnsupportedFeatureError, unsupported } from './unsupported.ts';
+import { failureReason } from '../failure-reasons.ts';
 
 export const HTTP_DEFAULTS = Object.freeze({
   timeoutMs: 60_000,
@@ -164,6 +165,7 @@ export function createHttp(vu: VU) {
     const expected = cb ? !res.error_code && cb.has(res.status) : undefined;
     const { tags, ref } = series.of(base, { method, url, name: params.tags?.name, paramsTags: params.tags, status: res.status, errorCode: res.error_code, expected });
     record(tags, ref, res, epochMsAt(tEnd) - intendedAt, expected);
+    if (expected === false || res.error_code) run.failureReasons.add(failureReason(res, parsed.origin), method, url);
 
     if (next) {
       const keep = res.status === 307 || res.status === 308;

@@ -11,7 +11,7 @@
  *                                └─> series[key].hdr (trends only)     (compressed snapshots, merge)
  */
 import { UsageError } from '../../base/errors.ts';
-import { newHistogram, msToUs, encodeSnapshot, type Histogram } from './hdr.ts';
+import { LatencyHistogram, msToUs, type EncodedHistogram } from '../../record/hdr.ts';
 import { newSink, TrendSink, type Contains, type MetricType, type Sink } from './sinks.ts';
 
 export type Tags = Record<string, string>;
@@ -38,7 +38,7 @@ export interface Series {
   metric: string;
   kind: 'value' | 'corrected';
   tags: Tags;
-  hdr: Histogram;
+  hdr: LatencyHistogram;
 }
 
 export interface SeriesRef {
@@ -52,14 +52,12 @@ export interface SeriesRef {
 /** Distinct tag sets seen are few; past this many, refs are no longer memoised (memory stays bounded). */
 const MAX_MEMO_REFS = 10_000;
 
-/** One HDR series exported as a compressed snapshot (µs integers). */
-export interface HdrSnapshot {
+/** One HDR series exported as a compressed snapshot (µs integers), with its saturation count. */
+export interface HdrSnapshot extends EncodedHistogram {
   metric: string;
   /** `value`: the metric as k6 defines it (service time for http_req_duration); `corrected`: from intended start. */
   kind: 'value' | 'corrected';
   tags: Tags;
-  count: number;
-  snapshot: string;
 }
 
 /** Trends summarised by k6 but not exported per series (they only split http_req_duration). */
@@ -107,12 +105,12 @@ export class Registry {
     for (let i = 0; i < subs.length; i++) {
       if (matches(subs[i]!.match, tags)) subs[i]!.sink.add(value);
     }
-    if (metric.hdrSeries) this.seriesFor(metric.name, 'value', series ?? this.seriesKey(tags)).hdr.recordValue(msToUs(value));
+    if (metric.hdrSeries) this.seriesFor(metric.name, 'value', series ?? this.seriesKey(tags)).hdr.recordUs(msToUs(value));
   }
 
   /** Latency from the intended start, kept beside the metric's own value (never in k6's summary). */
   addCorrected(metricName: string, valueMs: number, series: SeriesRef): void {
-    this.seriesFor(metricName, 'corrected', series).hdr.recordValue(msToUs(valueMs));
+    this.seriesFor(metricName, 'corrected', series).hdr.recordUs(msToUs(valueMs));
   }
 
   seriesKey(tags: Tags, leaveOut?: string): SeriesRef {
@@ -144,7 +142,7 @@ export class Registry {
     const key = `${metric}\u0000${kind}\u0000${ref.key}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { metric, kind, tags: ref.tags, hdr: newHistogram() };
+      s = { metric, kind, tags: ref.tags, hdr: new LatencyHistogram() };
       this.series.set(key, s);
     }
     cache.set(metric, s);
@@ -160,8 +158,7 @@ export class Registry {
       metric: s.metric,
       kind: s.kind,
       tags: s.tags,
-      count: s.hdr.totalCount,
-      snapshot: encodeSnapshot(s.hdr),
+      ...s.hdr.encode(),
     }));
   }
 

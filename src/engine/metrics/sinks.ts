@@ -2,13 +2,14 @@
  * What each k6 metric type keeps: constant memory per metric (a histogram for trends, a few numbers
  * for the rest), never a sample array, so a soak of any length stays flat.
  */
-import { newHistogram, msToUs, type Histogram } from './hdr.ts';
+import { LatencyHistogram, msToUs } from '../../record/hdr.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
 export type Contains = 'default' | 'time' | 'data';
 
 export class TrendSink {
-  readonly hdr: Histogram = newHistogram();
+  /** Any trend's values ×1000, as µs: one over 3.6e6 of its unit (an hour, for time) saturates, counted in hdr.saturated. */
+  readonly hdr = new LatencyHistogram();
   count = 0;
   sum = 0;
   min = Infinity;
@@ -18,14 +19,14 @@ export class TrendSink {
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    this.hdr.recordValue(msToUs(value));
+    this.hdr.recordUs(msToUs(value));
   }
   /** k6's p(N) for N in 0..100, in the metric's own unit (ms for time trends). */
   percentile(p: number): number {
     if (this.count === 0) return 0;
     if (p >= 100) return this.max;
     if (p <= 0) return this.min;
-    return Math.min(this.max, Math.max(this.min, this.hdr.getValueAtPercentile(p) / 1000));
+    return Math.min(this.max, Math.max(this.min, this.hdr.histogram.getValueAtPercentile(p) / 1000));
   }
   values(stats: readonly string[]): Record<string, number> {
     const out: Record<string, number> = {};

@@ -2,7 +2,7 @@
  * Blast radius and time to recover per fault, from the history and the per-second series.
  *
  * Blast radius: what the operations intended while the fault was applied saw (failures, unknown
- * outcomes, degraded answers, sessions and instances touched) and their p99 against the same
+ * outcomes, 503 refusals among them, degraded answers, sessions and instances touched) and their p99 against the same
  * length of time just before the fault.
  *
  * Time to recover: from the fault's actual end to the start of the first interval after which
@@ -13,7 +13,7 @@
  */
 import type { HistoryEntry } from '../../record/history.ts';
 import type { FaultImpact, Metrics, TimelineEntry } from '../result-schema.ts';
-import { newLatencyHistogram, recordMs } from '../hdr.ts';
+import { LatencyHistogram, latencyUs } from '../../record/hdr.ts';
 import { latencyMs } from './from-history.ts';
 
 export const RECOVERY_INTERVALS = 3;
@@ -30,9 +30,9 @@ export function faultImpacts(
 
 function p99Ms(entries: readonly HistoryEntry[]): number | null {
   if (entries.length === 0) return null;
-  const h = newLatencyHistogram();
-  for (const e of entries) recordMs(h, latencyMs(e, 'corrected'));
-  return h.getValueAtPercentile(99) / 1000;
+  const h = new LatencyHistogram();
+  for (const e of entries) h.recordUs(latencyUs(latencyMs(e, 'corrected')));
+  return h.histogram.getValueAtPercentile(99) / 1000;
 }
 
 function impactOf(history: readonly HistoryEntry[], t: TimelineEntry, metrics: Metrics, startedAtMs: number): FaultImpact {
@@ -44,6 +44,7 @@ function impactOf(history: readonly HistoryEntry[], t: TimelineEntry, metrics: M
   const bad = (e: HistoryEntry) => e.outcome !== 'ok' || e.mode === 'degraded';
   const failed = during.filter((e) => e.outcome === 'fail').length;
   const unknown = during.filter((e) => e.outcome === 'unknown').length;
+  const refused = during.filter((e) => e.status === 503).length;
   const degraded = during.filter((e) => e.mode === 'degraded').length;
   const hit = during.filter(bad);
   const p99Before = p99Ms(before);
@@ -54,6 +55,7 @@ function impactOf(history: readonly HistoryEntry[], t: TimelineEntry, metrics: M
     ops: during.length,
     failed,
     unknown,
+    refused,
     degraded,
     errorRate: during.length === 0 ? 0 : (failed + unknown) / during.length,
     affectedSessions: new Set(hit.map((e) => `${e.tenant ?? ''}/${e.session}`)).size,

@@ -8,7 +8,7 @@
  */
 import type { HistoryEntry } from '../../record/history.ts';
 import type { HdrSnapshot, Metrics, SeriesPoint, TimelineEntry } from '../result-schema.ts';
-import { encodeHistogram, newLatencyHistogram, recordMs, type Histogram } from '../hdr.ts';
+import { LatencyHistogram, latencyUs } from '../../record/hdr.ts';
 import { faultWindows, phaseAt } from './phases.ts';
 
 type Kind = HdrSnapshot['kind'];
@@ -33,22 +33,22 @@ export function metricsFromHistory(history: readonly HistoryEntry[], opts: { sta
   const totals = emptyTotals();
   const byOp: Record<string, Totals> = {};
   const byStatus: Record<string, number> = {};
-  const buckets = new Map<number, { t: Totals; h: Histogram }>();
+  const buckets = new Map<number, { t: Totals; h: LatencyHistogram }>();
   for (const e of history) {
     addTo(totals, e);
     addTo((byOp[e.op] ??= emptyTotals()), e);
     byStatus[String(e.status)] = (byStatus[String(e.status)] ?? 0) + 1;
     const b = Math.max(0, Math.floor((e.endMs - opts.startedAtMs) / intervalMs));
     let slot = buckets.get(b);
-    if (!slot) buckets.set(b, (slot = { t: emptyTotals(), h: newLatencyHistogram() }));
+    if (!slot) buckets.set(b, (slot = { t: emptyTotals(), h: new LatencyHistogram() }));
     addTo(slot.t, e);
-    recordMs(slot.h, latencyMs(e, 'corrected'));
+    slot.h.recordUs(latencyUs(latencyMs(e, 'corrected')));
   }
   const lastBucket = Math.max(Math.ceil((opts.endedAtMs - opts.startedAtMs) / intervalMs) - 1, ...buckets.keys(), 0);
   const points: SeriesPoint[] = [];
   for (let b = 0; b <= lastBucket; b++) {
     const slot = buckets.get(b);
-    const at = (p: number) => (slot && slot.t.count > 0 ? slot.h.getValueAtPercentile(p) / 1000 : null);
+    const at = (p: number) => (slot && slot.t.count > 0 ? slot.h.histogram.getValueAtPercentile(p) / 1000 : null);
     points.push({
       offsetMs: b * intervalMs,
       requests: slot?.t.count ?? 0,
@@ -58,7 +58,7 @@ export function metricsFromHistory(history: readonly HistoryEntry[], opts: { sta
       p50Ms: at(50),
       p90Ms: at(90),
       p99Ms: at(99),
-      maxMs: slot && slot.t.count > 0 ? slot.h.maxValue / 1000 : null,
+      maxMs: slot && slot.t.count > 0 ? slot.h.histogram.maxValue / 1000 : null,
     });
   }
   const durationSec = Math.max(1e-3, (opts.endedAtMs - opts.startedAtMs) / 1000);
@@ -79,12 +79,12 @@ export function metricsFromHistory(history: readonly HistoryEntry[], opts: { sta
  */
 export function latencyFromHistory(history: readonly HistoryEntry[], timeline: readonly TimelineEntry[]): HdrSnapshot[] {
   const windows = faultWindows(timeline);
-  const hists = new Map<string, { key: Omit<HdrSnapshot, 'count' | 'snapshot'>; h: Histogram }>();
+  const hists = new Map<string, { key: Pick<HdrSnapshot, 'op' | 'phase' | 'instance' | 'kind'>; h: LatencyHistogram }>();
   const put = (op: string, phase: string, instance: string, kind: Kind, ms: number) => {
     const id = `${op}\u0000${phase}\u0000${instance}\u0000${kind}`;
     let slot = hists.get(id);
-    if (!slot) hists.set(id, (slot = { key: { op, phase, instance, kind }, h: newLatencyHistogram() }));
-    recordMs(slot.h, ms);
+    if (!slot) hists.set(id, (slot = { key: { op, phase, instance, kind }, h: new LatencyHistogram() }));
+    slot.h.recordUs(latencyUs(ms));
   };
   for (const e of history) {
     const phase = phaseAt(e.intendedStartMs, windows);
@@ -99,7 +99,7 @@ export function latencyFromHistory(history: readonly HistoryEntry[], timeline: r
     }
   }
   return [...hists.values()]
-    .map(({ key, h }) => ({ ...key, count: h.totalCount, snapshot: encodeHistogram(h) }))
+    .map(({ key, h }) => ({ ...key, ...h.encode() }))
     .sort((a, b) => cmp(a.op, b.op) || cmp(a.phase, b.phase) || cmp(a.instance, b.instance) || cmp(a.kind, b.kind));
 }
 

@@ -4,7 +4,7 @@
  * percentile spectra on HdrHistogram's 1/(1-p) axis, the state-size histogram and breaker lanes.
  */
 import { fmtBytesShort, fmtInt, phaseLabel } from '../format.ts';
-import { decodeHistogram } from '../hdr.ts';
+import { decodeSnapshot } from '../../record/hdr.ts';
 import { parseHgrm, toHgrm } from '../hgrm.ts';
 import type { HdrSnapshot, RunResult } from '../result-schema.ts';
 import { faultWindows } from '../derive/phases.ts';
@@ -137,7 +137,7 @@ export interface SpectrumSeries {
 export function spectrumChart(title: string, series: readonly SpectrumSeries[]): string {
   const f = frame(W / 2 - 10, 240, { left: 52, right: 12 });
   const curves = series.map((s) => {
-    const rows = s.snapshot.count > 0 ? parseHgrm(toHgrm(decodeHistogram(s.snapshot.snapshot))).rows : [];
+    const rows = s.snapshot.count > 0 ? parseHgrm(toHgrm(decodeSnapshot(s.snapshot.snapshot))).rows : [];
     return { s, pts: rows.filter((r) => r.percentile < 1).map((r) => [r.percentile, r.valueMs] as [number, number]) };
   });
   const maxP = Math.max(0.9, ...curves.flatMap((c) => c.pts.map(([p]) => p)));
@@ -155,10 +155,30 @@ export function spectrumChart(title: string, series: readonly SpectrumSeries[]):
   );
 }
 
+/** The colour the spectra's service-time line uses; no phase gets it. */
+export const SERVICE_COLOR = '#9aa5b1';
+
+/**
+ * One colour per phase, never shared however many faults a plan has: "before" (or the whole run)
+ * is dark grey, and each fault gets its own hue, spaced evenly round the colour wheel — dark while
+ * it is applied, a light tint of the same hue after it, so a fault's two phases read as a pair.
+ */
 export function phaseColor(phase: string, phases: readonly string[]): string {
-  if (phase === 'before') return PALETTE[0]!;
-  const i = phases.filter((p) => p !== 'before' && p !== 'all').indexOf(phase);
-  return PALETTE[1 + (i < 0 ? 0 : i) % (PALETTE.length - 1)]!;
+  if (phase === 'before' || phase === 'all') return '#3e4c59';
+  const faultOf = (p: string) => p.replace(/^(during|after)-/, '');
+  const faults = [...new Set(phases.filter((p) => /^(during|after)-/.test(p)).map(faultOf))];
+  const i = Math.max(0, faults.indexOf(faultOf(phase)));
+  const hue = ((i * 360) / Math.max(1, faults.length)) % 360;
+  return phase.startsWith('after-') ? hslHex(hue, 0.6, 0.68) : hslHex(hue, 0.72, 0.4);
+}
+
+function hslHex(h: number, s: number, l: number): string {
+  const a = s * Math.min(l, 1 - l);
+  const channel = (n: number) => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return `#${[0, 8, 4].map((n) => channel(n).toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** stateproof_state_size_bytes: Prometheus cumulative buckets drawn as per-bucket bars. */
@@ -169,16 +189,27 @@ export function sizeHistogramChart(buckets: ReadonlyArray<{ le: number | '+Inf';
     const prev = sorted[i - 1];
     return { label: b.le !== '+Inf' ? `≤${fmtBytesShort(b.le)}` : `>${fmtBytesShort(prev && prev.le !== '+Inf' ? prev.le : 0)}`, n: b.count - (prev?.count ?? 0) };
   });
-  const f = frame(W / 2 - 10, 200, { left: 48, right: 12, bottom: 40 });
+  // Labels run horizontally while they fit their bar's slot (about 6 px a character at 10.5 px),
+  // and slant otherwise: the service's 14 buckets would overlap side by side.
+  const width = W / 2 - 10;
+  const slot = (width - 48 - 12) / Math.max(1, bars.length);
+  const longest = Math.max(1, ...bars.map((b) => b.label.length));
+  const slant = longest * 6.2 > slot - 4;
+  const f = frame(width, slant ? 200 + longest * 4 : 200, { left: 48, right: 12, bottom: slant ? 24 + longest * 4.5 : 40 });
   const yMax = niceMax(Math.max(1, ...bars.map((b) => b.n)), 3);
   const y = linearScale(0, yMax, f.height - f.bottom, f.top, { ticks: 3 });
-  const slot = (f.width - f.left - f.right) / Math.max(1, bars.length);
   const out: string[] = [svgOpen(f, 'State size histogram'), axes(f, Object.assign((v: number) => v, { ticks: [], label: String }), y, { yTitle: 'saves' })];
   bars.forEach((b, i) => {
     const x0 = f.left + i * slot + slot * 0.15;
     const top = y(b.n);
     out.push(`<rect x="${r1(x0)}" y="${r1(top)}" width="${r1(slot * 0.7)}" height="${r1(f.height - f.bottom - top)}" fill="${PALETTE[0]}" rx="1.5"/>`);
-    out.push(`<text x="${r1(x0 + slot * 0.35)}" y="${f.height - f.bottom + 14}" text-anchor="middle" class="tick">${b.label}</text>`);
+    const lx = r1(x0 + slot * 0.35);
+    const ly = f.height - f.bottom + 14;
+    out.push(
+      slant
+        ? `<text x="${lx}" y="${ly - 4}" text-anchor="end" transform="rotate(-40 ${lx} ${ly - 4})" class="tick">${b.label}</text>`
+        : `<text x="${lx}" y="${ly}" text-anchor="middle" class="tick">${b.label}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('');

@@ -1,9 +1,12 @@
 /** The bottom half of a run report: latency spectra, state health, capacity, thresholds, run details. */
 import { DASH, esc, fmtBytes, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from '../format.ts';
-import { decodeHistogram, findSnapshot, phaseOrder, summarize } from '../hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../../record/hdr.ts';
+import { findSnapshot, phaseOrder, shownPhases } from '../snapshots.ts';
+import { memoryBreakdown } from '../capacity.ts';
 import type { HdrSnapshot, RunResult } from '../result-schema.ts';
+import { refusedTotal, REFUSED_MEANING } from '../derive/refusals.ts';
 import { stableStringify } from '../stable-json.ts';
-import { breakerLanes, phaseColor, sizeHistogramChart, spectrumChart } from './charts.ts';
+import { breakerLanes, phaseColor, SERVICE_COLOR, sizeHistogramChart, spectrumChart } from './charts.ts';
 import { chip, table, tile } from './page.ts';
 
 const OP_ORDER = ['all', 'append', 'read', 'delete'];
@@ -19,14 +22,14 @@ function faultIds(r: RunResult): string[] {
 
 function percentileCells(s: HdrSnapshot | undefined): string[] {
   if (!s || s.count === 0) return [fmtInt(s?.count ?? 0), DASH, DASH, DASH, DASH, DASH, DASH];
-  const x = summarize(decodeHistogram(s.snapshot));
+  const x = percentilesMs(decodeSnapshot(s.snapshot));
   return [fmtInt(x.count), fmtMs(x.p50Ms), fmtMs(x.p90Ms), fmtMs(x.p99Ms), fmtMs(x.p999Ms), fmtMs(x.p9999Ms), fmtMs(x.maxMs)];
 }
 
 export function latency(r: RunResult): string {
   const hs = r.latency.histograms;
   if (hs.length === 0) return `<section id="latency"><h2>Latency</h2><p class="note">No latency was recorded.</p></section>`;
-  const phases = phaseOrder(
+  const phases = shownPhases(
     hs.filter((h) => h.instance === 'all').map((h) => h.phase),
     faultIds(r),
   );
@@ -37,8 +40,8 @@ export function latency(r: RunResult): string {
       return s && s.count > 0 ? [{ label: phaseLabel(phase), color: phaseColor(phase, spectrumPhases), snapshot: s }] : [];
     });
     const svc = findSnapshot(hs, { op, phase: 'all', kind: 'service' });
-    if (svc && svc.count > 0) series.push({ label: 'service time (all)', color: '#9aa5b1', snapshot: svc, dash: true } as (typeof series)[number]);
-    return series.length ? spectrumChart(`${op === 'all' ? 'All operations' : esc(op)} <span class="unit">by phase</span>`, series) : '';
+    if (svc && svc.count > 0) series.push({ label: 'service time (whole run)', color: SERVICE_COLOR, snapshot: svc, dash: true } as (typeof series)[number]);
+    return series.length ? spectrumChart(`${op === 'all' ? 'All operations' : esc(op)} <span class="unit">${spectrumPhases.length ? 'by phase' : 'whole run'}</span>`, series) : '';
   });
   const rows: string[][] = [];
   for (const op of opsOf(r)) {
@@ -46,7 +49,7 @@ export function latency(r: RunResult): string {
       const s = findSnapshot(hs, { op, phase });
       if (!s) continue;
       const svc = findSnapshot(hs, { op, phase, kind: 'service' });
-      const svcP99 = svc && svc.count > 0 ? fmtMs(summarize(decodeHistogram(svc.snapshot)).p99Ms) : DASH;
+      const svcP99 = svc && svc.count > 0 ? fmtMs(percentilesMs(decodeSnapshot(svc.snapshot)).p99Ms) : DASH;
       rows.push([phase === 'all' ? `<strong>${esc(op)}</strong>` : esc(op), phase === 'all' ? '<strong>whole run</strong>' : esc(phaseLabel(phase)), ...percentileCells(s), `<span class="note">${svcP99}</span>`]);
     }
   }
@@ -117,6 +120,7 @@ export function capacity(r: RunResult): string {
       : '') +
     `</p>` +
     (rows.length ? table(['Live sessions #', 'Payload p50 × N #', 'Payload p99 × N #', 'Payload max × N #', 'Redis used_memory #'], rows, { id: 'capacity-table' }) : '') +
+    keyMemoryTable(c) +
     (c.bytesByTurn.length
       ? `<h3>State size as sessions grew</h3>` +
         table(
@@ -128,6 +132,14 @@ export function capacity(r: RunResult): string {
     (c.assumptions.length ? `<ul class="note">${c.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>` : '') +
     `</section>`
   );
+}
+
+/** used_memory per session by key kind: why it is several times the payload. */
+function keyMemoryTable(c: NonNullable<RunResult['capacity']>): string {
+  const parts = memoryBreakdown(c);
+  if (!parts) return '';
+  const rows = parts.map((p) => [esc(p.kind), p.keys === null ? '' : fmtInt(p.keys), fmtBytes(p.perSessionBytes), p.share === null ? DASH : `${(p.share * 100).toFixed(1)}%`]);
+  return `<h3>Where used_memory goes, per session</h3>` + table(['Key kind', 'Keys #', 'Per session #', 'Share of used_memory #'], rows, { id: 'capacity-key-memory' });
 }
 
 export function thresholds(r: RunResult): string {
@@ -147,9 +159,13 @@ export function details(r: RunResult): string {
     (t.router || t.proxies.length ? `<p class="note">${t.router ? `Router: ${esc(t.router)}. ` : ''}${t.proxies.length ? `Fault proxies: ${t.proxies.map((p) => `<code>${esc(p)}</code>`).join(', ')}.` : ''}</p>` : '') +
     `<h3>Load</h3>` +
     kv([
-      ['Totals', `${fmtInt(r.metrics.totals.count)} ops · ${fmtInt(r.metrics.totals.ok)} ok · ${fmtInt(r.metrics.totals.fail)} failed · ${fmtInt(r.metrics.totals.unknown)} unknown`],
+      [
+        'Totals',
+        `${fmtInt(r.metrics.totals.count)} ops · ${fmtInt(r.metrics.totals.ok)} ok · ${fmtInt(r.metrics.totals.fail)} failed · ${fmtInt(r.metrics.totals.unknown)} unknown` +
+          (refusedTotal(r) ? ` <span class="note">(of the failed and unknown, ${fmtInt(refusedTotal(r))} ${esc(REFUSED_MEANING)})</span>` : ''),
+      ],
       ['By operation', Object.entries(r.metrics.byOp).map(([k, v]) => `${esc(k)} ${fmtInt(v.count)}`).join(' · ') || DASH],
-      ['By status', Object.entries(r.metrics.byStatus).map(([k, v]) => `${esc(k === '0' ? 'no response' : k)}: ${fmtInt(v)}`).join(' · ') || DASH],
+      ['By status', Object.entries(r.metrics.byStatus).map(([k, v]) => `${esc(k === '0' ? 'no response' : k === '503' ? '503 refused' : k)}: ${fmtInt(v)}`).join(' · ') || DASH],
       ['Dropped iterations', fmtInt(r.metrics.droppedIterations)],
       ['History entries', fmtInt(r.historyEntries)],
     ]) +

@@ -26,7 +26,7 @@ nav.toc{margin:14px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:13px}
 .verdict ul{margin:4px 0 0;padding-left:18px}.verdict .lead{font-weight:600;font-size:15px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin-top:14px}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
-.tile .k{color:var(--muted);font-size:12px}.tile .v{font-size:20px;font-weight:650;font-variant-numeric:tabular-nums}.tile .v small{font-size:12px;font-weight:500;color:var(--muted)}
+.tile .k{color:var(--muted);font-size:12px}.tile .note{font-size:11.5px;line-height:1.35;margin-top:2px}.tile.wide{grid-column:span 2}.tile .v{font-size:20px;font-weight:650;font-variant-numeric:tabular-nums}.tile .v small{font-size:12px;font-weight:500;color:var(--muted)}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden;font-variant-numeric:tabular-nums}
 th,td{padding:7px 10px;text-align:left;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;font-weight:600;color:var(--muted);background:#fbfbfc}
@@ -73,8 +73,9 @@ export function chip(kind: 'pass' | 'fail' | 'warn' | 'info', text: string): str
   return `<span class="chip ${kind}">${esc(text)}</span>`;
 }
 
-export function tile(label: string, value: string, small = ''): string {
-  return `<div class="tile"><div class="k">${esc(label)}</div><div class="v">${value}${small ? ` <small>${esc(small)}</small>` : ''}</div></div>`;
+/** `note`: a line under the figure that says what it means (e.g. why an error rate is expected). */
+export function tile(label: string, value: string, small = '', note = ''): string {
+  return `<div class="tile${note ? ' wide' : ''}"><div class="k">${esc(label)}</div><div class="v">${value}${small ? ` <small>${esc(small)}</small>` : ''}</div>${note ? `<div class="note">${esc(note)}</div>` : ''}</div>`;
 }
 
 /** A table from header cells and rows of already-escaped HTML cells; headers ending in "#" are numeric. */

@@ -1,8 +1,10 @@
 /** The top half of a run report: header, verdict, invariants, timeline, fault impact. */
 import { DASH, esc, faultLabel, fmtDuration, fmtInt, fmtMs, fmtNum, fmtOffset, fmtPct, isoUtc } from '../format.ts';
-import { findSnapshot, decodeHistogram, summarize } from '../hdr.ts';
+import { decodeSnapshot, percentilesMs } from '../../record/hdr.ts';
+import { findSnapshot } from '../snapshots.ts';
 import { proxyCostSentence } from '../proxy-cost.ts';
 import type { ProvingOp, RunResult } from '../result-schema.ts';
+import { errorRateNote } from '../derive/refusals.ts';
 import { timelineCharts } from './charts.ts';
 import { chip, table, tile } from './page.ts';
 
@@ -25,7 +27,7 @@ export function header(r: RunResult): string {
 export function verdict(r: RunResult): string {
   const held = r.invariants.filter((i) => i.holds).length;
   const all = findSnapshot(r.latency.histograms, {});
-  const lat = all && all.count > 0 ? summarize(decodeHistogram(all.snapshot)) : null;
+  const lat = all && all.count > 0 ? percentilesMs(decodeSnapshot(all.snapshot)) : null;
   const recovered = r.faults.filter((f) => f.recovered).length;
   const m = r.metrics;
   const lead = r.verdict.pass
@@ -40,7 +42,7 @@ export function verdict(r: RunResult): string {
     `<div class="tiles" id="key-figures">` +
     tile('Requests', fmtInt(m.totals.count)) +
     tile('Throughput', fmtNum(m.throughputPerSec), 'req/s') +
-    tile('Error rate', fmtPct(m.errorRate), `${fmtInt(m.totals.fail + m.totals.unknown)} ops`) +
+    tile('Error rate', fmtPct(m.errorRate), `${fmtInt(m.totals.fail + m.totals.unknown)} ops`, errorRateNote(r)) +
     tile('Degraded answers', fmtInt(m.totals.degraded)) +
     tile('p99 latency', fmtMs(lat?.p99Ms), 'ms') +
     tile('Max latency', fmtMs(lat?.maxMs), 'ms') +
@@ -131,6 +133,7 @@ export function faultImpact(r: RunResult): string {
     fmtInt(f.ops),
     fmtInt(f.failed),
     fmtInt(f.unknown),
+    f.refused === undefined ? DASH : fmtInt(f.refused),
     fmtInt(f.degraded),
     fmtPct(f.errorRate),
     fmtInt(f.affectedSessions),
@@ -140,8 +143,10 @@ export function faultImpact(r: RunResult): string {
   ]);
   return (
     `<section id="faults"><h2>Blast radius and recovery</h2>` +
-    `<p class="note">Operations intended while each fault was applied. Time to recover runs from the fault's end until error rate and p99 are back near their level before the fault, and stay there.</p>` +
-    table(['Fault', 'Ops #', 'Failed #', 'Unknown #', 'Degraded #', 'Error rate #', 'Sessions hit #', 'Instances hit', 'p99 before → during (ms) #', 'Time to recover'], rows, { id: 'blast-radius' }) +
+    `<p class="note">Operations intended while each fault was applied. Failed: definitely not applied. Unknown: may or may not have applied (no answer, or a write the service could not confirm). ` +
+    `Refused (503), counted within Failed or Unknown: the service said it could not make the operation durable, so the client treats a refused write as unknown — it may or may not have applied. ` +
+    `Time to recover runs from the fault's end until error rate and p99 are back near their level before the fault, and stay there.</p>` +
+    table(['Fault', 'Ops #', 'Failed #', 'Unknown #', 'Refused (503) #', 'Degraded #', 'Error rate #', 'Sessions hit #', 'Instances hit', 'p99 before → during (ms) #', 'Time to recover'], rows, { id: 'blast-radius' }) +
     `</section>`
   );
 }
