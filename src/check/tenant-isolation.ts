@@ -3,7 +3,7 @@
  * Scenarios with two tenants write sessions under both (some with the same ids, some with ids that
  * differ only in case) and read each other's ids. A leak is:
  *  - a read under tenant B whose window holds a turn id that only tenant A ever appended;
- *  - a read under B answering 200 for a session id B never wrote, while another tenant did.
+ *  - a read under B answering 200 with turns for a session id B never wrote, while another tenant did.
  */
 import type { HistoryEntry } from '../record/history.ts';
 import type { Anomaly } from './types.ts';
@@ -52,7 +52,8 @@ export function checkTenantIsolation(input: readonly HistoryEntry[]): TenantIsol
       reported.add(key);
       const owner = [...writerOfTurn.get(foreign)!][0];
       anomalies.push({ type: 'tenant-leak', session: key, message: `tenant ${e.tenant} read session ${e.session} (op ${e.id}) and saw turn ${foreign}, which only tenant ${owner} appended`, ops: [e.id] });
-    } else if (e.status === 200 && !ownSessions.has(`${e.tenant}\0${e.session}`)) {
+    } else if (e.status === 200 && ((e.turnCount ?? 0) > 0 || (e.turnIds?.length ?? 0) > 0) && !ownSessions.has(`${e.tenant}\0${e.session}`)) {
+      // An empty answer (a degraded read's default context, say) shows nothing of anyone's.
       reported.add(key);
       anomalies.push({ type: 'tenant-visible', session: key, message: `tenant ${e.tenant} never wrote session ${e.session}, yet reading it answered 200 (op ${e.id}); another tenant's session of that id (or a case variant) must be invisible (404)`, ops: [e.id] });
     }

@@ -22,7 +22,10 @@ export const configSchema = z
     router: z.enum(ROUTER_POLICIES),
     unsafe: z.array(z.enum(SAFEGUARDS)),
     seed: z.number().int(),
-    target: z.string().url(),
+    /** One URL or a list (the harness's router goes in front of several). */
+    target: z.union([z.string().url(), z.array(z.string().url()).min(1)]),
+    /** A backend profile (the schema of src/backend/profile.ts; validated there). */
+    backend: z.record(z.string(), z.unknown()),
     toxiproxyUrl: z.string().url(),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
     out: z.string().min(1),

@@ -17,6 +17,8 @@ import { loadSpec } from '../../run/load-spec.ts';
 import { listScenarios, resolveScenario } from '../../run/scenarios.ts';
 import { runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { RUN_DEFAULTS } from '../../run/run-options.ts';
+import { loadProfile, parseTargets, resolveProfile, type BackendProfile, type ResolvedProfile } from '../../backend/profile.ts';
+import { knownInvariantNames } from '../../backend/invariant-names.ts';
 
 export const help = `Usage: stateproof run <scenario | path/to/script.ts> [options]
 
@@ -36,7 +38,10 @@ Options:
   --router <policy>       ${ROUTER_POLICIES.join(' | ')} (default: the scenario's, else ${TOPOLOGY_DEFAULTS.router})
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
-  --target <url>          an external backend implementing the contract (no topology is started)
+  --target <url>          an external backend implementing the contract (no topology is started);
+                          repeat it (or give a,b,c) for several instances: the harness routes to them
+  --backend-profile <f>   what the backend declares (instances, tenants, bounds, capabilities, metric
+                          names, waivers); default ./stateproof.backend.json, or the config's 'backend'
   --toxiproxy-url <url>   with --target: a Toxiproxy its links go through (network faults)
   --redis-url <url>       with --target: its Redis (store faults, store snapshot)
   --out <dir>             reports root (default reports); paths print as you gave it (absolute stays absolute)
@@ -75,7 +80,8 @@ export const runFlags = {
   router: { type: 'string' },
   unsafe: { type: 'string', multiple: true },
   seed: { type: 'string' },
-  target: { type: 'string' },
+  target: { type: 'string', multiple: true },
+  'backend-profile': { type: 'string' },
   'toxiproxy-url': { type: 'string' },
   'redis-url': { type: 'string' },
   out: { type: 'string' },
@@ -96,7 +102,7 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
   if (str('router') !== undefined) flags.router = parseList([str('router')!], ROUTER_POLICIES, '--router')[0];
   if (values.unsafe !== undefined) flags.unsafe = parseList(values.unsafe as string[], SAFEGUARDS, '--unsafe');
   if (str('seed') !== undefined) flags.seed = parseIntFlag(str('seed'), '--seed', 0, 2 ** 31 - 1);
-  if (str('target') !== undefined) flags.target = str('target');
+  if (values.target !== undefined) flags.target = parseTargets(values.target as string[]);
   if (str('toxiproxy-url') !== undefined) flags.toxiproxyUrl = str('toxiproxy-url');
   if (str('redis-url') !== undefined) flags.redisUrl = str('redis-url');
   if (str('out') !== undefined) flags.out = str('out');
@@ -104,6 +110,22 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
   const merged = { ...fromFile, ...flags, env: { ...fromFile.env, ...flags.env } };
   const settings = validateSettings(merged, 'flags');
   return settings;
+}
+
+/**
+ * The backend the run judges, when it is not the embedded topology: --backend-profile, else the
+ * config's 'backend', else ./stateproof.backend.json, with --target's URLs as its instances. A
+ * profile that lists no instances (and no --target) leaves the run on the embedded topology.
+ */
+export async function backendFrom(values: Record<string, unknown>, settings: Settings): Promise<ResolvedProfile | undefined> {
+  const loaded = await loadProfile({ file: values['backend-profile'] as string | undefined, fromConfig: settings.backend }, knownInvariantNames());
+  const declared: BackendProfile = { ...loaded?.profile };
+  if (settings.target !== undefined) declared.instances = Array.isArray(settings.target) ? settings.target : [settings.target];
+  if (declared.instances === undefined) {
+    if (values['backend-profile'] !== undefined) throw new UsageError(`${values['backend-profile']} lists no instances: add "instances": ["http://host:port"] or give --target URL.`);
+    return undefined;
+  }
+  return resolveProfile(declared, loaded?.source ?? '--target');
 }
 
 /** SIGINT/SIGTERM stop the load; teardown, checks and reports still run, then the process exits. */
@@ -130,8 +152,15 @@ export function printOutcome(outcome: RunOutcome, givenOut?: string, stream: Nod
   const r = outcome.result;
   const lines = [`${r.verdict.pass ? 'PASS' : 'FAIL'}  ${r.scenario.name} (${r.scenario.profile}, ${r.scenario.backend ?? 'reference'})`];
   for (const inv of r.invariants) {
-    lines.push(`  ${inv.holds ? 'ok  ' : 'FAIL'}  ${inv.name}${inv.holds ? '' : `: ${inv.anomalies.length} anomal${inv.anomalies.length === 1 ? 'y' : 'ies'}`}`);
-    for (const a of inv.anomalies.slice(0, 3)) lines.push(`          ${a.message}${a.ops.length ? `  [ops ${a.ops.slice(0, 5).join(', ')}]` : ''}`);
+    const word = STATUS_WORD[inv.status ?? (inv.holds ? 'held' : 'violated')];
+    const detail =
+      inv.status === 'not-applicable' || inv.status === 'waived'
+        ? `: ${inv.reason}`
+        : inv.holds
+          ? inv.evidence ? `  (${inv.evidence})` : ''
+          : inv.status === 'no-evidence' ? `: ${inv.evidence}` : `: ${inv.anomalies.length} anomal${inv.anomalies.length === 1 ? 'y' : 'ies'}`;
+    lines.push(`  ${word}  ${inv.name}${detail}`);
+    if (inv.status !== 'no-evidence' && inv.status !== 'waived') for (const a of inv.anomalies.slice(0, 3)) lines.push(`          ${a.message}${a.ops.length ? `  [ops ${a.ops.slice(0, 5).join(', ')}]` : ''}`);
   }
   for (const t of r.thresholds) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'}  threshold ${t.metric} ${t.expression}${t.observed ? ` (observed ${t.observed})` : ''}`);
   const skipped = (r.config.skippedFaults as string[] | undefined) ?? [];
@@ -149,6 +178,8 @@ export function printOutcome(outcome: RunOutcome, givenOut?: string, stream: Nod
   lines.push(`  report: ${shownPath(path.join(outcome.runDir, 'index.html'), givenOut)}`);
   stream.write(lines.join('\n') + '\n');
 }
+
+const STATUS_WORD = { held: 'ok    ', violated: 'FAIL  ', 'not-applicable': 'n/a   ', waived: 'waived', 'no-evidence': 'NO EVIDENCE' } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...runFlags, invariants: { type: 'string', multiple: true } }, allowPositionals: true, strict: true });
@@ -174,7 +205,7 @@ export async function run(argv: string[]): Promise<number> {
       router: settings.router,
       unsafe: settings.unsafe,
       seed: settings.seed,
-      target: settings.target,
+      backend: await backendFrom(values, settings),
       toxiproxyUrl: settings.toxiproxyUrl,
       redisUrl: settings.redisUrl,
       outDir: settings.out,

@@ -13,7 +13,7 @@ import { runVerdictJson, writeJson } from '../verdict-json.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { writeSuiteReport } from '../../report/suite.ts';
-import { interruptible, printOutcome, runFlags, settingsFrom } from './run.ts';
+import { backendFrom, interruptible, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
 
@@ -43,10 +43,12 @@ Examples:
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...runFlags, only: { type: 'string' } }, allowPositionals: true, strict: true });
   if (positionals.length) throw new UsageError(`suite takes no positional arguments; got ${positionals.join(' ')}. To run one scenario: stateproof run <scenario>`);
-  for (const f of ['target', 'toxiproxy-url', 'redis-url', 'instances', 'router'] as const) {
+  for (const f of ['instances', 'router'] as const) {
     if (values[f] !== undefined) throw new UsageError(`--${f} is for \`stateproof run\`; the suite runs each scenario in the topology it declares`);
   }
   const settings = await settingsFrom(values);
+  // With --target or a backend profile, every scenario runs against that backend, judged by its profile.
+  const backend = await backendFrom(values, settings);
   const all = listScenarios();
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}.${didYouMean(name, all)}`);
@@ -69,6 +71,9 @@ export async function run(argv: string[]): Promise<number> {
           k6Path: settings.k6,
           unsafe: settings.unsafe,
           seed: settings.seed,
+          backend,
+          toxiproxyUrl: settings.toxiproxyUrl,
+          redisUrl: settings.redisUrl,
           outDir: suiteDir,
           signal: stop.signal,
           ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
