@@ -50,6 +50,7 @@ export const stateproof: ScenarioSpec = {
     'bounded-staleness',
     'no-store-5xx',
     'degradation-flagged',
+    'cas-respected',
     'revision-per-turn',
     'turn-order',
     'tenant-isolation',

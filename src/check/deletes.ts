@@ -20,9 +20,9 @@ export function checkDeletes(sessions: readonly SessionIndex[]): DeletesResult {
     for (const e of s.entries) {
       if (e.op === 'delete' && e.outcome === 'ok') deleted = e;
       else if (e.op === 'append' && e.outcome !== 'fail') {
-        if (deleted && e.startMs < deleted.endMs) continue; // concurrent with the delete: either order
+        if (deleted && e.startMs < deleted.endMs) continue; // concurrent with the delete: either order (clock ms: same-ms counts as after)
         deleted = undefined;
-      } else if (e.op === 'read' && deleted && e.startMs > deleted.endMs && e.outcome === 'ok' && e.mode !== 'degraded') {
+      } else if (e.op === 'read' && deleted && e.startMs >= deleted.endMs && e.outcome === 'ok' && e.mode !== 'degraded') {
         readsChecked++;
         if (e.status !== 404) {
           anomalies.push({ type: 'delete-ignored', session: s.key, message: `session ${s.key} was deleted (op ${deleted.id}) and a later read (op ${e.id}) answered ${e.status}`, ops: [deleted.id, e.id] });

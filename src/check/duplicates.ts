@@ -40,9 +40,14 @@ function duplicateInWindow(s: SessionIndex, opts: ResolvedOptions, out: Anomaly[
   }
 }
 
+/** Per epoch: once a session expired or was deleted, its list restarts and a turn id may apply anew. */
 function appliedTwice(s: SessionIndex, out: Anomaly[]): void {
+  for (const epoch of s.epochs) appliedTwiceIn(s.key, epoch, out);
+}
+
+function appliedTwiceIn(key: string, epoch: readonly HistoryEntry[], out: Anomaly[]): void {
   const applied = new Map<string, HistoryEntry>();
-  for (const e of s.entries) {
+  for (const e of epoch) {
     if (e.op !== 'append' || e.outcome !== 'ok' || e.applied !== true || e.turnId === undefined) continue;
     const first = applied.get(e.turnId);
     if (!first) {
@@ -51,7 +56,7 @@ function appliedTwice(s: SessionIndex, out: Anomaly[]): void {
     }
     out.push({
       type: 'applied-twice',
-      session: s.key,
+      session: key,
       message: `turn ${e.turnId} was acknowledged as applied by op ${first.id} and again by op ${e.id} (a replay must answer applied: false)`,
       ops: [first.id, e.id],
     });

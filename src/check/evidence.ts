@@ -149,6 +149,9 @@ export function judgeEvidence(results: readonly InvariantResult[], ctx: Evidence
       const why = notApplicable(r.name, ctx);
       if (why) return { ...base, holds: true, status: 'not-applicable' as const, reason: why, anomalies: [] };
     }
+    // What does not apply to this backend or run is said so before any verdict on it.
+    const why0 = notApplicable(r.name, ctx);
+    if (why0) return { ...base, holds: true, status: 'not-applicable' as const, reason: why0, anomalies: [] };
     if (!r.holds) {
       if (waiver && ctx.declared?.has(r.name)) return { ...base, status: 'violated' as const, reason: `a declared promise broke; the waiver (${waiver}) does not cover it` };
       if (waiver) return { ...base, holds: true, status: 'waived' as const, reason: waiver };

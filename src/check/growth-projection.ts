@@ -7,6 +7,9 @@
  *
  *   reads (turnCount, bytes) ──window full?──▶ points ──Theil–Sen slope──▶ B/turn ──▶ turn at cap
  *
+ * Growth counts from 16 B/turn that adds a quarter of the state over the turns measured: less is
+ * drift (ids gaining digits, a pinned fact joining the summary), a real leak adds about a turn.
+ *
  * Theil–Sen (the median of pairwise slopes) is used rather than least squares so that the odd
  * step — a pinned fact joining the summary, a long message — does not read as steady growth.
  */
@@ -42,6 +45,7 @@ export interface GrowthResult {
 
 const MAX_POINTS = 64;
 const MIN_POINTS = 4;
+const MIN_SLOPE_BYTES_PER_TURN = 16;
 
 export function projectGrowth(history: readonly HistoryEntry[], opts: GrowthOptions): GrowthResult {
   const points = new Map<string, Array<{ turn: number; bytes: number; id: number }>>();
@@ -66,8 +70,9 @@ export function projectGrowth(history: readonly HistoryEntry[], opts: GrowthOpti
     const first = sample[0]!;
     const last = sample[sample.length - 1]!;
     const grownBytes = slope * (last.turn - first.turn);
-    // Growth that matters: at least 1 B/turn and 10 % of the state over the span measured.
-    if (slope < 1 || grownBytes < 0.1 * first.bytes) continue;
+    // Growth that matters: at least 16 B/turn and a quarter of the state over the span measured.
+    // Below that is drift (turn ids and counters gaining digits, a pinned fact joining the summary).
+    if (slope < MIN_SLOPE_BYTES_PER_TURN || grownBytes < 0.25 * first.bytes) continue;
     const g: SessionGrowth = { session, fromTurn: first.turn, toTurn: last.turn, bytesAtEnd: last.bytes, slopeBytesPerTurn: slope };
     if (opts.maxStateBytes !== undefined) g.capAtTurn = Math.max(last.turn, Math.ceil(last.turn + (opts.maxStateBytes - last.bytes) / slope));
     growing.push(g);
