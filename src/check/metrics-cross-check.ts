@@ -19,7 +19,7 @@ import { isProblem } from '../contract/wire.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { parsePrometheusText, sumSamples, type MetricFamily } from './prom-text.ts';
 import { sessionKey } from './sessions.ts';
-import type { Anomaly, MetricsScrape } from './types.ts';
+import type { Anomaly, MetricConcept, MetricNameMap, MetricsScrape } from './types.ts';
 
 /** The state metrics INTERFACES.md section 1 promises. */
 export const REQUIRED_METRICS = [
@@ -41,10 +41,8 @@ export interface MetricsCrossCheckOptions {
    * (the observability failure mode stays required), every name the profile maps must be there,
    * and the counters are compared under whichever name the backend exports.
    */
-  names?: Partial<Record<MetricConcept, { names: readonly string[]; mapped: boolean }>>;
+  names?: MetricNameMap;
 }
-
-export type MetricConcept = 'opLatency' | 'stateSize' | 'conflicts' | 'cacheHits' | 'lifecycleEvents' | 'breakerState' | 'degradedResponses';
 
 type Parsed = {
   instance: string;

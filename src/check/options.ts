@@ -4,8 +4,7 @@
  * one needs, is the registry's: invariants.ts.)
  */
 import type { Consistency } from '../record/history.ts';
-import type { AuditRecord, FaultWindow, MetricsScrape, StoreSnapshot } from './types.ts';
-import type { MetricsCrossCheckOptions } from './metrics-cross-check.ts';
+import type { AuditRecord, FaultWindow, MetricNameMap, MetricsScrape, StoreSnapshot } from './types.ts';
 
 /** A session that existed before the run (seeded straight into the store): its turns need no append. */
 export interface SeededSession {
@@ -41,7 +40,7 @@ export interface CheckInputs {
   /** For metrics-agree: least number of migrate lifecycle events the run must have caused. */
   expectedMigrationsMin?: number;
   /** For metrics-agree: the backend profile's metric names (absent: the reference service's names are required). */
-  metricNames?: MetricsCrossCheckOptions['names'];
+  metricNames?: MetricNameMap;
   /** For idle-expired: the backend declares no TTL (null) or none was declared; idle sessions are then expected to linger, and that is the finding. */
   noTtl?: 'none' | 'undeclared';
   /** For the fault invariants: when each fault of the plan was applied. */

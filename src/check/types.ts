@@ -108,3 +108,9 @@ export interface CheckReport {
   invariants: InvariantResult[];
   stats: CheckStats;
 }
+
+/** A state-health concept a backend may export metrics for (the backend profile's `metrics` keys). */
+export type MetricConcept = 'opLatency' | 'stateSize' | 'conflicts' | 'cacheHits' | 'lifecycleEvents' | 'breakerState' | 'degradedResponses';
+
+/** Per concept, the names to look for (the backend's own first) and whether the profile mapped it. */
+export type MetricNameMap = Partial<Record<MetricConcept, { names: readonly string[]; mapped: boolean }>>;
