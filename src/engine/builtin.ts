@@ -7,7 +7,10 @@
  *          ─> thresholds ─> summary ─> handleSummary()
  */
 import { UsageError } from '../base/errors.ts';
-import { bundleScript } from './bundle.ts';
+import { classify, type Classification } from './blocking/classify.ts';
+import { checkBlockingVUs } from './blocking/memory.ts';
+import { BlockingScript } from './blocking/script.ts';
+import { bundleScript, type Bundle } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
 import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
@@ -37,7 +40,21 @@ const EXECUTORS: Record<ScenarioConfig['executor'], (s: ScenarioRun) => Promise<
 
 export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> {
   const bundle = await bundleScript(opts.scriptPath, { target: 'node' });
-  const script = new Script(bundle);
+  const model = classify(bundle.code);
+  const script = await loadScript(bundle, model);
+  try {
+    return await runLoaded(opts, script, model);
+  } finally {
+    if (script instanceof BlockingScript) await script.close();
+  }
+}
+
+/** The execution model is chosen per script (./blocking/classify.ts): blocking VUs only where a script blocks. */
+async function loadScript(bundle: Bundle, model: Classification): Promise<Script | BlockingScript> {
+  return model.model === 'blocking' ? BlockingScript.load(bundle) : new Script(bundle);
+}
+
+async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript, model: Classification): Promise<EngineResult> {
   const env = { ...(opts.env ?? {}) };
 
   // VU 0 runs init first to read options, then setup, teardown and handleSummary (as in k6).
@@ -76,6 +93,10 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
     return vu;
   };
   const needed = configs.reduce((a, c) => a + maxVUsOf(c), 0);
+  if (script instanceof BlockingScript) {
+    checkBlockingVUs(configs, model.reasons);
+    script.prestart(Array.from({ length: needed }, (_, i) => i + 1), env, options);
+  }
   for (let i = 0; i < needed; i++) free.push(newVU());
 
   const onUnhandled = (e: unknown) => vu0.logError(e);
@@ -216,7 +237,7 @@ function progress(run: TestRun, totalMs: number, rps: number, runs: ScenarioRun[
   };
 }
 
-function instantiateChecked(script: Script, vu: VU, env: Record<string, string>) {
+function instantiateChecked(script: Pick<Script, 'instantiate'>, vu: VU, env: Record<string, string>) {
   try {
     return script.instantiate(vu, env);
   } catch (e) {

@@ -9,6 +9,8 @@ import vm from 'node:vm';
 import { UsageError } from '../base/errors.ts';
 import type { Bundle } from './bundle.ts';
 import { createCore } from './k6/core.ts';
+import { crypto } from './k6/crypto.ts';
+import { encoding } from './k6/encoding.ts';
 import { createExecution } from './k6/execution.ts';
 import { createHttp } from './k6/http.ts';
 import { createMetrics } from './k6/metrics.ts';
@@ -63,6 +65,8 @@ export class Script {
       'k6/metrics': asModule(createMetrics(vu)),
       'k6/execution': asModule(createExecution(vu)),
       'k6/timers': asModule({ setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: timers.setInterval, clearInterval: timers.clearInterval }),
+      'k6/encoding': asModule(encoding),
+      'k6/crypto': asModule(crypto),
     };
     const require = (name: string): unknown => {
       const m = modules[name];

@@ -1,5 +1,6 @@
 /** k6's Response object (the parts scripts read), with header names canonicalised as k6 does. */
 import { STATUS_CODES } from 'node:http';
+import { jsonSelect } from './json-select.ts';
 
 export interface Timings {
   blocked: number;
@@ -98,18 +99,7 @@ export class Response {
   }
 
   json(selector?: string): unknown {
-    if (typeof this.body !== 'string') throw new Error('cannot parse the response body as JSON: the body is not text (responseType or discardResponseBodies)');
-    const value: unknown = JSON.parse(this.body);
-    if (selector === undefined) return value;
-    if (/[#*?|@\\]/.test(selector)) {
-      throw Object.assign(new Error(`response.json("${selector}"): GJSON selectors beyond dotted paths are not implemented by the built-in engine`), { fatal: true });
-    }
-    let cur: unknown = value;
-    for (const part of selector.split('.')) {
-      if (cur === null || typeof cur !== 'object') return undefined;
-      cur = (cur as Record<string, unknown>)[part];
-    }
-    return cur;
+    return jsonSelect(this.body, selector);
   }
 
   html(): never {
