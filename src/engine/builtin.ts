@@ -114,7 +114,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     // setup()
     if (typeof vu0.exports.setup === 'function') {
       const timeoutMs = options.setupTimeout !== undefined ? parseDurationMs(options.setupTimeout, 'options.setupTimeout') : EXECUTOR_DEFAULTS.setupTimeoutMs;
-      const r = await callWithTimeout(vu0, vu0.exports.setup as () => unknown, undefined, timeoutMs);
+      const r = await inGroup(vu0, 'setup', () => callWithTimeout(vu0, vu0.exports.setup as () => unknown, undefined, timeoutMs));
       if (r.error) return fail(run, `setup: ${describe(r.error)}`, r.timedOut ? EXIT.setupTimeout : EXIT.scriptException);
       setupData = r.value;
       setupJson = setupData === undefined ? undefined : JSON.stringify(setupData);
@@ -166,7 +166,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     // teardown(data)
     if (typeof vu0.exports.teardown === 'function' && !(run.abort && run.abort.exitCode === EXIT.scriptException)) {
       const timeoutMs = options.teardownTimeout !== undefined ? parseDurationMs(options.teardownTimeout, 'options.teardownTimeout') : EXECUTOR_DEFAULTS.teardownTimeoutMs;
-      const r = await callWithTimeout(vu0, vu0.exports.teardown as (d: unknown) => unknown, setupJson === undefined ? undefined : JSON.parse(setupJson), timeoutMs);
+      const r = await inGroup(vu0, 'teardown', () => callWithTimeout(vu0, vu0.exports.teardown as (d: unknown) => unknown, setupJson === undefined ? undefined : JSON.parse(setupJson), timeoutMs));
       if (r.error && !run.abort) run.stop(new Abort(`teardown: ${describe(r.error)}`, r.timedOut ? EXIT.teardownTimeout : EXIT.scriptException));
     }
     if (run.fatal) throw run.fatal;
@@ -263,6 +263,18 @@ async function callWithTimeout(vu: VU, fn: (d: unknown) => unknown, data: unknow
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** k6 runs setup() and teardown() in groups of those names: their checks and samples say so. */
+async function inGroup<T>(vu: VU, name: 'setup' | 'teardown', fn: () => Promise<T>): Promise<T> {
+  const path = `::${name}`;
+  vu.run.group(path);
+  vu.groupPath = path;
+  try {
+    return await fn();
+  } finally {
+    vu.groupPath = '';
   }
 }
 
