@@ -18,6 +18,7 @@ import { rampingVus } from './executors/ramping-vus.ts';
 import { ScenarioRun, waitUntil } from './executors/scenario-run.ts';
 import { EXIT_SCRIPT_ABORTED } from './k6/execution.ts';
 import { checkOptionKeys, EXECUTOR_DEFAULTS, maxVUsOf, plannedDurationMs, resolveScenarios, type ScenarioConfig } from './options.ts';
+import { tlsConnectOptions } from './k6/tls-options.ts';
 import { Script } from './script.ts';
 import { buildSummary, textSummary } from './summary.ts';
 import { Abort, nowMs, TestRun, UNMEASURED_METRICS } from './test-run.ts';
@@ -65,6 +66,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
   checkOptionKeys(options);
   const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options);
   run.discardResponseBodies = options.discardResponseBodies === true;
+  run.tls = tlsConnectOptions(options, (m) => run.warnOnce(m, m));
   const vu0 = new VU(0, run);
   vu0.exports = instantiateChecked(script, vu0, { ...env });
   const configs = resolveScenarios(options, {

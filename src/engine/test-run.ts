@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HistoryEntry } from '../record/history.ts';
+import type { TlsConnectOptions } from './k6/tls-options.ts';
 import { Registry, type Metric, type Tags } from './metrics/registry.ts';
 
 /** Wall clock in fractional epoch ms, monotonic within the process (history entries use this axis). */
@@ -73,6 +74,8 @@ export class TestRun {
   /** First fatal engine-side problem (an unimplemented feature used mid-run). */
   fatal: Error | undefined;
   discardResponseBodies = false;
+  /** Connect options of https: connections, from k6's TLS options (undefined: Node's defaults). */
+  tls: TlsConnectOptions | undefined;
   warnedOnce = new Set<string>();
 
   constructor(

@@ -11,6 +11,7 @@ import { createCore } from '../k6/core.ts';
 import { createExecution, ENGINE_HOOK, EXIT_SCRIPT_ABORTED } from '../k6/execution.ts';
 import { createHttp, ExpectedStatuses, type Params } from '../k6/http.ts';
 import { createMetrics } from '../k6/metrics.ts';
+import { K6CookieJar } from '../k6/cookie-jar.ts';
 import type { Response } from '../k6/response.ts';
 import { Abort } from '../test-run.ts';
 import type { ScriptExports, VU } from '../vu.ts';
@@ -45,6 +46,8 @@ export class BlockingHost {
   private lastData: { value: unknown } | undefined;
   private lastEnv = '';
   private dead: Error | undefined;
+  /** Cookie jars the worker made (`new http.CookieJar()`), by its id; id 0 is the VU's own. */
+  private readonly jars = new Map<number, K6CookieJar>();
 
   constructor(runtime: string, data: Omit<WorkerData, 'ctl' | 'up' | 'down'>) {
     const ctl = new SharedArrayBuffer(CTL_CELLS * 4);
@@ -231,18 +234,44 @@ export class BlockingHost {
     switch (op) {
       case 'http': {
         const [method, url, body, params] = args as [string, unknown, unknown, unknown];
-        return toWireResponse(await http.asyncRequest(method, url, body, unwireParams(params)));
+        return toWireResponse(await http.asyncRequest(method, url, body, this.unwireParams(params)));
       }
       case 'batch': {
         const items = args[0] as Array<[string, unknown, unknown, unknown]>;
-        const responses = await Promise.all(items.map(([method, url, body, params]) => http.asyncRequest(method, url, body, unwireParams(params))));
+        const responses = await Promise.all(items.map(([method, url, body, params]) => http.asyncRequest(method, url, body, this.unwireParams(params))));
         return responses.map((r: Response) => toWireResponse(r));
       }
       case 'exec':
         return live(vu, args[0] as string);
+      case 'jar': {
+        const [id, method, ...rest] = args as [number, 'set' | 'cookiesForURL' | 'clear' | 'delete', ...unknown[]];
+        const jar = this.jar(id);
+        if (method === 'set') return jar.set(rest[0] as string, rest[1] as string, rest[2] as string, rest[3] as Record<string, unknown>);
+        if (method === 'cookiesForURL') return jar.cookiesForURL(rest[0] as string);
+        if (method === 'clear') return jar.clear(rest[0] as string);
+        return jar.delete(rest[0] as string, rest[1] as string);
+      }
       default:
         throw new Error(`the engine does not answer "${op}" (internal error)`);
     }
+  }
+
+  private jar(id: number): K6CookieJar {
+    if (id === 0) return this.k6!.http.cookieJar();
+    let j = this.jars.get(id);
+    if (!j) this.jars.set(id, (j = new K6CookieJar()));
+    return j;
+  }
+
+  private unwireParams(p: unknown): Params | null | undefined {
+    if (p === null || p === undefined || typeof p !== 'object') return p as null | undefined;
+    const out: Params = { ...(p as Params) };
+    if (isWireExpected(out.responseCallback)) {
+      const ranges = out.responseCallback.__expected;
+      out.responseCallback = ranges ? new ExpectedStatuses(ranges) : null;
+    }
+    if (isWireJar(out.jar)) out.jar = this.jar(out.jar.__jar);
+    return out;
   }
 
   private reply(answer: { value?: unknown; error?: unknown }): void {
@@ -288,15 +317,3 @@ function live(vu: VU, what: string): number {
       return 0;
   }
 }
-
-function unwireParams(p: unknown): Params | null | undefined {
-  if (p === null || p === undefined || typeof p !== 'object') return p as null | undefined;
-  const out: Params = { ...(p as Params) };
-  if (isWireExpected(out.responseCallback)) {
-    const ranges = out.responseCallback.__expected;
-    out.responseCallback = ranges ? new ExpectedStatuses(ranges) : null;
-  }
-  if (isWireJar(out.jar)) out.jar = out.jar.__jar;
-  return out;
-}
-

@@ -17,7 +17,7 @@ export interface RequestInfo {
   url: string;
   headers: Record<string, string[]>;
   body: string;
-  cookies: Record<string, unknown>;
+  cookies: Record<string, Array<{ name: string; value: string; replace: boolean }>>;
 }
 
 const canonicalNames = new Map<string, string>();
@@ -40,6 +40,8 @@ const statusText = (code: number): string => {
   return t;
 };
 
+const NO_COOKIES: Record<string, unknown> = Object.freeze({});
+
 export class Response {
   status = 0;
   status_text = '';
@@ -52,9 +54,14 @@ export class Response {
   get proto(): string {
     return 'HTTP/1.1';
   }
+  /** The response's Set-Cookie, by name (k6's response.cookies); most responses set none. */
   get cookies(): Record<string, unknown> {
-    return {};
+    return this.setCookies ?? NO_COOKIES;
   }
+  set cookies(v: Record<string, unknown>) {
+    this.setCookies = v;
+  }
+  private setCookies: Record<string, unknown> | undefined;
   get remote_ip(): string {
     return '';
   }
