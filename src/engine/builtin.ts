@@ -10,6 +10,7 @@ import { UsageError } from '../base/errors.ts';
 import { classify, type Classification } from './blocking/classify.ts';
 import { checkBlockingVUs } from './blocking/memory.ts';
 import { BlockingScript } from './blocking/script.ts';
+import { defineWsMetrics } from './blocking/ws-metrics.ts';
 import { bundleScript, type Bundle } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
@@ -66,6 +67,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
   checkOptionKeys(options);
   const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options);
   run.discardResponseBodies = options.discardResponseBodies === true;
+  if (model.reasons.includes('k6/ws')) defineWsMetrics(run.registry);
   run.tls = tlsConnectOptions(options, (m) => run.warnOnce(m, m));
   const vu0 = new VU(0, run);
   vu0.exports = instantiateChecked(script, vu0, { ...env });

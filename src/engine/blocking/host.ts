@@ -17,6 +17,7 @@ import { Abort } from '../test-run.ts';
 import type { ScriptExports, VU } from '../vu.ts';
 import { CTL, CTL_CELLS, fromWire, toWire, type Down, type IterationContext, type Up, type WorkerData } from './protocol.ts';
 import { isWireExpected, isWireJar, toWireResponse } from './wire.ts';
+import { WsSessions } from './ws-host.ts';
 
 /** V8 limits of one VU's worker: a small young generation keeps its resident memory low. */
 export const WORKER_LIMITS = Object.freeze({ maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 256, stackSizeMb: 1 });
@@ -48,6 +49,8 @@ export class BlockingHost {
   private dead: Error | undefined;
   /** Cookie jars the worker made (`new http.CookieJar()`), by its id; id 0 is the VU's own. */
   private readonly jars = new Map<number, K6CookieJar>();
+  /** The VU's websockets, made on first use of k6/ws. */
+  private ws: WsSessions | undefined;
 
   constructor(runtime: string, data: Omit<WorkerData, 'ctl' | 'up' | 'down'>) {
     const ctl = new SharedArrayBuffer(CTL_CELLS * 4);
@@ -85,6 +88,7 @@ export class BlockingHost {
     const run = vu.run;
     this.k6 = { http: createHttp(vu), core: createCore(vu), metrics: createMetrics(vu), hook: createExecution(vu)[ENGINE_HOOK] };
     vu.onInterrupt = () => {
+      this.ws?.closeAll();
       Atomics.store(this.ctl, CTL.EPOCH, vu.epoch);
       Atomics.notify(this.ctl, CTL.SLEEP);
     };
@@ -243,6 +247,8 @@ export class BlockingHost {
       }
       case 'exec':
         return live(vu, args[0] as string);
+      case 'ws':
+        return this.websocket(args);
       case 'jar': {
         const [id, method, ...rest] = args as [number, 'set' | 'cookiesForURL' | 'clear' | 'delete', ...unknown[]];
         const jar = this.jar(id);
@@ -253,6 +259,26 @@ export class BlockingHost {
       }
       default:
         throw new Error(`the engine does not answer "${op}" (internal error)`);
+    }
+  }
+
+  private websocket(args: unknown[]): unknown {
+    this.ws ??= new WsSessions(this.vu!);
+    const ws = this.ws;
+    const [what, a, b] = args as [string, unknown, unknown];
+    switch (what) {
+      case 'open':
+        return ws.open(a as string, b as Parameters<WsSessions['open']>[1]);
+      case 'next':
+        return ws.next(a as number, b as number);
+      case 'send':
+        return ws.send(a as number, b as string | ArrayBuffer);
+      case 'ping':
+        return ws.ping(a as number);
+      case 'close':
+        return ws.close(a as number, b as number);
+      default:
+        throw new Error(`the engine does not answer ws "${what}" (internal error)`);
     }
   }
 

@@ -13,6 +13,7 @@
  * change before the request that follows it, as the in-process VU would.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { UsageError } from '../../base/errors.ts';
 
 /** Int32 cells of the shared control buffer. */
 export const CTL = Object.freeze({
@@ -89,11 +90,11 @@ export function toWire(e: unknown): WireError {
   return { name: 'Error', message: String(e) };
 }
 
+/** A fatal error (a refused feature) comes back as the UsageError it was, so it ends the run as one. */
 export function fromWire(w: WireError): Error {
-  const e = new Error(w.message);
-  e.name = w.name;
+  const e = w.fatal ? Object.assign(new UsageError(w.message), { fatal: true }) : new Error(w.message);
+  if (!w.fatal) e.name = w.name;
   if (w.stack !== undefined) e.stack = w.stack;
-  if (w.fatal) Object.assign(e, { fatal: true });
   return e;
 }
 

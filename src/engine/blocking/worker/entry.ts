@@ -17,6 +17,7 @@ import { CTL, toWire, type Down, type Up, type WorkerData } from '../protocol.ts
 import { Channel } from './channel.ts';
 import { createCore, createExecution, createMetrics, createTimers } from './k6-core.ts';
 import { createHttp } from './k6-http.ts';
+import { createWs } from './k6-ws.ts';
 
 const PARAMS = ['require', 'module', 'exports', '__ENV', '__VU', '__stateproof_ctx', 'open', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'];
 
@@ -56,6 +57,7 @@ const factories: Record<string, () => unknown> = {
   'k6/timers': () => asModule({ setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: timers.setInterval, clearInterval: timers.clearInterval }),
   'k6/encoding': () => asModule(encoding),
   'k6/crypto': () => asModule(crypto),
+  'k6/ws': () => asModule(createWs(ch)),
 };
 const loaded = new Map<string, unknown>();
 function require(name: string): unknown {
