@@ -87,8 +87,8 @@ export default function () { http.get(__ENV.URL); sleep(60); }`);
   }, 20_000);
 
   it('refuses an unimplemented feature used inside a blocking VU, naming it', async () => {
-    await expect(run(`import http from 'k6/http'; export default function () { http.get(__ENV.URL).html(); }`)).rejects.toThrow(
-      /response.html\(\) is not implemented by the built-in engine/,
+    await expect(run(`import http from 'k6/http'; export default function () { http.get(__ENV.URL).html('p').closest('div'); }`)).rejects.toThrow(
+      /k6\/html Selection.closest\(\) is not implemented by the built-in engine/,
     );
   });
 });

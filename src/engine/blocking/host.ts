@@ -12,6 +12,7 @@ import { createExecution, ENGINE_HOOK, EXIT_SCRIPT_ABORTED } from '../k6/executi
 import { createHttp, ExpectedStatuses, type Params } from '../k6/http.ts';
 import { createMetrics } from '../k6/metrics.ts';
 import { K6CookieJar } from '../k6/cookie-jar.ts';
+import { htmlParserPath } from '../k6/html.ts';
 import type { Response } from '../k6/response.ts';
 import { Abort } from '../test-run.ts';
 import type { ScriptExports, VU } from '../vu.ts';
@@ -52,14 +53,14 @@ export class BlockingHost {
   /** The VU's websockets, made on first use of k6/ws. */
   private ws: WsSessions | undefined;
 
-  constructor(runtime: string, data: Omit<WorkerData, 'ctl' | 'up' | 'down'>) {
+  constructor(runtime: string, data: Omit<WorkerData, 'ctl' | 'up' | 'down' | 'htmlParser'>) {
     const ctl = new SharedArrayBuffer(CTL_CELLS * 4);
     this.ctl = new Int32Array(ctl);
     const up = new MessageChannel();
     const down = new MessageChannel();
     this.up = up.port2;
     this.down = down.port1;
-    const workerData: WorkerData = { ...data, ctl, up: up.port1, down: down.port2 };
+    const workerData: WorkerData = { ...data, htmlParser: htmlParserPath(), ctl, up: up.port1, down: down.port2 };
     this.worker = new Worker(runtime, {
       eval: true,
       execArgv: [],

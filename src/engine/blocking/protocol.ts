@@ -32,6 +32,8 @@ export interface WorkerData {
   code: string;
   filename: string;
   vuId: number;
+  /** node-html-parser's entry file (k6/html loads it on first use). */
+  htmlParser: string;
   env: Record<string, string>;
   options: Record<string, unknown>;
   ctl: SharedArrayBuffer;

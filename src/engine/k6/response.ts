@@ -1,5 +1,6 @@
 /** k6's Response object (the parts scripts read), with header names canonicalised as k6 does. */
 import { STATUS_CODES } from 'node:http';
+import { responseHtml } from './html.ts';
 import { jsonSelect } from './json-select.ts';
 
 export interface Timings {
@@ -109,8 +110,8 @@ export class Response {
     return jsonSelect(this.body, selector);
   }
 
-  html(): never {
-    throw Object.assign(new Error('response.html() is not implemented by the built-in engine'), { fatal: true });
+  html(selector?: string): unknown {
+    return responseHtml(this.body, selector);
   }
 
   submitForm(): never {

@@ -12,6 +12,7 @@ import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { crypto } from '../../k6/crypto.ts';
 import { encoding } from '../../k6/encoding.ts';
+import { html, setHtmlParserPath } from '../../k6/html.ts';
 import { UnsupportedFeatureError } from '../../k6/unsupported.ts';
 import { CTL, toWire, type Down, type Up, type WorkerData } from '../protocol.ts';
 import { Channel } from './channel.ts';
@@ -22,6 +23,7 @@ import { createWs } from './k6-ws.ts';
 const PARAMS = ['require', 'module', 'exports', '__ENV', '__VU', '__stateproof_ctx', 'open', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'];
 
 const data = workerData as WorkerData;
+setHtmlParserPath(data.htmlParser);
 const tags = { value: {} as Record<string, string> };
 const ch = new Channel(data.ctl, data.up, data.down, () => tags.value);
 const env = data.env;
@@ -58,6 +60,7 @@ const factories: Record<string, () => unknown> = {
   'k6/encoding': () => asModule(encoding),
   'k6/crypto': () => asModule(crypto),
   'k6/ws': () => asModule(createWs(ch)),
+  'k6/html': () => asModule(html),
 };
 const loaded = new Map<string, unknown>();
 function require(name: string): unknown {

@@ -4,6 +4,7 @@
  * in-process engine's. http.get() and friends block this VU until the response is in;
  * http.asyncRequest() does not.
  */
+import { responseHtml } from '../../k6/html.ts';
 import { jsonSelect } from '../../k6/json-select.ts';
 import { UnsupportedFeatureError, unsupported } from '../../k6/unsupported.ts';
 import type { WireExpected, WireJar, WireResponse } from '../wire.ts';
@@ -64,8 +65,8 @@ class Response implements Omit<WireResponse, 'body'> {
   json(selector?: string): unknown {
     return jsonSelect(this.body, selector);
   }
-  html(): never {
-    throw new UnsupportedFeatureError('response.html()');
+  html(selector?: string): unknown {
+    return responseHtml(this.body, selector);
   }
   submitForm(): never {
     throw new UnsupportedFeatureError('response.submitForm()');
