@@ -68,6 +68,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
   const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options);
   run.discardResponseBodies = options.discardResponseBodies === true;
   if (model.reasons.includes('k6/ws')) defineWsMetrics(run.registry);
+  if (model.reasons.includes('k6/net/grpc')) run.registry.define('grpc_req_duration', 'trend', 'time');
   run.tls = tlsConnectOptions(options, (m) => run.warnOnce(m, m));
   const vu0 = new VU(0, run);
   vu0.exports = instantiateChecked(script, vu0, { ...env });

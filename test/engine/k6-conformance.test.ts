@@ -27,7 +27,7 @@ afterAll(async () => {
 async function runFixture(name: string): Promise<Condensed> {
   const r = await runScript({
     scriptPath: path.join(FIXTURES, name),
-    env: { BASE: server.http, TLS_BASE: server.https, WS_BASE: server.http.replace('http', 'ws') },
+    env: { BASE: server.http, TLS_BASE: server.https, WS_BASE: server.http.replace('http', 'ws'), GRPC_ADDR: server.grpc },
   });
   return condense(legacySummaryExport(r.summary) as LegacyExport, r.exitCode);
 }

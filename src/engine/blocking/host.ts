@@ -17,6 +17,7 @@ import type { Response } from '../k6/response.ts';
 import { Abort } from '../test-run.ts';
 import type { ScriptExports, VU } from '../vu.ts';
 import { CTL, CTL_CELLS, fromWire, toWire, type Down, type IterationContext, type Up, type WorkerData } from './protocol.ts';
+import { GrpcClients, type ProtoSource } from './grpc-host.ts';
 import { isWireExpected, isWireJar, toWireResponse } from './wire.ts';
 import { WsSessions } from './ws-host.ts';
 
@@ -52,6 +53,8 @@ export class BlockingHost {
   private readonly jars = new Map<number, K6CookieJar>();
   /** The VU's websockets, made on first use of k6/ws. */
   private ws: WsSessions | undefined;
+  /** The VU's gRPC clients, made on first use of k6/net/grpc. */
+  private grpc: GrpcClients | undefined;
 
   constructor(runtime: string, data: Omit<WorkerData, 'ctl' | 'up' | 'down' | 'htmlParser'>) {
     const ctl = new SharedArrayBuffer(CTL_CELLS * 4);
@@ -90,6 +93,7 @@ export class BlockingHost {
     this.k6 = { http: createHttp(vu), core: createCore(vu), metrics: createMetrics(vu), hook: createExecution(vu)[ENGINE_HOOK] };
     vu.onInterrupt = () => {
       this.ws?.closeAll();
+      this.grpc?.closeAll();
       Atomics.store(this.ctl, CTL.EPOCH, vu.epoch);
       Atomics.notify(this.ctl, CTL.SLEEP);
     };
@@ -250,6 +254,14 @@ export class BlockingHost {
         return live(vu, args[0] as string);
       case 'ws':
         return this.websocket(args);
+      case 'grpc': {
+        this.grpc ??= new GrpcClients(vu);
+        const [what, id, a, b, c] = args as [string, number, unknown, unknown, unknown];
+        if (what === 'connect') return this.grpc.connect(id, a as string, b as Record<string, unknown>, c as ProtoSource[]);
+        if (what === 'invoke') return this.grpc.invoke(id, a as string, b, c as Record<string, unknown>);
+        if (what === 'health') return this.grpc.healthCheck(id, a as string);
+        return this.grpc.close(id);
+      }
       case 'jar': {
         const [id, method, ...rest] = args as [number, 'set' | 'cookiesForURL' | 'clear' | 'delete', ...unknown[]];
         const jar = this.jar(id);

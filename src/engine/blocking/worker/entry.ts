@@ -17,6 +17,7 @@ import { UnsupportedFeatureError } from '../../k6/unsupported.ts';
 import { CTL, toWire, type Down, type Up, type WorkerData } from '../protocol.ts';
 import { Channel } from './channel.ts';
 import { createCore, createExecution, createMetrics, createTimers } from './k6-core.ts';
+import { createGrpc } from './k6-grpc.ts';
 import { createHttp } from './k6-http.ts';
 import { createWs } from './k6-ws.ts';
 
@@ -61,6 +62,7 @@ const factories: Record<string, () => unknown> = {
   'k6/crypto': () => asModule(crypto),
   'k6/ws': () => asModule(createWs(ch)),
   'k6/html': () => asModule(html),
+  'k6/net/grpc': () => asModule(createGrpc(ch, path.dirname(data.filename))),
 };
 const loaded = new Map<string, unknown>();
 function require(name: string): unknown {
