@@ -5,7 +5,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { isProblemError, problemBody, ProblemError, type ProblemCode } from '../errors.ts';
 import type { AuditLog, AuditOp, AuditResult } from '../observability/audit.ts';
-import type { Redis } from 'ioredis';
 import { checkSessionId, parseIfMatch, parseReadQuery, parseTurnBody, readBody } from './input.ts';
 import { appendTurnHandler } from '../handlers/turn.ts';
 import { readSessionHandler } from '../handlers/read.ts';
@@ -16,7 +15,6 @@ export interface HttpDeps {
   ctx: ServiceContext;
   audit: AuditLog;
   tokens: ReadonlyMap<string, string>;
-  redis: Redis;
 }
 
 const SESSIONS = '/v1/sessions/';
@@ -134,7 +132,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       const body = { status: 'ok', instance: cfg.instanceId, schemaVersion: cfg.schemaVersion, unsafe: cfg.unsafe, breaker: ctx.guard.state(), inflight, mode };
       return send(res, route, 200, JSON.stringify(body), mode, 'application/json');
     }
-    if (deps.redis.status !== 'ready') throw new ProblemError('store_unavailable', `redis connection is ${deps.redis.status}`, cfg.retryAfterSeconds);
+    const status = await ctx.store.status();
+    if (status !== 'ready') throw new ProblemError('store_unavailable', `${cfg.postgresUrl ? 'postgres' : 'redis'} connection is ${status}`, cfg.retryAfterSeconds);
     return send(res, route, 200, JSON.stringify({ status: 'ready', instance: cfg.instanceId, mode }), mode, 'application/json');
   }
 
