@@ -51,7 +51,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     if (e.retryAfterS !== undefined) extra['retry-after'] = String(e.retryAfterS);
     if (closeConnection) extra.connection = 'close';
     const mode: Mode = e.code === 'store_unavailable' ? 'degraded' : baseMode();
-    if (mode === 'degraded' && e.code === 'store_unavailable') metrics.degraded();
+    // Every answer flagged degraded is counted, also a 404 or 409 sent while the breaker is open.
+    if (mode === 'degraded') metrics.degraded();
     send(res, route, e.status, problemBody(e.code, e.detail, path.length <= 256 ? path : undefined), mode, 'application/problem+json', extra);
   }
 

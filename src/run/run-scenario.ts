@@ -33,7 +33,7 @@ import { faultImpacts } from '../report/derive/fault-impact.ts';
 import { measureCapacity, projectCapacity } from '../report/capacity.ts';
 import type { RunResult, TimelineEntry } from '../report/result-schema.ts';
 import { writeReports } from '../report/write.ts';
-import { startTopology, TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions, type RouterPolicy } from '../topology/index.ts';
+import { startTopology, TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions, type RouterPolicy, type StoreKind } from '../topology/index.ts';
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import { UsageError } from '../base/errors.ts';
 import { loadSpec } from './load-spec.ts';
@@ -53,6 +53,8 @@ export interface RunOptions {
   k6Path?: string;
   instances?: number;
   router?: RouterPolicy;
+  /** The store under the service (local topology). Default redis. */
+  store?: StoreKind;
   /** Safeguards to switch off on every instance. */
   unsafe?: string[];
   /** Seed of the fault plan's randomness. */
@@ -95,7 +97,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const profile = opts.profile ?? RUN_DEFAULTS.profile;
   const resolved = resolveScenario(opts.scenario);
-  const env: Record<string, string> = { STATEPROOF_PROFILE: profile, ...opts.env };
+  // The store is in the script's __ENV too, so a scenario can pick the store faults that store has.
+  const env: Record<string, string> = { STATEPROOF_PROFILE: profile, ...(opts.target ? {} : { STATEPROOF_STORE: opts.store ?? TOPOLOGY_DEFAULTS.store }), ...opts.env };
   const spec = await loadSpec(resolved.scriptPath, env);
   const runId = opts.runId ?? newRunId(resolved.name);
   const runDir = path.resolve(opts.outDir ?? RUN_DEFAULTS.outDir, runId);
@@ -134,7 +137,7 @@ function reachableFaults(faults: Array<Record<string, unknown>>, targets: Return
 
 function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: string[], log: (l: string) => void): TopologyOptions {
   if (opts.target) {
-    const local = [unsafe.length ? '--unsafe' : '', opts.instances !== undefined ? '--instances' : '', opts.router !== undefined ? '--router' : ''].filter(Boolean);
+    const local = [unsafe.length ? '--unsafe' : '', opts.instances !== undefined ? '--instances' : '', opts.router !== undefined ? '--router' : '', opts.store !== undefined ? '--store' : ''].filter(Boolean);
     if (local.length) throw new UsageError(`${local.join(', ')} shape the embedded topology; with --target the backend is yours, so they do not apply. Drop ${local.length > 1 ? 'them' : 'it'} or drop --target.`);
     return { provider: 'external', external: { routerUrl: opts.target, toxiproxyUrl: opts.toxiproxyUrl, redisUrl: opts.redisUrl }, log };
   }
@@ -143,6 +146,9 @@ function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: s
   const perInstance = Array.isArray(t?.instances) ? t.instances : [];
   return {
     provider: 'local',
+    store: opts.store,
+    // fsync and full_page_writes off for Postgres in the ci profile only; the report says so.
+    postgresFastStart: (opts.profile ?? RUN_DEFAULTS.profile) === 'ci',
     instances: Array.from({ length: instances }, (_, i) => ({ schemaVersion: perInstance[i]?.schemaVersion, unsafe })),
     router: opts.router ?? t?.router ?? TOPOLOGY_DEFAULTS.router,
     replica: t?.replica,
@@ -157,7 +163,7 @@ function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: s
 function describeTopology(t: TopologyOptions): string {
   const n = Array.isArray(t.instances) ? t.instances.length : t.instances;
   const unsafe = Array.isArray(t.instances) ? t.instances[0]?.unsafe ?? [] : [];
-  return `redis-server, fault proxy, ${n} instance${n === 1 ? '' : 's'} behind a ${t.router} router${unsafe.length ? ` (unsafe: ${unsafe.join(',')})` : ''}`;
+  return `${t.store ?? TOPOLOGY_DEFAULTS.store}, fault proxy, ${n} instance${n === 1 ? '' : 's'} behind a ${t.router} router${unsafe.length ? ` (unsafe: ${unsafe.join(',')})` : ''}`;
 }
 
 interface RunContext {
@@ -355,7 +361,8 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     config: { skippedFaults: skipped, uncheckedInvariants: unchecked.filter((n) => spec?.invariants.includes(n)), scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, spec: spec ?? null },
     topology: {
       provider: topology.provider,
-      description: opts.target ? `external backend at ${redactString(opts.target)}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, redis-server${topology.redis?.replica ? ' + replica' : ''}, fault proxy`,
+      description: opts.target ? `external backend at ${redactString(opts.target)}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, ${topology.store ? `${topology.store.kind}${topology.store.version ? ` ${topology.store.version}` : ''}` : 'redis-server'}${topology.redis?.replica ? ' + replica' : ''}${topology.store?.kind === 'postgres' && topology.store.notes.length ? ` (${topology.store.notes.join('; ')})` : ''}, fault proxy`,
+      ...(topology.store ? { details: { store: { ...topology.store } } } : {}),
       instances: topology.instances.map((i) => ({ id: i.id, url: i.url, ...(i.schemaVersion !== undefined ? { schemaVersion: i.schemaVersion } : {}), unsafe: [...i.unsafe] })),
       router: topology.routerPolicy,
       proxies: [...(topology.toxiproxy?.proxies ?? [])],

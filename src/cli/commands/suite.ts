@@ -23,6 +23,7 @@ Options:
   --profile <ci|full>     ci: a few minutes in all (default); full: the long versions
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
+  --store <name>          redis | valkey | postgres: the store under the service (default redis)
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
   -h, --help
 
@@ -30,6 +31,7 @@ Examples:
   stateproof suite
   stateproof suite --profile full --out ci-reports
   stateproof suite --only store-outage,migration
+  stateproof suite --store postgres
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -59,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
           env: settings.env,
           engine: settings.engine,
           k6Path: settings.k6,
+          store: settings.store,
           unsafe: settings.unsafe,
           seed: settings.seed,
           outDir: suiteDir,
