@@ -100,6 +100,41 @@ describe('postgres store, cas on', () => {
   });
 });
 
+describe('the deadline rule on postgres', () => {
+  const cas = (c: pg.Client, key: string, expected: number, turnId: string, deadlineMs: number) =>
+    c.query(`SELECT status, revision FROM sp_cas_append($1, $2, $3, $4, 0, 0, 0, $5, 3)`, [key, expected, `{"schemaVersion":3,"revision":${expected + 1},"data":{}}`, turnId, deadlineMs]);
+
+  it('past the deadline before the write: refused (expired), nothing written', async () => {
+    await service(); // creates the schema
+    const key = sessionKey('tenant-a', 'late-before');
+    expect((await cas(db, key, 0, 'd1', Date.now() - 1)).rows[0]).toMatchObject({ status: 6 });
+    expect(await row('late-before')).toBeUndefined();
+  });
+
+  it('a write held past its deadline (here by a row lock) is rolled back when it resumes, never applied late', async () => {
+    await service();
+    const key = sessionKey('tenant-a', 'late-after');
+    expect((await cas(db, key, 0, 'a1', 0)).rows[0]).toMatchObject({ status: 1, revision: '1' });
+    const holder = new pg.Client({ connectionString: server.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM sp_sessions WHERE key = $1 FOR UPDATE', [key]);
+      const late = cas(db, key, 1, 'a2', Date.now() + 150).then(
+        () => 'applied',
+        (e: { code?: string }) => e.code,
+      );
+      await sleep(400);
+      await holder.query('COMMIT');
+      expect(await late).toBe('SPDL1');
+    } finally {
+      await holder.end();
+    }
+    expect(Number((await row('late-after')).revision)).toBe(1);
+    expect((await db.query(`SELECT turn_id FROM sp_turn_ids WHERE key = $1`, [key])).rows.map((r) => r.turn_id)).toEqual(['a1']);
+  });
+});
+
 describe('postgres store, cas off', () => {
   it('two instances racing a read-modify-write lose turns', async () => {
     const [a, b] = [new Client((await service({ unsafe: ['cas'], modelLatencyMs: '2-6', windowTurns: 100 })).url), new Client((await service({ unsafe: ['cas'], modelLatencyMs: '2-6', windowTurns: 100 })).url)];
