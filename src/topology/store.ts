@@ -125,7 +125,7 @@ async function startPostgresStore(opts: StoreOptions): Promise<StartedStore> {
       kind: 'postgres',
       version: server.version,
       settings: server.settings,
-      notes: fast ? [`${fastNote} (fast start: data survives a crash of the server, not of the machine)`] : ['fsync and full_page_writes on (durable)'],
+      notes: fast ? [`fast start: ${fastNote}; data survives a crash of the server, not of the machine`] : ['fsync and full_page_writes on'],
     },
     stop: () => server.stop(),
   };
