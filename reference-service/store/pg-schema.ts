@@ -25,6 +25,17 @@ export const DEADLINE_SQLSTATE = 'SPDL1';
 /** One advisory lock around the DDL: instances starting together must not race CREATE TABLE. */
 export const SCHEMA_LOCK_ID = 7_320_015;
 
+/** Set as the function's comment; bump it when this file changes so running databases get the new DDL. */
+export const SCHEMA_TAG = 'stateproof schema 1';
+
+/**
+ * True when the schema is in place at this SCHEMA_TAG: a catalog read, no table lock. Instances
+ * (re)starting under traffic then skip the DDL, whose CREATE INDEX would queue behind every write
+ * in flight and hold up every write after it.
+ */
+export const SCHEMA_PRESENT_SQL = `SELECT obj_description(to_regprocedure('sp_cas_append(text,bigint,text,text,int,int,int,bigint,int)'), 'pg_proc') = '${SCHEMA_TAG}'
+  AND to_regclass('sp_turn_ids_revision') IS NOT NULL AND to_regclass('sp_sessions_expires_at') IS NOT NULL AS present`;
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS sp_sessions (
   key text PRIMARY KEY,
@@ -83,4 +94,5 @@ BEGIN
   RETURN QUERY SELECT 1, p_expected + 1, coalesce(cur_version, 0);
 END
 $fn$;
+COMMENT ON FUNCTION sp_cas_append(text, bigint, text, text, int, int, int, bigint, int) IS '${SCHEMA_TAG}';
 `;

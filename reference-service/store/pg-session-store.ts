@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { StoreGuard } from '../safeguards/breaker.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { CAS_STATUS } from './cas-script.ts';
-import { DEADLINE_SQLSTATE, SCHEMA_LOCK_ID, SCHEMA_SQL } from './pg-schema.ts';
+import { DEADLINE_SQLSTATE, SCHEMA_LOCK_ID, SCHEMA_PRESENT_SQL, SCHEMA_SQL } from './pg-schema.ts';
 import type { CasArgs, CasOutcome, Loaded, StateStore } from './state-store.ts';
 
 export const PG_STORE_DEFAULTS = {
@@ -62,6 +62,7 @@ export class PgSessionStore implements StateStore {
     this.schema ??= (async () => {
       const c = await this.pool.connect();
       try {
+        if ((await c.query<{ present: boolean }>(SCHEMA_PRESENT_SQL)).rows[0]?.present === true) return;
         await c.query('BEGIN');
         await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
         await c.query(SCHEMA_SQL);
