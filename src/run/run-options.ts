@@ -1,7 +1,7 @@
 /** What a caller asks of one scenario run, and the run as resolved from it before anything starts. */
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import type { Progress } from '../engine/types.ts';
-import type { RouterPolicy } from '../topology/index.ts';
+import type { RouterPolicy, StoreKind } from '../topology/index.ts';
 import type { resolveScenario } from './scenarios.ts';
 
 export interface RunOptions {
@@ -14,6 +14,8 @@ export interface RunOptions {
   k6Path?: string;
   instances?: number;
   router?: RouterPolicy;
+  /** The store under the service (local topology). Default redis. */
+  store?: StoreKind;
   /** Safeguards to switch off on every instance. */
   unsafe?: string[];
   /** Seed of the fault plan's randomness. */
