@@ -5,5 +5,7 @@ export { validatePlan, planSchema, faultSchema, durationMs, STORE_TARGET, type F
 export { randomPlan, type RandomPlanOptions } from './random-plan.ts';
 export { killProcess, stopProcess, restartProcess, rollingRestart, isAlive, processState, type FaultableProcess, type AppliedFault } from './process.ts';
 export { storeOutOfMemory, storeEviction, storePauseWrites, storeStall, storeFlushAll, storeRestart, type FaultableStore } from './store-faults.ts';
+export { pgTerminateBackends, pgReadOnly, pgStall, pgConnectionsExhausted, pgRestart, type FaultablePostgres } from './pg-faults.ts';
+export { STORE_KINDS, STORE_FAULTS_BY_KIND, storeFaultRefusal, type StoreKind } from './store-kinds.ts';
 export { addToxic, proxyDown, type ToxicFault } from './network-faults.ts';
 export { seededRandom, type Random } from '../src/base/random.ts';

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../src/base/errors.ts';
+import { storeFaultRefusal, type StoreKind } from './store-kinds.ts';
 
 /** A duration: milliseconds as a number, or "250ms" / "10s" / "1.5m". */
 export const durationSchema = z.union([
@@ -54,6 +55,12 @@ export const storeFaultSchemas = [
   z.object({ type: z.literal('stall') }).strict(),
   z.object({ type: z.literal('flushall') }).strict(),
   z.object({ type: z.literal('redis_restart'), hard: z.boolean().optional() }).strict(),
+  /** Any store's restart: graceful (Redis SIGTERM, Postgres fast shutdown) or, when `hard`, crash-like (kill -9, Postgres immediate shutdown). */
+  z.object({ type: z.literal('store_restart'), hard: z.boolean().optional() }).strict(),
+  /** Postgres: pg_terminate_backend of every client session, once. */
+  z.object({ type: z.literal('terminate_backends') }).strict(),
+  /** Postgres: every connection slot (max_connections) held for the fault's duration. */
+  z.object({ type: z.literal('connections_exhausted') }).strict(),
   /** kill -9 the primary, promote the replica, re-point the proxies at it (chaos/failover.ts). */
   z.object({ type: z.literal('failover'), proxies: z.array(z.string().min(1)).optional(), detectionDelayMs: count.optional(), dropInFlight: z.boolean().optional() }).strict(),
 ] as const;
@@ -73,7 +80,7 @@ export const NETWORK_FAULTS: readonly string[] = networkFaultSchemas.map((s) => 
 export const STORE_FAULTS: readonly string[] = storeFaultSchemas.map((s) => s.shape.type.value);
 export const PROCESS_FAULTS: readonly string[] = processFaultSchemas.map((s) => s.shape.type.value);
 /** Faults that happen at an instant; their duration only spaces the timeline. */
-export const INSTANT_FAULTS: readonly string[] = ['flushall', 'redis_restart', 'restart', 'rolling_restart'];
+export const INSTANT_FAULTS: readonly string[] = ['flushall', 'redis_restart', 'store_restart', 'terminate_backends', 'restart', 'rolling_restart'];
 
 export type FaultFamily = 'network' | 'store' | 'process';
 export function faultFamily(type: string): FaultFamily {
@@ -97,13 +104,17 @@ export type PlanEntry = z.infer<typeof planEntrySchema>;
 export const planSchema = z.object({ seed: z.number().int().optional(), faults: z.array(planEntrySchema) }).strict();
 export type FaultPlan = z.infer<typeof planSchema>;
 
-/** The name of the store target in plans. */
+/** The name of the store target in plans; kept on every store so one plan runs on all of them. */
 export const STORE_TARGET = 'redis-server';
+/** The store-neutral name of the same target. */
+export const STORE_TARGET_ALIAS = 'store';
 
 /** What a run can fault: the names plan entries may target. */
 export interface TargetNames {
   proxies?: readonly string[];
   store?: boolean;
+  /** Which store it is; store faults it cannot have are refused. Default redis. */
+  storeKind?: StoreKind;
   /** The store has a replica a failover can promote. */
   replica?: boolean;
   processes?: readonly string[];
@@ -157,8 +168,12 @@ export function validatePlan(input: unknown, targets: TargetNames): FaultPlan {
     if (family === 'network' && !targets.proxies?.includes(entry.target)) {
       throw new UsageError(`fault plan: ${name}: unknown proxy "${entry.target}" for a ${entry.fault.type} fault; proxies are: ${targets.proxies?.join(', ') || '(none)'}`);
     }
-    if (family === 'store' && (entry.target !== STORE_TARGET || !targets.store)) {
-      throw new UsageError(`fault plan: ${name}: a ${entry.fault.type} fault targets "${STORE_TARGET}"${targets.store ? '' : ', and this run has no redis-server to fault'}; got "${entry.target}"`);
+    if (family === 'store' && ((entry.target !== STORE_TARGET && entry.target !== STORE_TARGET_ALIAS) || !targets.store)) {
+      throw new UsageError(`fault plan: ${name}: a ${entry.fault.type} fault targets "${STORE_TARGET}" (or "${STORE_TARGET_ALIAS}")${targets.store ? '' : ', and this run has no store to fault'}; got "${entry.target}"`);
+    }
+    if (family === 'store') {
+      const refusal = storeFaultRefusal(targets.storeKind ?? 'redis', entry.fault.type);
+      if (refusal) throw new UsageError(`fault plan: ${name}: ${refusal}`);
     }
     if (entry.fault.type === 'failover') {
       if (!targets.replica) throw new UsageError(`fault plan: ${name}: a failover promotes the replica, and this run has none; start the topology with a replica (scenario topology \`replica: true\`)`);

@@ -17,14 +17,20 @@ import { freshSeed, seededRandom } from '../src/base/random.ts';
 import { sleepUnlessAborted, systemClock, type Clock } from '../src/base/clock.ts';
 import { storeFailover } from './failover.ts';
 import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall, type FaultableStore } from './store-faults.ts';
+import { pgConnectionsExhausted, pgReadOnly, pgRestart, pgStall, pgTerminateBackends, type FaultablePostgres } from './pg-faults.ts';
+import type { StoreKind } from './store-kinds.ts';
 
 export interface PlanTargets {
   /** Toxiproxy API URL; default TOXIPROXY_URL from the environment. */
   toxiproxyUrl?: string;
   /** Proxy names plans may target. */
   proxies?: string[];
-  /** The store: its URL, and the server handle (needed for redis_restart). */
+  /** Which store the run has (store faults it cannot have are refused). Default: postgres when `postgres` is given, else redis. */
+  storeKind?: StoreKind;
+  /** A Redis or Valkey store: its URL, and the server handle (needed for redis_restart). */
   redis?: { url: string; server?: FaultableStore };
+  /** A Postgres store: its direct superuser URL, and the server handle (stall and store_restart need it). */
+  postgres?: { url: string; server?: FaultablePostgres };
   /** The primary's async replica, which a `failover` fault promotes. */
   replica?: { url: string; server?: FaultableStore };
   processes?: Record<string, FaultableProcess>;
@@ -92,6 +98,7 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
       return addToxic(url, target, `stateproof_${entryId}`, fault as ToxicFault);
     }
     case 'store': {
+      if (targets.postgres) return applyPostgresFault(fault, targets.postgres);
       const redis = targets.redis;
       if (!redis) throw new Error(`no redis-server for target ${STORE_TARGET}`);
       switch (fault.type) {
@@ -106,7 +113,8 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
         case 'flushall':
           return storeFlushAll(redis.url);
         case 'redis_restart':
-          if (!redis.server) throw new Error('redis_restart needs the redis-server handle (targets.redis.server)');
+        case 'store_restart':
+          if (!redis.server) throw new Error(`${fault.type} needs the redis-server handle (targets.redis.server)`);
           return storeRestart(redis.server, { hard: fault.hard });
         case 'failover': {
           if (!redis.server) throw new Error('failover kills the primary with kill -9 and needs its handle (targets.redis.server)');
@@ -140,6 +148,27 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
   throw new Error(`fault type ${fault.type} has no implementation`);
 }
 
+async function applyPostgresFault(fault: Fault, pg: NonNullable<PlanTargets['postgres']>): Promise<AppliedFault> {
+  const server = () => {
+    if (!pg.server) throw new Error(`${fault.type} acts on the postgres processes and needs their handle (targets.postgres.server)`);
+    return pg.server;
+  };
+  switch (fault.type) {
+    case 'terminate_backends':
+      return pgTerminateBackends(pg.url);
+    case 'pause_writes':
+      return pgReadOnly(pg.url);
+    case 'stall':
+      return pgStall(server());
+    case 'connections_exhausted':
+      return pgConnectionsExhausted(pg.url);
+    case 'store_restart':
+      return pgRestart(server(), { hard: fault.hard });
+  }
+  // validatePlan refuses these first; a caller that skipped it gets the same words.
+  throw new Error(`postgres cannot have a ${fault.type} fault`);
+}
+
 /**
  * Validate `plan` (throws UsageError naming the bad entry, before anything starts), then run it.
  * `done` never rejects for a fault that failed: that is recorded in its entry.
@@ -147,7 +176,8 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
 export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOptions = {}): PlanRun {
   const valid: FaultPlan = validatePlan(plan, {
     proxies: targets.proxies,
-    store: targets.redis !== undefined,
+    store: targets.redis !== undefined || targets.postgres !== undefined,
+    storeKind: targets.storeKind ?? (targets.postgres ? 'postgres' : 'redis'),
     replica: targets.replica !== undefined,
     processes: Object.keys(targets.processes ?? {}),
   });

@@ -53,7 +53,8 @@ export const DEFAULTS = {
   casMaxAttempts: 100,
 };
 
-export type ServiceConfig = typeof DEFAULTS & { redisUrl: string };
+/** Exactly one store: Redis or Valkey (`redisUrl`), or PostgreSQL (`postgresUrl`). */
+export type ServiceConfig = typeof DEFAULTS & { redisUrl?: string; postgresUrl?: string };
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -62,7 +63,8 @@ const schema = z
   .object({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65_535),
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+    postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
     replicaRedisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
     instanceId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)'),
     schemaVersion: z.number().int().min(1).max(LATEST_SCHEMA_VERSION),
@@ -86,7 +88,16 @@ const schema = z
     cacheEntries: positiveInt,
     casMaxAttempts: positiveInt,
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.redisUrl === undefined) !== (c.postgresUrl === undefined), { message: 'exactly one store: a redis:// or a postgres:// URL', path: ['storeUrl'] })
+  .refine((c) => c.replicaRedisUrl === undefined || c.redisUrl !== undefined, { message: 'a Redis replica goes with a Redis store', path: ['replicaRedisUrl'] });
+
+/** A store URL by its scheme: redis:// or rediss:// (Redis, Valkey), postgres:// or postgresql://. */
+export function storeUrlConfig(url: string): Pick<ServiceConfig, 'redisUrl' | 'postgresUrl'> {
+  if (/^rediss?:\/\//.test(url)) return { redisUrl: url };
+  if (/^postgres(ql)?:\/\//.test(url)) return { postgresUrl: url };
+  throw new RangeError(`--store-url must be a redis:// (Redis, Valkey) or postgres:// URL; got "${url}"`);
+}
 
 export interface LatencyRange {
   minMs: number;

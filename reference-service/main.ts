@@ -6,17 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT_OK, EXIT_USAGE, isUserError, UsageError } from '../src/base/errors.ts';
-import { CONSISTENCY_MODES, DEFAULTS, parseUnsafe, SAFEGUARDS, type Consistency, type ServiceConfig } from './config.ts';
+import { CONSISTENCY_MODES, DEFAULTS, parseUnsafe, SAFEGUARDS, storeUrlConfig, type Consistency, type ServiceConfig } from './config.ts';
 import { startService } from './service.ts';
 
-export const help = `Usage: stateproof-service --redis <url> [options]
+export const help = `Usage: stateproof-service (--redis <url> | --store-url <url>) [options]
 
 The reference stateful agent service (backend contract: reference-service/openapi.json).
 
 Options:
   --host <h>                     listen address (default ${DEFAULTS.host})
   --port <n>                     listen port; 0 = ephemeral (default ${DEFAULTS.port})
-  --redis <url>                  Redis primary, e.g. redis://127.0.0.1:6379 (required)
+  --redis <url>                  Redis (or Valkey) primary, e.g. redis://127.0.0.1:6379
+  --store-url <url>              the store by its scheme: redis://… (Redis, Valkey) or
+                                 postgres://user@host:port/db (PostgreSQL); one of the two is required
   --replica-redis <url>          Redis replica; eventual reads may use it
   --instance-id <name>           echoed in audit records and /healthz (default ${DEFAULTS.instanceId})
   --schema-version <1|2|3>       state schema this instance writes (default ${DEFAULTS.schemaVersion})
@@ -37,6 +39,7 @@ Options:
 Examples:
   stateproof-service --redis redis://127.0.0.1:6379 --port 0
   stateproof-service --redis redis://127.0.0.1:6379 --unsafe cas,bounds --model-latency-ms 3
+  stateproof-service --store-url postgres://postgres@127.0.0.1:5432/postgres --port 0
 `;
 
 const intFlags = {
@@ -62,6 +65,7 @@ export function configFromArgv(argv: string[]): Partial<ServiceConfig> | 'help' 
       options: {
         host: str,
         redis: str,
+        'store-url': str,
         'replica-redis': str,
         'instance-id': str,
         unsafe: str,
@@ -78,8 +82,14 @@ export function configFromArgv(argv: string[]): Partial<ServiceConfig> | 'help' 
   }
   if (values.help) return 'help';
   const v = values as Record<string, string | undefined>;
-  if (!v.redis) throw new UsageError('--redis <url> is required, e.g. --redis redis://127.0.0.1:6379');
-  const cfg: Partial<ServiceConfig> = { redisUrl: v.redis };
+  if (!v.redis && !v['store-url']) throw new UsageError('--redis <url> is required (or --store-url redis://… | postgres://…), e.g. --redis redis://127.0.0.1:6379');
+  if (v.redis && v['store-url']) throw new UsageError('give the store once: --redis <url> or --store-url <url>, not both');
+  let cfg: Partial<ServiceConfig>;
+  try {
+    cfg = v.redis ? { redisUrl: v.redis } : storeUrlConfig(v['store-url']!);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (v.host) cfg.host = v.host;
   if (v['replica-redis']) cfg.replicaRedisUrl = v['replica-redis'];
   if (v['instance-id']) cfg.instanceId = v['instance-id'];

@@ -10,6 +10,8 @@ import { createAuditLog } from './observability/audit.ts';
 import { createStoreGuard } from './safeguards/breaker.ts';
 import { LocalCache } from './safeguards/cache.ts';
 import { SessionStore } from './store/session-store.ts';
+import { PgSessionStore } from './store/pg-session-store.ts';
+import type { StateStore } from './store/state-store.ts';
 import { createModel } from './model.ts';
 import { createHttpServer } from './http/server.ts';
 import type { ServiceContext } from './handlers/context.ts';
@@ -32,20 +34,41 @@ const redisOptions: RedisOptions = {
   connectTimeout: 2_000,
 };
 
+/** Log each distinct connection error once, to stderr: stdout carries only the ready line. */
+function errorLogger(cfg: ResolvedConfig, name: string): { onError(e: Error): void; onReady(): void } {
+  let last = '';
+  return {
+    onError(e) {
+      if (e.message !== last) process.stderr.write(`stateproof-service ${cfg.instanceId}: ${name}: ${e.message}\n`);
+      last = e.message;
+    },
+    onReady: () => (last = ''),
+  };
+}
+
+/** The store the config names, connected (or trying to: startup waits up to 2 s, then goes on). */
+async function openStore(cfg: ResolvedConfig, guard: ReturnType<typeof createStoreGuard>, metrics: ReturnType<typeof createMetrics>): Promise<StateStore> {
+  const firstContact = (p: Promise<unknown>) => Promise.race([p.catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
+  if (cfg.postgresUrl) {
+    const log = errorLogger(cfg, 'postgres');
+    const store = new PgSessionStore(PgSessionStore.create(cfg.postgresUrl, log.onError), guard, metrics);
+    await firstContact(store.ensureSchema());
+    return store;
+  }
+  const redis = new Redis(cfg.redisUrl!, redisOptions);
+  const replica = cfg.replicaRedisUrl ? new Redis(cfg.replicaRedisUrl, redisOptions) : undefined;
+  for (const [name, client] of [['redis', redis], ['replica', replica]] as const) {
+    const log = errorLogger(cfg, name);
+    client?.on('error', log.onError);
+    client?.on('ready', log.onReady);
+  }
+  await firstContact(new Promise<void>((resolve) => redis.once('ready', () => resolve())));
+  return new SessionStore(redis, replica, guard, metrics);
+}
+
 export async function startService(input: Partial<ServiceConfig>): Promise<ServiceHandle> {
   const cfg = resolveConfig(input);
   const metrics = createMetrics(cfg.safe.observability);
-  const redis = new Redis(cfg.redisUrl, redisOptions);
-  const replica = cfg.replicaRedisUrl ? new Redis(cfg.replicaRedisUrl, redisOptions) : undefined;
-  for (const [name, client] of [['redis', redis], ['replica', replica]] as const) {
-    let last = '';
-    // Log each distinct connection error once, to stderr: stdout carries only the ready line.
-    client?.on('error', (e: Error) => {
-      if (e.message !== last) process.stderr.write(`stateproof-service ${cfg.instanceId}: ${name}: ${e.message}\n`);
-      last = e.message;
-    });
-    client?.on('ready', () => (last = ''));
-  }
   const guard = createStoreGuard(cfg.safe.breaker, {
     timeoutMs: cfg.storeTimeoutMs,
     failures: cfg.breakerFailures,
@@ -55,21 +78,17 @@ export async function startService(input: Partial<ServiceConfig>): Promise<Servi
       if (s === 'open') metrics.lifecycle('degrade');
     },
   });
+  const store = await openStore(cfg, guard, metrics);
   const ctx: ServiceContext = {
     cfg,
-    store: new SessionStore(redis, replica, guard, metrics),
+    store,
     cache: new LocalCache(cfg.cacheEntries),
     metrics,
     model: createModel(cfg.latency),
     guard,
   };
   const audit = createAuditLog(cfg.safe.observability ? cfg.auditLog : undefined, cfg.instanceId);
-  const server = createHttpServer({ ctx, audit, tokens: new Map(Object.entries(cfg.tokens)), redis });
-
-  await Promise.race([
-    new Promise<void>((resolve) => redis.once('ready', () => resolve())),
-    new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref()),
-  ]);
+  const server = createHttpServer({ ctx, audit, tokens: new Map(Object.entries(cfg.tokens)) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(cfg.port, cfg.host, () => {
@@ -89,8 +108,7 @@ export async function startService(input: Partial<ServiceConfig>): Promise<Servi
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
       });
       guard.dispose();
-      redis.disconnect();
-      replica?.disconnect();
+      await store.close();
       await audit.close();
     })());
 

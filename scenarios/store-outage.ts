@@ -1,13 +1,14 @@
 /**
  * store-outage: steady arrival-rate traffic while the store fails in five ways, with recovery
  * after each: the link to Redis down, 800±200 ms latency, connection resets, writes refused while
- * reads work (CLIENT PAUSE WRITE), and out-of-memory on writes.
+ * reads work (CLIENT PAUSE WRITE; read-only on Postgres), and out-of-memory on writes (Postgres has
+ * no such state: there the fifth is a stalled server, every Postgres process SIGSTOPped).
  *
  * Proves the breaker safeguard: the service must degrade (flagged) instead of failing, answer
  * within its timeout budget, refuse undurable writes with 503, and come back once the store does.
  */
 import type { Options } from 'k6/options';
-import { profile, type ScenarioSpec } from './lib/spec.ts';
+import { profile, store, type ScenarioSpec } from './lib/spec.ts';
 import { finalReads, seedSessions, steadyIteration } from './lib/steady-traffic.ts';
 
 const full = profile() === 'full';
@@ -23,7 +24,7 @@ const faults: Array<{ id: string; target: string; fault: Record<string, unknown>
   { id: 'latency-800ms', target: 'redis-i1', fault: { type: 'latency', attributes: { latency: 800, jitter: 200 } } },
   { id: 'reset-peer', target: 'redis-i1', fault: { type: 'reset_peer', attributes: { timeout: 0 } } },
   { id: 'writes-paused', target: 'redis-server', fault: { type: 'pause_writes' } },
-  { id: 'oom', target: 'redis-server', fault: { type: 'oom' } },
+  store() === 'postgres' ? { id: 'stall', target: 'redis-server', fault: { type: 'stall' } } : { id: 'oom', target: 'redis-server', fault: { type: 'oom' } },
 ];
 const DURATION_S = GAP_S + faults.length * (FAULT_S + GAP_S) + 2;
 

@@ -1,6 +1,6 @@
 /** What every handler gets, and what it hands back to the HTTP layer (response + audit fields). */
 import type { ResolvedConfig } from '../config.ts';
-import type { SessionStore } from '../store/session-store.ts';
+import type { StateStore } from '../store/state-store.ts';
 import type { LocalCache } from '../safeguards/cache.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Model } from '../model.ts';
@@ -16,7 +16,7 @@ export type Mode = StateMode;
 
 export interface ServiceContext {
   cfg: ResolvedConfig;
-  store: SessionStore;
+  store: StateStore;
   cache: LocalCache;
   metrics: Metrics;
   model: Model;

@@ -7,7 +7,6 @@ import { isProblemError, problemBody, ProblemError, type ProblemCode } from '../
 import type { AuditLog } from '../observability/audit.ts';
 import type { AuditResult } from '../../src/contract/audit.ts';
 import { INSTANCE_HEADER, OPS_PATHS, SESSIONS_PATH, STATE_MODE_HEADER, TURNS_SUFFIX, type Op } from '../../src/contract/wire.ts';
-import type { Redis } from 'ioredis';
 import { checkSessionId, parseIfMatch, parseReadQuery, parseTurnBody, readBody } from './input.ts';
 import { appendTurnHandler } from '../handlers/turn.ts';
 import { readSessionHandler } from '../handlers/read.ts';
@@ -18,7 +17,6 @@ export interface HttpDeps {
   ctx: ServiceContext;
   audit: AuditLog;
   tokens: ReadonlyMap<string, string>;
-  redis: Redis;
 }
 
 const auditResultFor: Partial<Record<ProblemCode, AuditResult>> = {
@@ -136,7 +134,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       const body = { status: 'ok', instance: cfg.instanceId, schemaVersion: cfg.schemaVersion, unsafe: cfg.unsafe, breaker: ctx.guard.state(), inflight, mode };
       return send(res, route, 200, JSON.stringify(body), mode, 'application/json');
     }
-    if (deps.redis.status !== 'ready') throw new ProblemError('store_unavailable', `redis connection is ${deps.redis.status}`, cfg.retryAfterSeconds);
+    const status = await ctx.store.status();
+    if (status !== 'ready') throw new ProblemError('store_unavailable', `${cfg.postgresUrl ? 'postgres' : 'redis'} connection is ${status}`, cfg.retryAfterSeconds);
     return send(res, route, 200, JSON.stringify({ status: 'ready', instance: cfg.instanceId, mode }), mode, 'application/json');
   }
 

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type StoreOp = 'load' | 'save' | 'delete';
-export type Tier = 'redis' | 'cache' | 'replica';
+export type Tier = 'redis' | 'postgres' | 'cache' | 'replica';
 export type LifecycleEvent = 'create' | 'expire' | 'migrate' | 'reject' | 'degrade';
 
 export interface Metrics {

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { StoreGuard } from '../safeguards/breaker.ts';
 import type { Metrics, Tier } from '../observability/metrics.ts';
 import { CAS_APPEND_LUA, CAS_STATUS } from './cas-script.ts';
+import type { StateStore } from './state-store.ts';
 
 export interface Loaded {
   raw: string | null;
@@ -40,7 +41,7 @@ export interface CasArgs {
 
 type CasCommand = (k1: string, k2: string, ...args: Array<string | number>) => Promise<[number, number, number]>;
 
-export class SessionStore {
+export class SessionStore implements StateStore {
   private readonly cas: CasCommand;
 
   constructor(
@@ -110,5 +111,14 @@ export class SessionStore {
     const n = await this.guard.run(() => this.primary.del(key, idsKey));
     this.metrics.opDuration('delete', 'redis', (performance.now() - t0) / 1000);
     return n > 0;
+  }
+
+  async status(): Promise<string> {
+    return this.primary.status;
+  }
+
+  async close(): Promise<void> {
+    this.primary.disconnect();
+    this.replica?.disconnect();
   }
 }

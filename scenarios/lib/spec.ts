@@ -7,6 +7,11 @@ export function profile(): Profile {
   return __ENV.STATEPROOF_PROFILE === 'full' ? 'full' : 'ci';
 }
 
+/** The store the harness started (redis, valkey or postgres); redis when it does not say. */
+export function store(): string {
+  return __ENV.STATEPROOF_STORE || 'redis';
+}
+
 /** A deterministic pseudo-random stream (the chaos layer's mulberry32), so a seed reproduces a run's content. */
 export { seededRandom as seeded } from '../../src/base/random.ts';
 

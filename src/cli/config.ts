@@ -12,6 +12,7 @@ import { didYouMean } from '../base/suggest.ts';
 import { SAFEGUARDS } from '../../reference-service/config.ts';
 import { ROUTER_POLICIES } from '../topology/router.ts';
 import { importConfigModule } from './config-module.ts';
+import { STORE_KINDS } from '../topology/store-kind.ts';
 
 export const configSchema = z
   .object({
@@ -20,6 +21,7 @@ export const configSchema = z
     k6: z.string().min(1),
     instances: z.number().int().min(1).max(32),
     router: z.enum(ROUTER_POLICIES),
+    store: z.enum(STORE_KINDS),
     unsafe: z.array(z.enum(SAFEGUARDS)),
     seed: z.number().int(),
     /** One URL or a list (the harness's router goes in front of several). */

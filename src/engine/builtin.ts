@@ -7,7 +7,11 @@
  *          ─> thresholds ─> summary ─> handleSummary()
  */
 import { UsageError } from '../base/errors.ts';
-import { bundleScript } from './bundle.ts';
+import { classify, type Classification } from './blocking/classify.ts';
+import { checkBlockingVUs } from './blocking/memory.ts';
+import { BlockingScript } from './blocking/script.ts';
+import { defineWsMetrics } from './blocking/ws-metrics.ts';
+import { bundleScript, type Bundle } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
 import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
@@ -15,6 +19,7 @@ import { rampingVus } from './executors/ramping-vus.ts';
 import { ScenarioRun, waitUntil } from './executors/scenario-run.ts';
 import { EXIT_SCRIPT_ABORTED } from './k6/execution.ts';
 import { checkOptionKeys, EXECUTOR_DEFAULTS, maxVUsOf, plannedDurationMs, resolveScenarios, type ScenarioConfig } from './options.ts';
+import { tlsConnectOptions } from './k6/tls-options.ts';
 import { Script } from './script.ts';
 import { scriptLocation } from './source-positions.ts';
 import { buildSummary, textSummary } from './summary.ts';
@@ -38,7 +43,21 @@ const EXECUTORS: Record<ScenarioConfig['executor'], (s: ScenarioRun) => Promise<
 
 export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> {
   const bundle = await bundleScript(opts.scriptPath, { target: 'node' });
-  const script = new Script(bundle);
+  const model = classify(bundle.code);
+  const script = await loadScript(bundle, model);
+  try {
+    return await runLoaded(opts, script, model);
+  } finally {
+    if (script instanceof BlockingScript) await script.close();
+  }
+}
+
+/** The execution model is chosen per script (./blocking/classify.ts): blocking VUs only where a script blocks. */
+async function loadScript(bundle: Bundle, model: Classification): Promise<Script | BlockingScript> {
+  return model.model === 'blocking' ? BlockingScript.load(bundle) : new Script(bundle);
+}
+
+async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript, model: Classification): Promise<EngineResult> {
   const env = { ...(opts.env ?? {}) };
 
   // VU 0 runs init first to read options, then setup, teardown and handleSummary (as in k6).
@@ -50,6 +69,9 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
   const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options, opts.clock);
   const clock = run.clock;
   run.discardResponseBodies = options.discardResponseBodies === true;
+  if (model.reasons.includes('k6/ws')) defineWsMetrics(run.registry);
+  if (model.reasons.includes('k6/net/grpc')) run.registry.define('grpc_req_duration', 'trend', 'time');
+  run.tls = tlsConnectOptions(options, (m) => run.warnOnce(m, m));
   const vu0 = new VU(0, run);
   vu0.exports = instantiateChecked(script, vu0, { ...env });
   const configs = resolveScenarios(options, {
@@ -78,6 +100,10 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
     return vu;
   };
   const needed = configs.reduce((a, c) => a + maxVUsOf(c), 0);
+  if (script instanceof BlockingScript) {
+    checkBlockingVUs(configs, model.reasons);
+    script.prestart(Array.from({ length: needed }, (_, i) => i + 1), env, options);
+  }
   for (let i = 0; i < needed; i++) free.push(newVU());
 
   const onUnhandled = (e: unknown) => vu0.logError(e);
@@ -95,7 +121,7 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
     // setup()
     if (typeof vu0.exports.setup === 'function') {
       const timeoutMs = options.setupTimeout !== undefined ? parseDurationMs(options.setupTimeout, 'options.setupTimeout') : EXECUTOR_DEFAULTS.setupTimeoutMs;
-      const r = await callWithTimeout(vu0, vu0.exports.setup as () => unknown, undefined, timeoutMs);
+      const r = await inGroup(vu0, 'setup', () => callWithTimeout(vu0, vu0.exports.setup as () => unknown, undefined, timeoutMs));
       if (r.error) return fail(run, `setup: ${describe(r.error)}`, r.timedOut ? EXIT.setupTimeout : EXIT.scriptException);
       setupData = r.value;
       setupJson = setupData === undefined ? undefined : JSON.stringify(setupData);
@@ -147,7 +173,7 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
     // teardown(data)
     if (typeof vu0.exports.teardown === 'function' && !(run.abort && run.abort.exitCode === EXIT.scriptException)) {
       const timeoutMs = options.teardownTimeout !== undefined ? parseDurationMs(options.teardownTimeout, 'options.teardownTimeout') : EXECUTOR_DEFAULTS.teardownTimeoutMs;
-      const r = await callWithTimeout(vu0, vu0.exports.teardown as (d: unknown) => unknown, setupJson === undefined ? undefined : JSON.parse(setupJson), timeoutMs);
+      const r = await inGroup(vu0, 'teardown', () => callWithTimeout(vu0, vu0.exports.teardown as (d: unknown) => unknown, setupJson === undefined ? undefined : JSON.parse(setupJson), timeoutMs));
       if (r.error && !run.abort) run.stop(new Abort(`teardown: ${describe(r.error)}`, r.timedOut ? EXIT.teardownTimeout : EXIT.scriptException));
     }
     if (run.fatal) throw run.fatal;
@@ -219,7 +245,7 @@ function progress(run: TestRun, totalMs: number, rps: number, runs: ScenarioRun[
   };
 }
 
-function instantiateChecked(script: Script, vu: VU, env: Record<string, string>) {
+function instantiateChecked(script: Pick<Script, 'instantiate'>, vu: VU, env: Record<string, string>) {
   try {
     return script.instantiate(vu, env);
   } catch (e) {
@@ -245,6 +271,18 @@ async function callWithTimeout(vu: VU, fn: (d: unknown) => unknown, data: unknow
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** k6 runs setup() and teardown() in groups of those names: their checks and samples say so. */
+async function inGroup<T>(vu: VU, name: 'setup' | 'teardown', fn: () => Promise<T>): Promise<T> {
+  const path = `::${name}`;
+  vu.run.group(path);
+  vu.groupPath = path;
+  try {
+    return await fn();
+  } finally {
+    vu.groupPath = '';
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { Client } from 'undici';
 import { H1Pool } from './http1.ts';
+import type { TlsConnectOptions } from './k6/tls-options.ts';
 
 const CLIENT_OPTIONS = Object.freeze({ keepAliveTimeout: 60_000, pipelining: 1 });
 
@@ -16,15 +17,22 @@ export class OriginConnections {
   /** Plain `http:` origins go through the purpose-built client instead of undici Clients. */
   readonly h1: H1Pool | undefined;
 
-  constructor(private readonly origin: string) {
+  private readonly options: Client.Options;
+
+  /** `tls`: the run's TLS options (k6's insecureSkipTLSVerify, tlsVersion, tlsCipherSuites) for https: origins. */
+  constructor(
+    private readonly origin: string,
+    tls?: TlsConnectOptions,
+  ) {
     this.h1 = origin.startsWith('http:') ? new H1Pool(origin) : undefined;
+    this.options = tls ? { ...CLIENT_OPTIONS, connect: tls } : CLIENT_OPTIONS;
   }
 
   /** A client with no request in flight; give it back with release() when its exchange ends. */
   acquire(): Client {
     const c = this.idle.pop();
     if (c !== undefined) return c;
-    const fresh = new Client(this.origin, CLIENT_OPTIONS);
+    const fresh = new Client(this.origin, this.options);
     this.all.push(fresh);
     return fresh;
   }

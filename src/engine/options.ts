@@ -67,6 +67,7 @@ const KNOWN_OPTIONS = new Set([
   'scenarios', 'vus', 'duration', 'iterations', 'stages', 'thresholds', 'summaryTrendStats',
   'summaryTimeUnit', 'setupTimeout', 'teardownTimeout', 'tags', 'noColor', 'discardResponseBodies',
   'ext', 'cloud', 'userAgent', 'vusMax', 'minIterationDuration',
+  'maxRedirects', 'insecureSkipTLSVerify', 'tlsVersion', 'tlsCipherSuites',
 ]);
 
 export function checkOptionKeys(options: Record<string, unknown>): void {

@@ -10,6 +10,9 @@ import { UsageError } from '../base/errors.ts';
 import type { Bundle } from './bundle.ts';
 import { registerBundle } from './source-positions.ts';
 import { createCore } from './k6/core.ts';
+import { crypto } from './k6/crypto.ts';
+import { encoding } from './k6/encoding.ts';
+import { html } from './k6/html.ts';
 import { createExecution } from './k6/execution.ts';
 import { createHttp } from './k6/http.ts';
 import { createMetrics } from './k6/metrics.ts';
@@ -65,6 +68,9 @@ export class Script {
       'k6/metrics': asModule(createMetrics(vu)),
       'k6/execution': asModule(createExecution(vu)),
       'k6/timers': asModule({ setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout, setInterval: timers.setInterval, clearInterval: timers.clearInterval }),
+      'k6/encoding': asModule(encoding),
+      'k6/crypto': asModule(crypto),
+      'k6/html': asModule(html),
     };
     const require = (name: string): unknown => {
       const m = modules[name];

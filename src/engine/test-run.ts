@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { monotonicClock, monotonicNowMs, type Clock } from '../base/clock.ts';
 import type { HistoryEntry } from '../record/history.ts';
+import type { TlsConnectOptions } from './k6/tls-options.ts';
 import { Registry, type Metric, type Tags } from './metrics/registry.ts';
 import { FailureReasons } from './failure-reasons.ts';
 
@@ -79,6 +80,8 @@ export class TestRun {
   /** First fatal engine-side problem (an unimplemented feature used mid-run). */
   fatal: Error | undefined;
   discardResponseBodies = false;
+  /** Connect options of https: connections, from k6's TLS options (undefined: Node's defaults). */
+  tls: TlsConnectOptions | undefined;
   warnedOnce = new Set<string>();
 
   constructor(

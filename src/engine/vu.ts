@@ -83,7 +83,7 @@ export class VU {
     let p = this.pools.get(origin);
     if (!p) {
       // One pool per VU and origin: k6 VUs keep their own keep-alive connections.
-      p = new OriginConnections(origin);
+      p = new OriginConnections(origin, this.run.tls);
       this.pools.set(origin, p);
     }
     return p;

@@ -2,7 +2,7 @@
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import type { ResolvedProfile } from '../backend/profile.ts';
 import type { Progress } from '../engine/types.ts';
-import type { RouterPolicy } from '../topology/index.ts';
+import type { RouterPolicy, StoreKind } from '../topology/index.ts';
 import type { resolveScenario } from './scenarios.ts';
 
 export interface RunOptions {
@@ -15,6 +15,8 @@ export interface RunOptions {
   k6Path?: string;
   instances?: number;
   router?: RouterPolicy;
+  /** The store under the service (local topology). Default redis. */
+  store?: StoreKind;
   /** Safeguards to switch off on every instance. */
   unsafe?: string[];
   /** Seed of the fault plan's randomness. */

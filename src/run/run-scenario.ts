@@ -31,7 +31,7 @@ import type { EngineResult } from '../engine/types.ts';
 import type { RunResult } from '../report/result-schema.ts';
 import { writeReports } from '../report/write.ts';
 import { redactString } from '../report/redact.ts';
-import { startTopology, type Topology } from '../topology/index.ts';
+import { startTopology, TOPOLOGY_DEFAULTS, type Topology } from '../topology/index.ts';
 import { resolveProfile, type ResolvedProfile } from '../backend/profile.ts';
 import { preflight } from '../backend/probe.ts';
 import { assembleResult } from './assemble-result.ts';
@@ -62,7 +62,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const profile = opts.profile ?? RUN_DEFAULTS.profile;
   const resolved = resolveScenario(opts.scenario);
-  const env: Record<string, string> = { STATEPROOF_PROFILE: profile, ...opts.env };
+  // The store is in the script's __ENV too, so a scenario can pick the store faults that store has.
+  const env: Record<string, string> = { STATEPROOF_PROFILE: profile, ...(opts.target || opts.backend ? {} : { STATEPROOF_STORE: opts.store ?? TOPOLOGY_DEFAULTS.store }), ...opts.env };
   const spec = await loadSpec(resolved.scriptPath, env);
   const runId = opts.runId ?? newRunId(resolved.name);
   const runDir = path.resolve(opts.outDir ?? RUN_DEFAULTS.outDir, runId);

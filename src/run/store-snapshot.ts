@@ -2,7 +2,8 @@
  * The third witness: what the store itself holds after the run, read straight from Redis (not
  * through the service), in the reference service's key layout. Also used to seed v1 sessions for
  * the migration scenario and to read used_memory for capacity figures, and MEMORY USAGE by key
- * kind so capacity can say where used_memory goes.
+ * kind so capacity can say where used_memory goes. A postgres:// URL goes to store-snapshot-pg.ts,
+ * which gives the same shapes from the Postgres layout.
  */
 import { Redis } from 'ioredis';
 import type { StoreSnapshot } from '../check/types.ts';
@@ -78,11 +79,15 @@ export async function sampleKeyMemory(redis: Redis, perKind = KEY_MEMORY_SAMPLES
     });
 }
 
+const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
+const pgSnapshot = () => import('./store-snapshot-pg.ts');
+
 function connect(url: string): Redis {
   return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3_000, enableOfflineQueue: false });
 }
 
 export async function snapshotStore(redisUrl: string): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {
+  if (isPostgres(redisUrl)) return (await pgSnapshot()).snapshotPostgres(redisUrl);
   const redis = connect(redisUrl);
   await redis.connect();
   const sessions: StoreSnapshot[] = [];
@@ -130,6 +135,7 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
 }
 
 export async function usedMemoryBytes(redisUrl: string): Promise<number | null> {
+  if (isPostgres(redisUrl)) return (await pgSnapshot()).postgresUsedBytes(redisUrl);
   const redis = connect(redisUrl);
   try {
     await redis.connect();
@@ -144,10 +150,15 @@ export async function usedMemoryBytes(redisUrl: string): Promise<number | null> 
 }
 
 export async function redisVersion(redisUrl: string): Promise<string | null> {
+  if (isPostgres(redisUrl)) return (await pgSnapshot()).postgresVersion(redisUrl);
   const redis = connect(redisUrl);
   try {
     await redis.connect();
-    const m = /redis_version:([^\r\n]+)/.exec(await redis.info('server'));
+    const info = await redis.info('server');
+    // Valkey answers redis_version 7.2.4 for compatibility and its own version beside it.
+    const valkey = /valkey_version:([^\r\n]+)/.exec(info);
+    if (valkey) return `valkey ${valkey[1]}`;
+    const m = /redis_version:([^\r\n]+)/.exec(info);
     return m ? m[1]! : null;
   } catch {
     return null;
@@ -158,6 +169,7 @@ export async function redisVersion(redisUrl: string): Promise<string | null> {
 
 /** Writes `count` sessions in schema v1 straight into Redis, each with a few turns. */
 export async function seedV1Sessions(redisUrl: string, opts: { tenant: string; prefix: string; count: number; turns?: number }): Promise<void> {
+  if (isPostgres(redisUrl)) return (await pgSnapshot()).seedV1SessionsPostgres(redisUrl, opts);
   const redis = connect(redisUrl);
   await redis.connect();
   try {

@@ -2,12 +2,12 @@
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import { UsageError } from '../base/errors.ts';
 import { TOPOLOGY_DEFAULTS, type TopologyOptions } from '../topology/index.ts';
-import type { RunOptions } from './run-options.ts';
+import { RUN_DEFAULTS, type RunOptions } from './run-options.ts';
 import type { ResolvedProfile } from '../backend/profile.ts';
 
 export function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, unsafe: string[], log: (l: string) => void, backend?: ResolvedProfile): TopologyOptions {
   if (backend) {
-    const local = [unsafe.length ? '--unsafe' : '', opts.instances !== undefined ? '--instances' : ''].filter(Boolean);
+    const local = [unsafe.length ? '--unsafe' : '', opts.instances !== undefined ? '--instances' : '', opts.store !== undefined ? '--store' : ''].filter(Boolean);
     if (local.length) throw new UsageError(`${local.join(', ')} shape the embedded topology; with --target the backend is yours, so they do not apply. Drop ${local.length > 1 ? 'them' : 'it'} or drop --target.`);
     if (backend.instances.length === 0) throw new UsageError(`the backend profile (${backend.source}) lists no instances: give --target URL or 'instances' in the profile.`);
     if (opts.router !== undefined && backend.instances.length < 2) throw new UsageError('--router routes between several instances; with one --target there is nothing to route. Give more targets or drop --router.');
@@ -35,6 +35,9 @@ export function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, un
     replica: t?.replica,
     aof: t?.aof,
     redisConfig: t?.redisConfig,
+    store: opts.store,
+    // fsync and full_page_writes off for Postgres in the ci profile only; the report says so.
+    postgresFastStart: (opts.profile ?? RUN_DEFAULTS.profile) === 'ci',
     serviceArgs: t?.serviceArgs,
     toxiproxyUrl: opts.toxiproxyUrl,
     log,
@@ -44,5 +47,5 @@ export function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, un
 export function describeTopology(t: TopologyOptions): string {
   const n = Array.isArray(t.instances) ? t.instances.length : t.instances;
   const unsafe = Array.isArray(t.instances) ? t.instances[0]?.unsafe ?? [] : [];
-  return `redis-server, fault proxy, ${n} instance${n === 1 ? '' : 's'} behind a ${t.router} router${unsafe.length ? ` (unsafe: ${unsafe.join(',')})` : ''}`;
+  return `${t.store ?? TOPOLOGY_DEFAULTS.store}, fault proxy, ${n} instance${n === 1 ? '' : 's'} behind a ${t.router} router${unsafe.length ? ` (unsafe: ${unsafe.join(',')})` : ''}`;
 }

@@ -10,6 +10,7 @@
  *
  * Pids are verified by their start time (/proc/<pid>/stat) before a signal: a recycled pid is never hit.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +51,27 @@ interface RunFile {
   createdAt: string;
   processes: Array<{ name: string; pid: number; startTime?: string }>;
   dirs: string[];
+  /** System V shared memory segments a killed process leaves behind (the postmaster's interlock segment). */
+  sysvShm?: Array<{ key: number; shmid: number }>;
+}
+
+/**
+ * Marks a System V segment for removal if it is still the one recorded (same key and id, per
+ * /proc/sysvipc/shm); it goes once its last process has detached.
+ */
+function removeShmVerified(seg: { key: number; shmid: number }): boolean {
+  try {
+    const lines = readFileSync('/proc/sysvipc/shm', 'utf8').split('\n').slice(1);
+    const same = lines.some((l) => {
+      const [key, shmid] = l.trim().split(/\s+/);
+      return Number(key) === seg.key && Number(shmid) === seg.shmid;
+    });
+    if (!same) return false;
+    execFileSync('ipcrm', ['-m', String(seg.shmid)], { stdio: 'ignore', timeout: 2_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const live = new Set<RunRegistry>();
@@ -97,9 +119,25 @@ export class RunRegistry {
     this.save();
   }
 
+  removeDir(dir: string): void {
+    this.data.dirs = this.data.dirs.filter((d) => d !== dir);
+    this.save();
+  }
+
+  addSysvShm(key: number, shmid: number): void {
+    this.data.sysvShm = [...(this.data.sysvShm ?? []).filter((s) => s.shmid !== shmid), { key, shmid }];
+    this.save();
+  }
+
+  removeSysvShm(shmid: number): void {
+    this.data.sysvShm = (this.data.sysvShm ?? []).filter((s) => s.shmid !== shmid);
+    this.save();
+  }
+
   /** Synchronous last resort: SIGKILL what is left, remove dirs. */
   killAllSync(): void {
     for (const p of this.data.processes) killVerified(p.pid, p.startTime);
+    for (const s of this.data.sysvShm ?? []) removeShmVerified(s);
     for (const d of this.data.dirs) rmSync(d, { recursive: true, force: true });
   }
 
@@ -191,6 +229,7 @@ export function sweepStaleRuns(dir = stateDir()): SweepReport {
     if (isAlive(run.harnessPid, run.harnessStartTime)) continue;
     report.runs++;
     for (const p of run.processes) if (killVerified(p.pid, p.startTime)) report.processesKilled.push({ name: p.name, pid: p.pid, runId: run.runId });
+    for (const s of run.sysvShm ?? []) removeShmVerified(s);
     for (const d of run.dirs) {
       try {
         readdirSync(d);

@@ -8,6 +8,7 @@
  *
  * [x] = a proxy on the fault proxy (embedded, or a real Toxiproxy at TOXIPROXY_URL). Cutting
  * "redis-i2" isolates one instance; cutting "redis" isolates them all; "replication" lags the replica.
+ * The store may be Valkey or PostgreSQL instead (store.ts); the links are the same.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/server.t
 import { RunRegistry, sweepStaleRuns } from './cleanup.ts';
 import { createLink, removeLinks, type Link } from './links.ts';
 import { measureProxyCost, type ProxyCost } from './proxy-cost.ts';
-import { startRedisStack, type RedisStack } from './redis-stack.ts';
+import { startStore, type StartedStore } from './store.ts';
 import { startRouter, type Router } from './router.ts';
 import { startServiceInstance, type ServiceInstance, type ServiceInstanceOptions } from './service-instance.ts';
 import { LINK_NAMES, TOPOLOGY_DEFAULTS, type InstanceSpec, type StoppedTopology, type Topology, type TopologyOptions } from './types.ts';
@@ -46,11 +47,12 @@ type Endpoint = { host: string; port: number };
 export function instanceOptions(
   spec: InstanceSpec & { id: string },
   opts: TopologyOptions,
-  at: { dir: string; tokensFile: string; redisLink: Endpoint; replicaReads?: Endpoint },
+  at: { dir: string; tokensFile: string; redisLink: Endpoint; replicaReads?: Endpoint; storeUrl?: string },
 ): ServiceInstanceOptions {
   return {
     id: spec.id,
     redisUrl: `redis://${at.redisLink.host}:${at.redisLink.port}`,
+    storeUrl: at.storeUrl,
     replicaRedisUrl: at.replicaReads ? `redis://${at.replicaReads.host}:${at.replicaReads.port}` : undefined,
     tokensFile: at.tokensFile,
     auditLogPath: path.join(at.dir, `audit-${spec.id}.jsonl`),
@@ -139,12 +141,14 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       return l;
     };
 
-    // Redis, with the replica following through "replication".
-    const stack: RedisStack = await startRedisStack({
+    // The store; a Redis or Valkey replica follows through "replication".
+    const stack: StartedStore = await startStore({
+      kind: opts.store ?? TOPOLOGY_DEFAULTS.store,
       aof: opts.aof,
       replica: opts.replica,
-      config: opts.redisConfig,
-      tracker: registry,
+      redisConfig: opts.redisConfig,
+      postgresFastStart: opts.postgresFastStart,
+      registry,
       clock: opts.clock,
       replicationLink: async (primary) => link(LINK_NAMES.replication, `${primary.host}:${primary.port}`),
     });
@@ -163,7 +167,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       specs.map(async (spec) => {
         const own = await link(LINK_NAMES.instance(spec.id), `${front.host}:${front.port}`);
         const instance = await startServiceInstance({
-          ...instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads }),
+          ...instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads, storeUrl: stack.serviceUrl(own) }),
           readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
           tracker: registry,
         });
@@ -184,11 +188,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
 
     const processes: Record<string, FaultableProcess> = { ...stack.processes };
     for (const i of instances) processes[i.id] = i;
-    const redis = {
-      url: stack.primary.url,
-      server: stack.primary,
-      replica: stack.replica ? { url: stack.replica.url, server: stack.replica } : undefined,
-    };
+    const redis = stack.direct;
     const proxyNames = links.map((l) => l.name);
     const proxyCost = await measureStorePathCost(front, links.find((l) => l.name === LINK_NAMES.instance(instances[0]!.id))!, stack.primary, embedded ? 'embedded' : 'toxiproxy', log);
 
@@ -212,6 +212,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
         redisLink: LINK_NAMES.instance(i.id),
       })),
       redis,
+      store: stack.info,
       toxiproxy: { url: proxyUrl, embedded: embedded !== undefined, proxies: proxyNames },
       proxyCost,
       tenants: { ...tenants },
@@ -220,8 +221,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       faultTargets: () => ({
         toxiproxyUrl: proxyUrl,
         proxies: [...proxyNames],
-        redis: { url: redis.url, server: redis.server },
-        ...(redis.replica ? { replica: { url: redis.replica.url, server: redis.replica.server } } : {}),
+        ...stack.planTargets,
         processes: { ...processes },
       }),
       stop,

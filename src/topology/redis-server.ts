@@ -24,7 +24,17 @@ export interface RedisServerOptions {
   readyTimeoutMs?: number;
   /** Reuse this dir (e.g. to restart on the same AOF); default a new temp dir, removed on stop. */
   dir?: string;
+  /** Which server speaks the protocol: redis-server (default) or valkey-server, with the same config. */
+  flavor?: RedisFlavor;
 }
+
+export type RedisFlavor = 'redis' | 'valkey';
+
+const FLAVORS: Record<RedisFlavor, { binary: string; env: string; install: string }> = {
+  redis: { binary: 'redis-server', env: 'STATEPROOF_REDIS_SERVER', install: '`sudo apt-get install -y redis-server`' },
+  // Debian 12 has Valkey only in bookworm-backports; bin/setup.sh adds that suite.
+  valkey: { binary: 'valkey-server', env: 'STATEPROOF_VALKEY_SERVER', install: '`sudo apt-get install -y -t bookworm-backports valkey-server` (bin/setup.sh adds bookworm-backports)' },
+};
 
 export interface RedisServer extends AsyncDisposable {
   readonly host: string;
@@ -46,9 +56,10 @@ export interface RedisServer extends AsyncDisposable {
   logTail(): string;
 }
 
-export function redisServerBinary(): string {
-  const fromEnv = process.env.STATEPROOF_REDIS_SERVER;
-  const candidates = fromEnv ? [fromEnv] : [...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'redis-server')), '/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+export function redisServerBinary(flavor: RedisFlavor = 'redis'): string {
+  const f = FLAVORS[flavor];
+  const fromEnv = process.env[f.env];
+  const candidates = fromEnv ? [fromEnv] : [...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, f.binary)), `/usr/bin/${f.binary}`, `/usr/local/bin/${f.binary}`];
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -59,13 +70,14 @@ export function redisServerBinary(): string {
   }
   throw new EnvironmentError(
     fromEnv
-      ? `STATEPROOF_REDIS_SERVER=${fromEnv} is not an executable redis-server.`
-      : 'redis-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`) or set STATEPROOF_REDIS_SERVER to its path.',
+      ? `${f.env}=${fromEnv} is not an executable ${f.binary}.`
+      : `${f.binary} was not found on PATH. Install it (Debian/Ubuntu: ${f.install}) or set ${f.env} to its path.`,
   );
 }
 
 export async function startRedisServer(opts: RedisServerOptions = {}): Promise<RedisServer> {
-  const binary = redisServerBinary();
+  const flavor = opts.flavor ?? 'redis';
+  const binary = redisServerBinary(flavor);
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'stateproof-redis-')));
   const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
@@ -106,13 +118,13 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     while (Date.now() < deadline) {
       const early = await Promise.race([exited, sleep(0).then(() => undefined)]);
       if (early !== undefined) {
-        throw new EnvironmentError(`redis-server exited with code ${early} before it was ready on port ${port}. Its log:\n${log.slice(-10).join('\n')}`);
+        throw new EnvironmentError(`${FLAVORS[flavor].binary} exited with code ${early} before it was ready on port ${port}. Its log:\n${log.slice(-10).join('\n')}`);
       }
       if (await pingOnce('127.0.0.1', port, 500)) return;
       await sleep(25);
     }
     c.kill('SIGKILL');
-    throw new EnvironmentError(`redis-server did not answer PING on 127.0.0.1:${port} within ${readyTimeoutMs} ms. Its log:\n${log.slice(-10).join('\n')}`);
+    throw new EnvironmentError(`${FLAVORS[flavor].binary} did not answer PING on 127.0.0.1:${port} within ${readyTimeoutMs} ms. Its log:\n${log.slice(-10).join('\n')}`);
   };
 
   // The free port may be taken between our probe and redis binding it: retry a few times.

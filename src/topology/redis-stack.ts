@@ -5,7 +5,7 @@
  *   primary ◄── replication link (fault proxy) ◄── replica (REPLICAOF link)
  */
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.ts';
+import { startRedisServer, type RedisFlavor, type RedisServer, type RedisServerOptions } from './redis-server.ts';
 import { systemClock, type Clock } from '../base/clock.ts';
 import { EnvironmentError } from '../base/errors.ts';
 import type { FaultableProcess } from './faultable.ts';
@@ -17,6 +17,8 @@ export const REDIS_STACK_DEFAULTS = {
 export interface RedisStackOptions {
   aof?: boolean;
   replica?: boolean;
+  /** redis-server (default) or valkey-server, for the primary and the replica alike. */
+  flavor?: RedisFlavor;
   /** Extra redis-server config for the primary (e.g. maxmemory). */
   config?: Record<string, string>;
   /** Makes the replication link: given the primary's address, returns where the replica should connect. */
@@ -109,7 +111,7 @@ function trackedServer(server: RedisServer, name: string, tracker: RedisStackOpt
 
 export async function startRedisStack(opts: RedisStackOptions = {}): Promise<RedisStack> {
   // Redis waits 5 s by default before a diskless full sync, hoping more replicas join; ours is alone.
-  const base: RedisServerOptions = { aof: opts.aof ?? false, config: { ...(opts.replica ? { 'repl-diskless-sync-delay': '0' } : {}), ...opts.config } };
+  const base: RedisServerOptions = { aof: opts.aof ?? false, flavor: opts.flavor, config: { ...(opts.replica ? { 'repl-diskless-sync-delay': '0' } : {}), ...opts.config } };
   const primary = trackedServer(await startRedisServer(base), 'redis-server', opts.tracker);
   opts.tracker?.addProcess('redis-server', primary.pid);
   let replica: RedisServer | undefined;
@@ -117,7 +119,7 @@ export async function startRedisStack(opts: RedisStackOptions = {}): Promise<Red
   try {
     if (opts.replica) {
       source = opts.replicationLink ? await opts.replicationLink({ host: primary.host, port: primary.port }) : { host: primary.host, port: primary.port };
-      replica = trackedServer(await startRedisServer({ config: { 'replica-read-only': 'yes' } }), 'redis-replica', opts.tracker);
+      replica = trackedServer(await startRedisServer({ flavor: opts.flavor, config: { 'replica-read-only': 'yes' } }), 'redis-replica', opts.tracker);
       opts.tracker?.addProcess('redis-replica', replica.pid);
       await followPrimary(replica, source, { clock: opts.clock });
     }

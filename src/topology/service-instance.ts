@@ -16,6 +16,8 @@ export const SERVICE_READY_LINE = /^stateproof-service listening on (http:\/\/\S
 export interface ServiceInstanceOptions {
   id: string;
   redisUrl: string;
+  /** The store URL (redis:// or postgres://), passed as --store-url; wins over redisUrl. */
+  storeUrl?: string;
   replicaRedisUrl?: string;
   tokensFile?: string;
   auditLogPath?: string;
@@ -54,7 +56,7 @@ export async function startServiceInstance(opts: ServiceInstanceOptions): Promis
 
   const args = (o: { schemaVersion?: number }): string[] => {
     if (o.schemaVersion !== undefined) schemaVersion = o.schemaVersion;
-    const a = [...prefix, '--host', '127.0.0.1', '--port', String(port), '--instance-id', opts.id, '--redis', opts.redisUrl];
+    const a = [...prefix, '--host', '127.0.0.1', '--port', String(port), '--instance-id', opts.id, ...(opts.storeUrl ? ['--store-url', opts.storeUrl] : ['--redis', opts.redisUrl])];
     if (opts.replicaRedisUrl) a.push('--replica-redis', opts.replicaRedisUrl);
     if (schemaVersion !== undefined) a.push('--schema-version', String(schemaVersion));
     if (opts.unsafe && opts.unsafe.length > 0) a.push('--unsafe', opts.unsafe.join(','));

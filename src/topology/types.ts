@@ -7,6 +7,8 @@ import type { FaultableProcess } from './faultable.ts';
 import type { ProxyCost } from './proxy-cost.ts';
 import type { RedisServer } from './redis-server.ts';
 import type { Router, RouterPolicy } from './router.ts';
+import type { StoreInfo } from './store.ts';
+import type { StoreKind } from './store-kind.ts';
 
 export type TopologyProvider = 'local' | 'docker' | 'external';
 
@@ -48,6 +50,10 @@ export interface TopologyOptions {
   router?: RouterPolicy;
   /** Seed of the random router policy. Default 1. */
   routerSeed?: number;
+  /** The store (local provider): redis (default), valkey, or postgres. */
+  store?: StoreKind;
+  /** Postgres: fsync and full_page_writes off for a fast start (the ci profile). Default true. */
+  postgresFastStart?: boolean;
   /** Start a Redis replica following the primary through the "replication" proxy. Default false. */
   replica?: boolean;
   /** Append-only file with fsync always, so acknowledged writes survive a Redis restart. Default false. */
@@ -101,7 +107,9 @@ export interface Topology extends AsyncDisposable {
   readonly router?: Router;
   readonly routerPolicy?: RouterPolicy;
   readonly instances: readonly TopologyInstance[];
-  /** Direct (unproxied) Redis, for seeding and snapshots; absent when not reachable. */
+  /** What the store is (local provider): kind, version, settings that matter. */
+  readonly store?: StoreInfo;
+  /** Direct (unproxied) store, for seeding and snapshots; absent when not reachable. On Postgres its url is postgres:// and there is no server handle here (faultTargets has it). */
   readonly redis?: { readonly url: string; readonly server?: RedisServer; readonly replica?: { readonly url: string; readonly server?: RedisServer } };
   readonly toxiproxy?: { readonly url: string; readonly embedded: boolean; readonly proxies: readonly string[] };
   /** What the fault proxy adds to a store round trip, measured at start (local provider). */
@@ -109,7 +117,7 @@ export interface Topology extends AsyncDisposable {
   /** tenant → bearer token. */
   readonly tenants: Readonly<Record<string, string>>;
   readonly auditLogPaths: readonly string[];
-  /** Process-fault handles by name: i1…iN, redis-server, redis-replica. */
+  /** Process-fault handles by name: i1…iN, redis-server, redis-replica (Redis, Valkey) or postgres. */
   readonly processes: Readonly<Record<string, FaultableProcess>>;
   /** Everything this topology lets a chaos plan act on. */
   faultTargets(): FaultTargets;
@@ -131,6 +139,7 @@ export interface StoppedTopology {
  */
 export const TOPOLOGY_DEFAULTS = {
   provider: 'local' as TopologyProvider,
+  store: 'redis' as StoreKind,
   instances: 1,
   router: 'round-robin' as RouterPolicy,
   routerSeed: 1,

@@ -77,9 +77,9 @@ export default function () {
 
   it('fails fast on an unimplemented k6 feature, naming it', async () => {
     await expect(
-      run(`import http from 'k6/http'; export default function () { http.get(__ENV.URL); }`),
-    ).rejects.toThrow(/synchronous http.get\(\) is not implemented by the built-in engine; use `await http.asyncRequest\('GET'/);
-    await expect(run(`import ws from 'k6/ws'; export default function () { ws; }`)).rejects.toThrow(/module "k6\/ws" is not implemented/);
+      run(`import http from 'k6/http'; export default async function () { (await http.asyncRequest('GET', __ENV.URL)).submitForm(); }`),
+    ).rejects.toThrow(/response.submitForm\(\) is not implemented by the built-in engine/);
+    await expect(run(`import browser from 'k6/browser'; export default function () { browser; }`)).rejects.toThrow(/module "k6\/browser" is not implemented/);
     await expect(run(`export const options = { rps: 10 }; export default function () {}`)).rejects.toThrow(/options.rps is not implemented/);
   });
 

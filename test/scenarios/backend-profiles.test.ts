@@ -62,10 +62,9 @@ describe('backends judged by their profile alone', () => {
   });
 
   it('a correct backend passes long-session with its own TTL and window, and store-outage with no fault it can reach', async () => {
-    const b = await backend({});
-    const long = await run('long-session', b);
+    const long = await run('long-session', await backend({}));
     expect(long.failed).toEqual([]);
-    const outage = await run('store-outage', b);
+    const outage = await run('store-outage', await backend({}));
     expect(outage.failed).toEqual([]);
     expect(outage.by('not-applicable')).toEqual(expect.arrayContaining(['fault-p99-within-budget', 'recovers-within-5s']));
   });
@@ -87,11 +86,11 @@ describe('backends judged by their profile alone', () => {
   }
 
   it('no TTL declared: idle-expired fails with what the idle sessions keep; waived, it passes and says why', async () => {
-    const b = await backend({ ttlSeconds: null });
+    // A fresh backend per run: scenarios use the same session ids every run, and these never expire.
     const noTtl = { bounds: { windowTurns: 8, ttlSeconds: null, maxTurnBytes: 4096 } } satisfies BackendProfile;
-    const failing = await run('long-session', b, noTtl);
+    const failing = await run('long-session', await backend({ ttlSeconds: null }), noTtl);
     expect(failing.failed).toEqual([expect.stringMatching(/^idle-expired: idle sessions never expire: 3 of 3 idle sessions still held after \d+\.\d s.*the backend declares no TTL/)]);
-    const waived = await run('long-session', b, { ...noTtl, waive: { 'idle-expired': 'sessions are kept for the audit team' } });
+    const waived = await run('long-session', await backend({ ttlSeconds: null }), { ...noTtl, waive: { 'idle-expired': 'sessions are kept for the audit team' } });
     expect(waived.failed).toEqual([]);
     expect(waived.o.result.invariants.find((i) => i.name === 'idle-expired')).toMatchObject({ status: 'waived', reason: 'sessions are kept for the audit team' });
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,8 +17,12 @@ const stateDir = mkdtempSync(path.join(os.tmpdir(), 'stateproof-state-test-'));
 interface HarnessInfo {
   harnessPid: number;
   pids: Record<string, number>;
+  /** Postgres: the postmaster's children (backends, checkpointer, …) at start. */
+  storePids: number[];
   ports: number[];
   dir: string;
+  storeDir: string | null;
+  storeShmId: string | null;
 }
 
 function startHarness(opts: object): Promise<{ child: ChildProcess; info: HarnessInfo; stderr: () => string }> {
@@ -74,6 +78,16 @@ function portAnswers(port: number): Promise<boolean> {
 
 const alive = (pid: number) => processStartTime(pid) !== undefined;
 
+/** The System V shared-memory segment ids that exist now. */
+function sysvSegments(): string[] {
+  return readFileSync('/proc/sysvipc/shm', 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/)[1]!);
+}
+
+async function allGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 describe('topology teardown', () => {
   const children: ChildProcess[] = [];
   const leftovers: number[] = [];
@@ -127,5 +141,45 @@ describe('topology teardown', () => {
     while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(sweepStaleRuns(stateDir).runs).toBe(0);
+  });
+
+  describe('postgres store', () => {
+    it('SIGINT: the postmaster, its backends, its temp dir and its shared memory are gone', async () => {
+      const { child, info } = await startHarness({ instances: 2, store: 'postgres' });
+      children.push(child);
+      const pids = [...Object.values(info.pids), ...info.storePids];
+      leftovers.push(...pids);
+      expect(Object.keys(info.pids).sort()).toEqual(['i1', 'i2', 'postgres']);
+      expect(info.storePids.length).toBeGreaterThan(2); // checkpointer, walwriter, … and the instances' backends
+      expect(existsSync(info.storeDir!)).toBe(true);
+      expect(sysvSegments()).toContain(info.storeShmId);
+
+      child.kill('SIGINT');
+      expect((await exited(child, 30_000)).code).toBe(130);
+      await allGone(pids, 5_000);
+      for (const pid of pids) expect(alive(pid), `pid ${pid} still alive`).toBe(false);
+      for (const p of info.ports) expect(await portAnswers(p), `port ${p} still bound`).toBe(false);
+      expect(existsSync(info.storeDir!)).toBe(false);
+      expect(sysvSegments()).not.toContain(info.storeShmId);
+    });
+
+    it('kill -9 of a harness whose Postgres is stalled: the sweep kills the stopped backends too and removes dir and segment', async () => {
+      const { child, info } = await startHarness({ instances: 1, store: 'postgres', stallStore: true });
+      children.push(child);
+      const pids = [...Object.values(info.pids), ...info.storePids];
+      leftovers.push(...pids);
+      child.kill('SIGKILL');
+      await exited(child, 10_000);
+      for (const pid of pids) expect(alive(pid)).toBe(true);
+      expect(sysvSegments()).toContain(info.storeShmId);
+      const report = sweepStaleRuns(stateDir);
+      expect(report.runs).toBe(1);
+      expect(report.processesKilled.map((p) => p.name)).toEqual(expect.arrayContaining(['postgres', 'postgres-backend', 'i1']));
+      expect(report.dirsRemoved).toEqual(expect.arrayContaining([info.dir, info.storeDir]));
+      await allGone(pids, 5_000);
+      for (const pid of pids) expect(alive(pid), `pid ${pid} still alive`).toBe(false);
+      expect(existsSync(info.storeDir!)).toBe(false);
+      expect(sysvSegments()).not.toContain(info.storeShmId);
+    });
   });
 });

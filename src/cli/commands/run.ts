@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
 import { loadConfigFile, parseEnvPairs, parseIntFlag, parseList, validateSettings, type Settings } from '../config.ts';
 import { SAFEGUARDS } from '../../../reference-service/config.ts';
-import { ROUTER_POLICIES, TOPOLOGY_DEFAULTS } from '../../topology/index.ts';
+import { parseStoreKind, ROUTER_POLICIES, STORE_KINDS, TOPOLOGY_DEFAULTS } from '../../topology/index.ts';
 import { progressReporter, type RunProgress } from '../progress.ts';
 import { keepInvariants, parseInvariantList } from '../invariant-subset.ts';
 import { shownPath } from '../shown-path.ts';
@@ -22,7 +22,7 @@ import { knownInvariantNames } from '../../backend/invariant-names.ts';
 
 export const help = `Usage: stateproof run <scenario | path/to/script.ts> [options]
 
-Runs one scenario: starts redis-server, the fault proxy, the reference service and a router
+Runs one scenario: starts the store, the fault proxy, the reference service and a router
 (or uses --target), drives the k6 scenario with its fault plan, checks every invariant over the
 recorded history, and writes reports/<run-id>/ (index.html, summary.md, junit.xml, result.json,
 history.json, latency/*.hgrm).
@@ -36,6 +36,7 @@ Options:
   --k6 <path>             the k6 binary to use with --engine k6
   --instances <n>         reference-service instances (default: the scenario's, else ${TOPOLOGY_DEFAULTS.instances})
   --router <policy>       ${ROUTER_POLICIES.join(' | ')} (default: the scenario's, else ${TOPOLOGY_DEFAULTS.router})
+  --store <name>          ${STORE_KINDS.join(' | ')}: the store under the service (default ${TOPOLOGY_DEFAULTS.store})
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
   --target <url>          an external backend implementing the contract (no topology is started);
@@ -66,6 +67,7 @@ Examples:
   stateproof run store-outage
   stateproof run store-outage --unsafe breaker        # must fail: the breaker is what it proves
   stateproof run cross-instance --router sticky
+  stateproof run cross-instance --store postgres --unsafe cas   # must fail: no-lost-writes
   stateproof run ./my-scenario.ts --target http://127.0.0.1:8080 -e STATEPROOF_TOKEN=secret
   stateproof run store-outage --invariants no-lost-writes,recovers-within-5s --json -q
   # reports land in reports/<run-id>/, e.g. reports/20261201T220002Z-store-outage-rbql/
@@ -78,6 +80,7 @@ export const runFlags = {
   k6: { type: 'string' },
   instances: { type: 'string' },
   router: { type: 'string' },
+  store: { type: 'string' },
   unsafe: { type: 'string', multiple: true },
   seed: { type: 'string' },
   target: { type: 'string', multiple: true },
@@ -100,6 +103,7 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
   if (str('k6') !== undefined) flags.k6 = str('k6');
   if (str('instances') !== undefined) flags.instances = parseIntFlag(str('instances'), '--instances', 1, 32);
   if (str('router') !== undefined) flags.router = parseList([str('router')!], ROUTER_POLICIES, '--router')[0];
+  if (str('store') !== undefined) flags.store = parseStoreKind(str('store')!);
   if (values.unsafe !== undefined) flags.unsafe = parseList(values.unsafe as string[], SAFEGUARDS, '--unsafe');
   if (str('seed') !== undefined) flags.seed = parseIntFlag(str('seed'), '--seed', 0, 2 ** 31 - 1);
   if (values.target !== undefined) flags.target = parseTargets(values.target as string[]);
@@ -203,6 +207,7 @@ export async function run(argv: string[]): Promise<number> {
       k6Path: settings.k6,
       instances: settings.instances,
       router: settings.router,
+      store: settings.store,
       unsafe: settings.unsafe,
       seed: settings.seed,
       backend: await backendFrom(values, settings),

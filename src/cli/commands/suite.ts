@@ -26,6 +26,7 @@ Options:
   --profile <ci|full>     ci: a few minutes in all (default); full: the long versions
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
+  --store <name>          redis | valkey | postgres: the store under the service (default redis)
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
   -q, --quiet             no live progress lines
   --json                  the suite's verdict as JSON on stdout: verdict, exitCode, one entry per
@@ -38,6 +39,7 @@ Examples:
   stateproof suite
   stateproof suite --profile full --out ci-reports      # ci-reports/suite-20261201T220002Z/index.html
   stateproof suite --only store-outage,migration --json -q > verdict.json
+  stateproof suite --store postgres
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -69,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
           env: settings.env,
           engine: settings.engine,
           k6Path: settings.k6,
+          store: settings.store,
           unsafe: settings.unsafe,
           seed: settings.seed,
           backend,

@@ -3,16 +3,17 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
-import { ROUTER_POLICIES, startTopology, TOPOLOGY_DEFAULTS, type RouterPolicy, type Topology, type TopologyProvider } from '../../topology/index.ts';
+import { parseStoreKind, ROUTER_POLICIES, startTopology, STORE_KINDS, TOPOLOGY_DEFAULTS, type RouterPolicy, type Topology, type TopologyProvider } from '../../topology/index.ts';
 
 export const help = `Usage: stateproof up [options]
 
-Starts redis-server (optionally with a replica and AOF), the fault proxy with one link per
+Starts the store (redis-server, optionally with a replica and AOF; valkey-server; or PostgreSQL), the fault proxy with one link per
 instance, N reference-service instances and a router in front of them; prints their URLs and the
 tenants' bearer tokens; stays up until Ctrl-C, then stops everything it started.
 
 Options:
   --instances <n>         service instances (default ${TOPOLOGY_DEFAULTS.instances})
+  --store <name>          ${STORE_KINDS.join(' | ')} (default ${TOPOLOGY_DEFAULTS.store}; local provider)
   --replica               also start a Redis replica, following through the "replication" proxy
   --aof                   Redis append-only file (fsync always): acknowledged writes survive a restart
   --router <policy>       sticky | round-robin | random (default ${TOPOLOGY_DEFAULTS.router})
@@ -29,6 +30,7 @@ Examples:
   stateproof up
   stateproof up --instances 3 --replica --router round-robin
   stateproof up --json > topology.json
+  stateproof up --store postgres --instances 2
 `;
 
 export function describeTopology(t: Topology): Record<string, unknown> {
@@ -37,6 +39,7 @@ export function describeTopology(t: Topology): Record<string, unknown> {
     runId: t.runId,
     router: { url: t.routerUrl, policy: t.routerPolicy },
     instances: t.instances.map((i) => ({ id: i.id, url: i.url, schemaVersion: i.schemaVersion ?? null, unsafe: i.unsafe, redisLink: i.redisLink ?? null, auditLog: i.auditLogPath ?? null })),
+    store: t.store ? { kind: t.store.kind, version: t.store.version ?? null, url: t.redis?.url ?? null, settings: t.store.settings ?? {}, notes: t.store.notes } : null,
     redis: t.redis ? { url: t.redis.url, replica: t.redis.replica?.url ?? null, aof: t.redis.server?.aof ?? null } : null,
     toxiproxy: t.toxiproxy ? { url: t.toxiproxy.url, embedded: t.toxiproxy.embedded, proxies: t.toxiproxy.proxies } : null,
     tenants: Object.entries(t.tenants).map(([tenant, token]) => ({ tenant, token })),
@@ -48,7 +51,7 @@ export function describeTopology(t: Topology): Record<string, unknown> {
 function text(t: Topology): string {
   const rows: Array<[string, string]> = [['router', `${t.routerUrl}  (${t.routerPolicy})`]];
   for (const i of t.instances) rows.push([i.id, `${i.url}  (schema ${i.schemaVersion ?? 'default'}${i.unsafe.length ? `, unsafe: ${i.unsafe.join(',')}` : ''}; link ${i.redisLink})`]);
-  if (t.redis) rows.push(['redis', `${t.redis.url}${t.redis.server?.aof ? '  (AOF)' : ''}`]);
+  if (t.redis) rows.push([t.store?.kind ?? 'redis', `${t.redis.url}${t.redis.server?.aof ? '  (AOF)' : ''}${t.store?.version ? `  (${t.store.version}${t.store.kind === 'postgres' ? `; ${t.store.notes.join('; ')}` : ''})` : ''}`]);
   if (t.redis?.replica) rows.push(['replica', t.redis.replica.url]);
   if (t.toxiproxy) rows.push(['toxiproxy', `${t.toxiproxy.url}  (${t.toxiproxy.embedded ? 'embedded' : 'external'}; proxies: ${t.toxiproxy.proxies.join(', ')})`]);
   for (const [tenant, token] of Object.entries(t.tenants)) rows.push([tenant, `Authorization: Bearer ${token}`]);
@@ -75,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     allowPositionals: false,
     options: {
       instances: { type: 'string' },
+      store: { type: 'string' },
       replica: { type: 'boolean' },
       aof: { type: 'boolean' },
       router: { type: 'string' },
@@ -94,8 +98,10 @@ export async function run(argv: string[]): Promise<number> {
   const provider = (values.provider ?? 'local') as TopologyProvider;
   if (provider !== 'local' && provider !== 'docker') throw new UsageError(`--provider must be local or docker; got "${values.provider}". (For a backend you run yourself, use \`stateproof run --target <url>\`.)`);
 
+  const store = values.store === undefined ? undefined : parseStoreKind(values.store);
   const topology = await startTopology({
     provider,
+    store,
     instances,
     router,
     replica: values.replica ?? false,

@@ -16,6 +16,8 @@ import type { VU } from '../vu.ts';
 import { Response, type RequestInfo } from './response.ts';
 import { RequestSeries } from './request-series.ts';
 import { exchange } from './transport.ts';
+import { CookieJar, K6CookieJar } from './cookie-jar.ts';
+import { digestAuthorization } from './digest-auth.ts';
 import { UnsupportedFeatureError, unsupported } from './unsupported.ts';
 import { failureReason } from '../failure-reasons.ts';
 
@@ -55,7 +57,10 @@ export function expectedStatuses(...args: Array<number | { min: number; max: num
 }
 
 const DEFAULT_EXPECTED = expectedStatuses({ min: 200, max: 399 });
-const KNOWN_PARAMS = new Set(['headers', 'tags', 'timeout', 'responseType', 'redirects', 'responseCallback']);
+const KNOWN_PARAMS = new Set(['headers', 'tags', 'timeout', 'responseType', 'redirects', 'responseCallback', 'cookies', 'jar', 'auth']);
+
+/** Node's codes for a certificate no trusted authority signed (k6: x509.UnknownAuthorityError). */
+const UNKNOWN_AUTHORITY = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED']);
 
 /** k6's error codes (lib/netext/httpext/error_codes.go) for the failures undici reports. */
 function errorCode(e: unknown): { code: number; message: string } {
@@ -66,6 +71,9 @@ function errorCode(e: unknown): { code: number; message: string } {
   if (code === 'ECONNREFUSED') return { code: 1212, message };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { code: 1220, message };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { code: 1101, message };
+  if (UNKNOWN_AUTHORITY.has(code)) return { code: 1310, message: 'x509: unknown authority' };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { code: 1311, message: "x509: certificate doesn't match hostname" };
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO' || code.startsWith('ERR_TLS_')) return { code: 1300, message };
   return { code: 1000, message };
 }
 
@@ -78,9 +86,18 @@ function encodeBody(body: unknown): string | Buffer | undefined {
   return String(body);
 }
 
+interface ParsedUrl {
+  origin: string;
+  path: string;
+  /** The URL itself, for cookie matching. */
+  url: URL;
+  /** `user:password` from the URL, decoded (k6 sends it as basic auth, or digest with params.auth). */
+  userinfo?: string;
+}
+
 /** Scripts hit few distinct URLs per origin+path shape; parsing each once saves a URL object per request. */
-const parsedUrls = new Map<string, { origin: string; path: string }>();
-function parseUrl(url: string): { origin: string; path: string } {
+const parsedUrls = new Map<string, ParsedUrl>();
+function parseUrl(url: string): ParsedUrl {
   let p = parsedUrls.get(url);
   if (p) return p;
   let u: URL;
@@ -90,7 +107,8 @@ function parseUrl(url: string): { origin: string; path: string } {
     throw new Error(`http.asyncRequest: invalid URL "${url}"`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`http.asyncRequest: unsupported URL scheme in "${url}"`);
-  p = { origin: u.origin, path: u.pathname + u.search };
+  p = { origin: u.origin, path: u.pathname + u.search, url: u };
+  if (u.username || u.password) p.userinfo = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
   if (parsedUrls.size >= 10_000) parsedUrls.clear();
   parsedUrls.set(url, p);
   return p;
@@ -101,19 +119,27 @@ export function createHttp(vu: VU) {
   let responseCallback: ExpectedStatuses | null = DEFAULT_EXPECTED;
   const series = new RequestSeries(run);
   const userAgent = typeof run.options.userAgent === 'string' ? run.options.userAgent : HTTP_DEFAULTS.userAgent;
+  const maxRedirectsDefault = typeof run.options.maxRedirects === 'number' ? run.options.maxRedirects : HTTP_DEFAULTS.maxRedirects;
+  const vuJar = new K6CookieJar();
 
-  async function send(method: string, url: string, body: string | Buffer | undefined, params: Params, hop: number): Promise<Response> {
+  async function send(method: string, url: string, body: string | Buffer | undefined, params: Params, hop: number, authorization?: string): Promise<Response> {
     const headers: Record<string, string> = { 'user-agent': userAgent };
     if (params.headers) for (const [k, v] of Object.entries(params.headers)) headers[k.toLowerCase()] = String(v);
+    const parsed = parseUrl(url);
+    const jar = params.jar instanceof CookieJar ? params.jar : vuJar;
+    const sentCookies = withCookies(headers, parsed.url, jar, params.cookies);
+    if (authorization !== undefined) headers.authorization = authorization;
+    else if (parsed.userinfo !== undefined && params.auth !== 'digest' && headers.authorization === undefined) {
+      headers.authorization = `Basic ${Buffer.from(parsed.userinfo).toString('base64')}`;
+    }
     const timeoutMs = params.timeout === undefined ? HTTP_DEFAULTS.timeoutMs : parseDurationMs(params.timeout, 'params.timeout');
     const res = new Response(url, (): RequestInfo => ({
       method,
       url,
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
       body: typeof body === 'string' ? body : body ? body.toString('latin1') : '',
-      cookies: {},
+      cookies: sentCookies,
     }));
-    const parsed = parseUrl(url);
 
     // Tagged as of the call (group, phase and VU tags may change while the response is awaited).
     const base = vu.baseTags();
@@ -127,7 +153,7 @@ export function createHttp(vu: VU) {
       const r = await exchange(vu.pool(parsed.origin), { method, path: parsed.path, headers, body, timeoutMs, bodyType: type, maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes, sentAt: t0 }, res);
       tHeaders = r.headersAt;
       if (type !== 'none') res.body = r.body;
-      if (r.headers['set-cookie'] !== undefined) run.warnOnce('cookies', "responses set cookies, but the built-in engine has no per-VU cookie jar (k6 would send them back)");
+      if (r.headers['set-cookie'] !== undefined) res.cookies = jar.fromResponse(parsed.url, r.headers['set-cookie']);
     } catch (e) {
       if (vu.epoch !== epoch || run.stopping) throw Object.assign(new Error('iteration interrupted'), { name: 'AbortError' });
       const { code, message } = errorCode(e);
@@ -145,7 +171,7 @@ export function createHttp(vu: VU) {
 
     // A redirect is followed only on the origin (scheme, host, port) it came from: a target must not
     // be able to send the load anywhere else. One that points elsewhere is answered as it is, failed.
-    const maxRedirects = params.redirects ?? HTTP_DEFAULTS.maxRedirects;
+    const maxRedirects = params.redirects ?? maxRedirectsDefault;
     const location = res.headers.Location;
     let next: URL | undefined;
     if (location && [301, 302, 303, 307, 308].includes(res.status) && hop < maxRedirects) {
@@ -167,6 +193,13 @@ export function createHttp(vu: VU) {
     record(tags, ref, res, epochMsAt(tEnd) - intendedAt, expected);
     if (expected === false || res.error_code) run.failureReasons.add(failureReason(res, parsed.origin), method, url);
 
+    // Digest auth (params.auth: 'digest'): k6 sends the request again, answering the challenge.
+    if (res.status === 401 && params.auth === 'digest' && authorization === undefined && parsed.userinfo !== undefined) {
+      const challenge = res.headers['Www-Authenticate'];
+      if (challenge && /^digest /i.test(challenge)) {
+        return send(method, url, body, params, hop, digestAuthorization(challenge, parsed.userinfo, method, parsed.path));
+      }
+    }
     if (next) {
       const keep = res.status === 307 || res.status === 308;
       return send(keep ? method : method === 'HEAD' ? 'HEAD' : 'GET', next.toString(), keep ? body : undefined, params, hop + 1);
@@ -200,6 +233,7 @@ export function createHttp(vu: VU) {
     for (const key of Object.keys(p)) {
       if (!KNOWN_PARAMS.has(key)) throw new UnsupportedFeatureError(`http params.${key}`);
     }
+    if (p.auth !== undefined && p.auth !== null && p.auth !== 'basic' && p.auth !== 'digest') throw new UnsupportedFeatureError(`http params.auth "${String(p.auth)}"`);
     if (typeof url !== 'string') throw new UnsupportedFeatureError('http.url`...` tagged URLs and non-string URLs');
     if (run.stopping) throw Object.assign(new Error('test is stopping'), { name: 'AbortError' });
     if (vu.sleepUntilMs > 0) return vu.owedSleep().then(() => request(method, url, body, params));
@@ -232,7 +266,8 @@ export function createHttp(vu: VU) {
     request: unsupported('synchronous http.request()', 'use `await http.asyncRequest(method, url, body, params)`'),
     batch: unsupported('http.batch()', 'use Promise.all over http.asyncRequest calls'),
     file: unsupported('http.file()'),
-    cookieJar: unsupported('http.cookieJar()'),
+    cookieJar: () => vuJar,
+    CookieJar: K6CookieJar,
     url: unsupported('http.url`...`'),
     TLS_1_0: 'tls1.0',
     TLS_1_1: 'tls1.1',
@@ -241,4 +276,34 @@ export function createHttp(vu: VU) {
     OCSP_STATUS_GOOD: 'good',
   };
   return http;
+}
+
+type RequestCookies = Record<string, Array<{ name: string; value: string; replace: boolean }>>;
+
+/**
+ * The Cookie header as k6 builds it: params.cookies first (`{name: value}` or `{name: {value,
+ * replace}}`), then the jar's cookies for the URL, less those a params cookie replaces.
+ */
+function withCookies(headers: Record<string, string>, url: URL, jar: CookieJar, cookies: unknown): RequestCookies {
+  const sent: RequestCookies = {};
+  if (jar.size === 0 && (cookies === undefined || cookies === null)) return sent;
+  const pairs: string[] = [];
+  const replaced = new Set<string>();
+  if (cookies && typeof cookies === 'object') {
+    for (const [name, c] of Object.entries(cookies as Record<string, unknown>)) {
+      if (c === null || c === undefined) continue;
+      const value = typeof c === 'object' ? String((c as { value?: unknown }).value ?? '') : String(c);
+      const replace = typeof c === 'object' && Boolean((c as { replace?: unknown }).replace);
+      if (replace) replaced.add(name);
+      pairs.push(`${name}=${value}`);
+      (sent[name] ??= []).push({ name, value, replace });
+    }
+  }
+  for (const c of jar.cookiesFor(url)) {
+    if (replaced.has(c.name)) continue;
+    pairs.push(`${c.name}=${c.value}`);
+    (sent[c.name] ??= []).push({ name: c.name, value: c.value, replace: false });
+  }
+  if (pairs.length) headers.cookie = headers.cookie ? `${headers.cookie}; ${pairs.join('; ')}` : pairs.join('; ');
+  return sent;
 }

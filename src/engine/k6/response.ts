@@ -1,5 +1,7 @@
 /** k6's Response object (the parts scripts read), with header names canonicalised as k6 does. */
 import { STATUS_CODES } from 'node:http';
+import { responseHtml } from './html.ts';
+import { jsonSelect } from './json-select.ts';
 
 export interface Timings {
   blocked: number;
@@ -16,7 +18,7 @@ export interface RequestInfo {
   url: string;
   headers: Record<string, string[]>;
   body: string;
-  cookies: Record<string, unknown>;
+  cookies: Record<string, Array<{ name: string; value: string; replace: boolean }>>;
 }
 
 const canonicalNames = new Map<string, string>();
@@ -39,6 +41,8 @@ const statusText = (code: number): string => {
   return t;
 };
 
+const NO_COOKIES: Record<string, unknown> = Object.freeze({});
+
 export class Response {
   status = 0;
   status_text = '';
@@ -51,9 +55,14 @@ export class Response {
   get proto(): string {
     return 'HTTP/1.1';
   }
+  /** The response's Set-Cookie, by name (k6's response.cookies); most responses set none. */
   get cookies(): Record<string, unknown> {
-    return {};
+    return this.setCookies ?? NO_COOKIES;
   }
+  set cookies(v: Record<string, unknown>) {
+    this.setCookies = v;
+  }
+  private setCookies: Record<string, unknown> | undefined;
   get remote_ip(): string {
     return '';
   }
@@ -98,22 +107,11 @@ export class Response {
   }
 
   json(selector?: string): unknown {
-    if (typeof this.body !== 'string') throw new Error('cannot parse the response body as JSON: the body is not text (responseType or discardResponseBodies)');
-    const value: unknown = JSON.parse(this.body);
-    if (selector === undefined) return value;
-    if (/[#*?|@\\]/.test(selector)) {
-      throw Object.assign(new Error(`response.json("${selector}"): GJSON selectors beyond dotted paths are not implemented by the built-in engine`), { fatal: true });
-    }
-    let cur: unknown = value;
-    for (const part of selector.split('.')) {
-      if (cur === null || typeof cur !== 'object') return undefined;
-      cur = (cur as Record<string, unknown>)[part];
-    }
-    return cur;
+    return jsonSelect(this.body, selector);
   }
 
-  html(): never {
-    throw Object.assign(new Error('response.html() is not implemented by the built-in engine'), { fatal: true });
+  html(selector?: string): unknown {
+    return responseHtml(this.body, selector);
   }
 
   submitForm(): never {

@@ -1,0 +1,25 @@
+/**
+ * The stores a run can have, and the store faults each one can have. A fault that means the same
+ * thing on two stores has one name on both (`pause_writes`: CLIENT PAUSE WRITE on Redis and Valkey,
+ * read-only on Postgres; `stall`: DEBUG SLEEP there, SIGSTOP of every Postgres process here;
+ * `store_restart`). A fault a store cannot have is refused before the run starts.
+ */
+export const STORE_KINDS = ['redis', 'valkey', 'postgres'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+const REDIS_PROTOCOL_FAULTS = ['oom', 'evict', 'pause_writes', 'stall', 'flushall', 'redis_restart', 'store_restart', 'failover'] as const;
+
+/** Store faults per store, in the order the refusal message lists them. */
+export const STORE_FAULTS_BY_KIND: Readonly<Record<StoreKind, readonly string[]>> = {
+  redis: REDIS_PROTOCOL_FAULTS,
+  // Valkey 8 speaks the Redis protocol and keeps its commands: the Redis faults apply unchanged.
+  valkey: REDIS_PROTOCOL_FAULTS,
+  postgres: ['pause_writes', 'stall', 'terminate_backends', 'connections_exhausted', 'store_restart'],
+};
+
+/** Undefined when `kind` can have `fault`, else the one-line reason naming what it does have. */
+export function storeFaultRefusal(kind: StoreKind, fault: string): string | undefined {
+  const has = STORE_FAULTS_BY_KIND[kind];
+  if (has.includes(fault)) return undefined;
+  return `the store is ${kind}, which cannot have a ${fault} fault; its store faults are: ${has.join(', ')}`;
+}
