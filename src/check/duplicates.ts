@@ -9,7 +9,7 @@
  */
 import type { HistoryEntry } from '../record/history.ts';
 import type { ResolvedOptions } from './options.ts';
-import { lowerBound, observationOf, possiblyApplied, upperBound, type SessionIndex } from './sessions.ts';
+import { byStart, lowerBound, observationOf, possiblyApplied, upperBound, type SessionIndex } from './sessions.ts';
 import type { Anomaly } from './types.ts';
 
 export function checkDuplicates(sessions: readonly SessionIndex[], opts: ResolvedOptions): Anomaly[] {
@@ -17,7 +17,7 @@ export function checkDuplicates(sessions: readonly SessionIndex[], opts: Resolve
   for (const s of sessions) {
     duplicateInWindow(s, opts, anomalies);
     appliedTwice(s, anomalies);
-    for (const epoch of s.epochs) countJumps(s.key, epoch, opts, anomalies);
+    for (const epoch of s.epochs) countJumps(s.key, epoch, s.ambiguous, opts, anomalies);
   }
   return anomalies;
 }
@@ -58,9 +58,16 @@ function appliedTwice(s: SessionIndex, out: Anomaly[]): void {
   }
 }
 
-function countJumps(key: string, epoch: readonly HistoryEntry[], opts: ResolvedOptions, out: Anomaly[]): void {
+function countJumps(key: string, epoch: readonly HistoryEntry[], ambiguous: readonly HistoryEntry[], opts: ResolvedOptions, out: Anomaly[]): void {
+  // A write that overlapped a delete is in no epoch, yet it may have landed in this one (a
+  // timed-out append stays open for seconds, long enough to span a delete).
   const writes = epoch.filter(possiblyApplied);
-  const starts = writes.map((w) => w.startMs); // epoch is sorted by start
+  const spanning = ambiguous.filter(possiblyApplied);
+  if (spanning.length) {
+    writes.push(...spanning);
+    writes.sort(byStart);
+  }
+  const starts = writes.map((w) => w.startMs);
   // An unknown write may land any time after it was sent, so it "ends" at infinity.
   const ends = writes.map((w) => (w.outcome === 'ok' ? w.endMs : Infinity)).sort((a, b) => a - b);
   const byTurn = new Map<string, HistoryEntry[]>();
