@@ -9,6 +9,7 @@
  * sessions per tenant, VUs that each run one operation at a time (except after a timeout), three
  * instances. Entry objects get their optional fields as the recorder's do (several shapes).
  */
+import { seededRandom } from '../src/base/random.ts';
 import type { AuditRecord, StoreSnapshot } from '../src/check/types.ts';
 import type { Consistency, HistoryEntry } from '../src/record/history.ts';
 
@@ -40,8 +41,7 @@ interface Session {
 const MODES: Consistency[] = ['strong', 'strong', 'bounded', 'bounded', 'eventual'];
 
 export function seededHistory(o: SeededHistoryOptions, add: (e: HistoryEntry) => void): SeededWitnesses {
-  let seed = o.seed ?? 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = seededRandom(o.seed ?? 7);
   const windowTurns = o.windowTurns ?? 10;
   const tenants = o.tenants ?? 4;
   const vus = o.vus ?? 64;
@@ -101,7 +101,7 @@ export function seededHistory(o: SeededHistoryOptions, add: (e: HistoryEntry) =>
       const consistency = MODES[Math.floor(rand() * MODES.length)]!;
       const e: HistoryEntry = { id: 0, vu, op: 'read', session: s.session, tenant: s.tenant, consistency, intendedStartMs: startMs, startMs, endMs, outcome: 'ok', status: 200 };
       if (s.revision === 0) Object.assign(e, { status: 404, code: 'not_found', mode: 'normal', instance });
-      else Object.assign(e, { revision: s.revision, turnCount: s.revision, turnIds: s.ids.slice(-windowTurns), mode: 'normal', schemaVersion: 3, instance, bytes: s.bytes });
+      else Object.assign(e, { revision: s.revision, turnCount: s.revision, turnIds: fresh(s.ids.slice(-windowTurns)), mode: 'normal', schemaVersion: 3, instance, bytes: s.bytes });
       if (s.revision > 0 && rand() < 0.01) e.summary = `remember: ${s.pinned.join(', ')}`;
       add(e);
     }
@@ -110,6 +110,11 @@ export function seededHistory(o: SeededHistoryOptions, add: (e: HistoryEntry) =>
     .filter((s) => s.revision > 0)
     .map((s) => ({ tenant: s.tenant, session: s.session, schemaVersion: 3, revision: s.revision, turnCount: s.revision, turnIds: s.ids.slice(-windowTurns), bytes: s.bytes, ttlSeconds: 3600 }));
   return { store, audit };
+}
+
+/** Strings of their own, as JSON.parse gives each answer: a read shares no memory with the append that wrote the turn. */
+function fresh(ids: string[]): string[] {
+  return ids.map((id) => (' ' + id).slice(1));
 }
 
 function applyTurn(s: Session, turnId: string, audit: AuditRecord[], atMs: number, instance: string): void {

@@ -33,7 +33,7 @@ export async function runLoad(input: LoadInput): Promise<EngineResult> {
     env: { ...env, STATEPROOF_TARGET: input.targetUrl, STATEPROOF_TOKEN: env.STATEPROOF_TOKEN ?? input.token, STATEPROOF_TENANT: env.STATEPROOF_TENANT ?? input.tenant },
     history: {
       record: (e) => {
-        // The entry is the recorder's own: numbered in place, not copied.
+        // The log keeps a normalized, interned copy; the engine's object is garbage after this.
         input.history.add(e as HistoryEntry);
         // What can be judged per answer while the load runs: a bare 5xx, an answer that does not say its mode.
         if ((e.status >= 500 && e.status !== 503) || (e.status > 0 && e.mode === undefined)) liveAnomalies++;
