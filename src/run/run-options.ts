@@ -25,6 +25,8 @@ export interface RunOptions {
   /** Root under which reports/<run-id>/ is written. */
   outDir?: string;
   runId?: string;
+  /** history.edn's byte budget (reads carry whole lists, so it grows as reads × session length). Default ELLE_MAX_BYTES. */
+  elleMaxBytes?: number;
   /** A label for compare, e.g. "reference --unsafe cas". */
   backendLabel?: string;
   signal?: AbortSignal;
