@@ -250,7 +250,10 @@ function valueOf(op: Op, invoke: boolean): string {
   return `[[:r ${op.key} [${list.join(' ')}]]]`;
 }
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 /** An EDN string literal. */
 function edn(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

@@ -150,7 +150,7 @@ describe('exportElle with seeded sessions and at scale', () => {
       expect(was).toBe(type === 'invoke' ? 'closed' : 'open');
       state.set(process!, type === 'invoke' ? 'open' : type === 'info' ? 'dead' : 'closed');
     }
-  });
+  }, 180_000);
 });
 
 describe('writeElle', () => {
