@@ -10,6 +10,7 @@ import { UsageError } from '../base/errors.ts';
 import { bundleScript } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
+import { applyLoadOverrides, hasLoadOverrides } from './load-overrides.ts';
 import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
 import { rampingVus } from './executors/ramping-vus.ts';
 import { ScenarioRun, waitUntil } from './executors/scenario-run.ts';
@@ -51,11 +52,12 @@ export async function runBuiltin(opts: RunScriptOptions): Promise<EngineResult> 
   run.discardResponseBodies = options.discardResponseBodies === true;
   const vu0 = new VU(0, run);
   vu0.exports = instantiateChecked(script, vu0, { ...env });
-  const configs = resolveScenarios(options, {
+  const declared = resolveScenarios(options, {
     vus: opts.vus,
     iterations: opts.iterations,
     durationMs: opts.duration === undefined ? undefined : parseDurationMs(opts.duration, '--duration'),
   });
+  const configs = hasLoadOverrides(opts.load) ? applyLoadOverrides(declared, opts.load) : declared;
   for (const c of configs) {
     if (typeof vu0.exports[c.exec] !== 'function') {
       throw new UsageError(`scenario '${c.name}': the script exports no function '${c.exec}'${c.exec === 'default' ? ' (export default function)' : ''}`);

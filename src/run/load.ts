@@ -4,6 +4,7 @@
  */
 import type { PlanRun } from '../../chaos/index.ts';
 import { runScript } from '../engine/index.ts';
+import type { LoadOverrides } from '../engine/load-overrides.ts';
 import type { EngineResult } from '../engine/types.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import type { HistoryLog } from './history-log.ts';
@@ -21,6 +22,7 @@ export interface LoadInput {
   signal: AbortSignal;
   engine?: 'builtin' | 'k6';
   k6Path?: string;
+  load?: LoadOverrides;
   onProgress?: (p: LiveProgress) => void;
 }
 
@@ -43,6 +45,7 @@ export async function runLoad(input: LoadInput): Promise<EngineResult> {
     phase: plan ? () => plan.active()[0] : undefined,
     engine: input.engine,
     k6Path: input.k6Path,
+    load: input.load,
     onProgress: onProgress ? (p) => onProgress({ ...p, activeFaults: plan?.active() ?? [], anomalies: liveAnomalies }) : undefined,
   });
 }

@@ -104,6 +104,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
       signal: abort.signal,
       engine: opts.engine,
       k6Path: opts.k6Path,
+      load: opts.load,
       onProgress: opts.onProgress,
     });
   } finally {

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
 import { loadConfigFile, parseEnvPairs, parseIntFlag, parseList, validateSettings, type Settings } from '../config.ts';
+import { parseDurationMs } from '../../engine/duration.ts';
+import { hasLoadOverrides, validateLoadOverrides, type LoadOverrides } from '../../engine/load-overrides.ts';
 import { SAFEGUARDS } from '../../../reference-service/config.ts';
 import { ROUTER_POLICIES, TOPOLOGY_DEFAULTS } from '../../topology/index.ts';
 import { progressReporter } from '../progress.ts';
@@ -30,6 +32,11 @@ Options:
   --router <policy>       ${ROUTER_POLICIES.join(' | ')} (default: the scenario's, else ${TOPOLOGY_DEFAULTS.router})
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
+  --vus <n>               VUs of each of the scenario's executors (arrival-rate: the VU pool)
+  --duration <d>          length of each executor, e.g. 30s or 2m (iteration-based ones: their
+                          maxDuration; ramps keep their shape); the fault plan keeps its times
+  --rate <n>              iterations started per second by each arrival-rate executor (a ramp's
+                          peak); scenarios driven by VUs (cross-instance, long-session) take --vus
   --target <url>          an external backend implementing the contract (no topology is started)
   --toxiproxy-url <url>   with --target: a Toxiproxy its links go through (network faults)
   --redis-url <url>       with --target: its Redis (store faults, store snapshot)
@@ -45,6 +52,7 @@ Examples:
   stateproof run store-outage
   stateproof run store-outage --unsafe breaker        # must fail: the breaker is what it proves
   stateproof run cross-instance --router sticky
+  stateproof run store-outage --rate 500 --vus 50 --duration 1m
   stateproof run ./my-scenario.ts --target http://127.0.0.1:8080 -e STATEPROOF_TOKEN=secret
 `;
 
@@ -57,6 +65,9 @@ export const runFlags = {
   router: { type: 'string' },
   unsafe: { type: 'string', multiple: true },
   seed: { type: 'string' },
+  vus: { type: 'string' },
+  duration: { type: 'string' },
+  rate: { type: 'string' },
   target: { type: 'string' },
   'toxiproxy-url': { type: 'string' },
   'redis-url': { type: 'string' },
@@ -84,6 +95,19 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
   const merged = { ...fromFile, ...flags, env: { ...fromFile.env, ...flags.env } };
   const settings = validateSettings(merged, 'flags');
   return settings;
+}
+
+/** --vus, --duration, --rate as given, validated; undefined when none is. */
+export function loadOverridesFrom(values: Record<string, string | string[] | boolean | undefined>): LoadOverrides | undefined {
+  const str = (k: string) => values[k] as string | undefined;
+  const load: LoadOverrides = {
+    vus: parseIntFlag(str('vus'), '--vus', 1, 100_000),
+    durationMs: str('duration') !== undefined ? parseDurationMs(str('duration'), '--duration') : undefined,
+    ratePerSecond: parseIntFlag(str('rate'), '--rate', 1, 1_000_000),
+  };
+  if (!hasLoadOverrides(load)) return undefined;
+  validateLoadOverrides(load);
+  return load;
 }
 
 /** SIGINT/SIGTERM stop the load; teardown, checks and reports still run, then the process exits. */
@@ -127,6 +151,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: runFlags, allowPositionals: true, strict: true });
   if (positionals.length !== 1) throw new UsageError(`run takes one scenario name or script path; got ${positionals.length ? positionals.join(' ') : 'none'}. Scenarios: ${listScenarios().join(', ')}`);
   const settings = await settingsFrom(values);
+  const load = loadOverridesFrom(values);
   const stop = interruptible();
   const progress = progressReporter(positionals[0]!);
   try {
@@ -144,6 +169,7 @@ export async function run(argv: string[]): Promise<number> {
       toxiproxyUrl: settings.toxiproxyUrl,
       redisUrl: settings.redisUrl,
       outDir: settings.out,
+      load,
       signal: stop.signal,
       onProgress: (p) => progress.update(p),
     });

@@ -10,7 +10,7 @@ import { progressReporter } from '../progress.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { writeSuiteReport } from '../../report/suite.ts';
-import { interruptible, printOutcome, runFlags, settingsFrom } from './run.ts';
+import { interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
 
@@ -23,6 +23,7 @@ Options:
   --profile <ci|full>     ci: a few minutes in all (default); full: the long versions
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
+  --vus <n>, --duration <d>   resize every scenario's executors, as for \`stateproof run\`
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
   -h, --help
 
@@ -38,7 +39,11 @@ export async function run(argv: string[]): Promise<number> {
   for (const f of ['target', 'toxiproxy-url', 'redis-url', 'instances', 'router'] as const) {
     if (values[f] !== undefined) throw new UsageError(`--${f} is for \`stateproof run\`; the suite runs each scenario in the topology it declares`);
   }
+  if (values.rate !== undefined) {
+    throw new UsageError('--rate is for `stateproof run` on a scenario with arrival-rate executors (store-outage, migration, failover); the suite also runs VU-driven ones: use --vus');
+  }
   const settings = await settingsFrom(values);
+  const load = loadOverridesFrom(values);
   const all = listScenarios();
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}`);
@@ -62,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
           unsafe: settings.unsafe,
           seed: settings.seed,
           outDir: suiteDir,
+          load,
           signal: stop.signal,
           onProgress: (p) => progress.update(p),
         });
