@@ -42,9 +42,9 @@ function checkEpoch(
 ): void {
   let lastStrong: Observation | undefined;
   let lastBounded: Observation | undefined;
-  // position → the last read (by start) whose window covers it, per consistency
-  const coverStrong = new Map<number, Observation>();
-  const coverBounded = new Map<number, Observation>();
+  // position → the last read (by start) whose window covers it, per consistency (positions are dense)
+  const coverStrong: Array<Observation | undefined> = [];
+  const coverBounded: Array<Observation | undefined> = [];
   const counts: Array<{ endMs: number; count: number }> = [];
   const attempts = new Map<string, HistoryEntry[]>();
   for (const e of epoch) {
@@ -54,7 +54,7 @@ function checkEpoch(
       if (o.consistency === 'strong') lastStrong = o;
       else lastBounded = o;
       const cover = o.consistency === 'strong' ? coverStrong : coverBounded;
-      for (let p = Math.max(0, coverStart(o, opts.windowTurns)); p < o.count; p++) cover.set(p, o);
+      for (let p = Math.max(0, coverStart(o, opts.windowTurns)); p < o.count; p++) cover[p] = o;
     } else if (o && !o.degraded) {
       counts.push({ endMs: e.endMs, count: o.count });
     }
@@ -72,28 +72,40 @@ function checkEpoch(
   const idSets = new Map<number, Set<string>>();
 
   for (const [turnId, tries] of attempts) {
-    const acks = tries.filter((t) => t.outcome === 'ok');
-    if (acks.length === 0) continue;
+    // One pass, no arrays: this runs once per turn.
+    let ack: HistoryEntry | undefined;
+    let appliedAck: HistoryEntry | undefined;
+    let firstStartMs = Infinity;
+    for (const t of tries) {
+      if (possiblyApplied(t)) firstStartMs = Math.min(firstStartMs, t.startMs);
+      if (t.outcome !== 'ok') continue;
+      if (!ack || t.endMs < ack.endMs) ack = t;
+      if (!appliedAck && t.applied === true && t.turnCount !== undefined) appliedAck = t;
+    }
+    if (!ack) continue;
     stats.total++;
-    const ack = acks.reduce((a, b) => (b.endMs < a.endMs ? b : a));
-    const firstStartMs = Math.min(...tries.filter(possiblyApplied).map((t) => t.startMs));
     const before = lowerBound(ends, firstStartMs);
     let minPos = before > 0 ? prefixMax[before - 1]! : 0;
-    const appliedAck = acks.find((a) => a.applied === true && a.turnCount !== undefined);
     if (appliedAck) minPos = Math.max(minPos, appliedAck.turnCount! - 1);
 
     // The last read that should show it (its window covers the turn's earliest possible position);
     // failing that, the last read, which must at least count it.
     const witness =
-      pickWitness(coverStrong.get(minPos), coverBounded.get(minPos), ack.endMs, opts.stalenessBoundMs) ??
+      pickWitness(coverStrong[minPos], coverBounded[minPos], ack.endMs, opts.stalenessBoundMs) ??
       pickWitness(lastStrong, lastBounded, ack.endMs, opts.stalenessBoundMs);
     if (!witness) {
       stats.unverified++;
       continue;
     }
-    let ids = idSets.get(witness.entry.id);
-    if (!ids) idSets.set(witness.entry.id, (ids = new Set(witness.ids)));
-    if (ids.has(turnId)) {
+    // A window of a few ids is scanned; a long one gets a set, built once per witness.
+    let shown: boolean;
+    if (witness.ids.length <= 32) shown = witness.ids.includes(turnId);
+    else {
+      let ids = idSets.get(witness.entry.id);
+      if (!ids) idSets.set(witness.entry.id, (ids = new Set(witness.ids)));
+      shown = ids.has(turnId);
+    }
+    if (shown) {
       stats.seenInWindow++;
       continue;
     }

@@ -21,18 +21,49 @@ interface Keyer {
 
 function keyer(history: readonly HistoryEntry[]): Keyer {
   const tenants = history.some((e) => e.tenant !== undefined);
-  return {
-    ofEntry: (e) => (tenants ? `${e.tenant ?? ''}/${e.session}` : e.session),
-    of: (tenant, session) => (tenants ? `${tenant}/${session}` : session),
+  // Memoized: a joined string per entry, hashed afresh each time, is most of a million-entry pass.
+  const keys = new Map<string, Map<string, string>>();
+  const of = (tenant: string, session: string): string => {
+    if (!tenants) return session;
+    let m = keys.get(tenant);
+    if (!m) keys.set(tenant, (m = new Map()));
+    let k = m.get(session);
+    if (k === undefined) m.set(session, (k = `${tenant}/${session}`));
+    return k;
   };
+  return { ofEntry: (e) => of(e.tenant ?? '', e.session), of };
+}
+
+interface TurnGroup<T> {
+  session: string;
+  turnId: string;
+  items: T[];
+}
+
+/** Items grouped by (session, turn id), in order of first appearance, without a joined key per item. */
+class TurnIndex<T> {
+  readonly groups: TurnGroup<T>[] = [];
+  private readonly index = new Map<string, Map<string, TurnGroup<T>>>();
+
+  add(session: string, turnId: string, item: T): void {
+    let m = this.index.get(session);
+    if (!m) this.index.set(session, (m = new Map()));
+    const g = m.get(turnId);
+    if (g) g.items.push(item);
+    else {
+      const created = { session, turnId, items: [item] };
+      m.set(turnId, created);
+      this.groups.push(created);
+    }
+  }
+
+  get(session: string, turnId: string): T[] | undefined {
+    return this.index.get(session)?.get(turnId)?.items;
+  }
 }
 
 /** History entries with this phase were written straight into the store before the run, not through the service. */
 export const SEED_PHASE = 'seed';
-
-function turnKey(session: string, turnId: string): string {
-  return `${session}\u0000${turnId}`;
-}
 
 /** Parses an audit log (pino JSON lines); lines that are not audit records are skipped. */
 export function parseAuditLog(text: string): AuditRecord[] {
@@ -52,35 +83,27 @@ export function parseAuditLog(text: string): AuditRecord[] {
 export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly AuditRecord[]): Anomaly[] {
   const k = keyer(history);
   const anomalies: Anomaly[] = [];
-  const applied = new Map<string, AuditRecord[]>();
+  const applied = new TurnIndex<AuditRecord>();
   // Appends the service itself could not settle (its store call timed out or failed): the write
   // may have landed anyway, and a client's retry then finds it (applied:false).
-  const unsettled = new Set<string>();
+  const unsettled = new TurnIndex<AuditRecord>();
   let auditDegraded = 0;
   for (const r of audit) {
     if (r.result === 'degraded') auditDegraded++;
-    if (r.op === 'append' && r.turnId !== undefined && (r.result === 'unavailable' || r.result === 'error')) unsettled.add(turnKey(k.of(r.tenant, r.session), r.turnId));
+    if (r.op === 'append' && r.turnId !== undefined && (r.result === 'unavailable' || r.result === 'error')) unsettled.add(k.of(r.tenant, r.session), r.turnId, r);
     if (r.op !== 'append' || r.result !== 'applied' || r.turnId === undefined) continue;
-    const key = turnKey(k.of(r.tenant, r.session), r.turnId);
-    const a = applied.get(key);
-    if (a) a.push(r);
-    else applied.set(key, [r]);
+    applied.add(k.of(r.tenant, r.session), r.turnId, r);
   }
-  const attempts = new Map<string, HistoryEntry[]>();
+  const attempts = new TurnIndex<HistoryEntry>();
   for (const e of history) {
     if (e.op !== 'append' || e.turnId === undefined) continue;
-    const key = turnKey(k.ofEntry(e), e.turnId);
-    const a = attempts.get(key);
-    if (a) a.push(e);
-    else attempts.set(key, [e]);
+    attempts.add(k.ofEntry(e), e.turnId, e);
   }
-  for (const [key, tries] of attempts) {
-    const session = key.split('\u0000')[0]!;
-    const turnId = tries[0]!.turnId!;
-    const rec = applied.get(key) ?? [];
+  for (const { session, turnId, items: tries } of attempts.groups) {
+    const rec = applied.get(session, turnId) ?? [];
     // Seeded turns were written straight into the store: the service never saw them.
     const ack = tries.find((t) => t.outcome === 'ok' && t.phase !== SEED_PHASE);
-    const settledByRetry = ack?.applied === false && unsettled.has(key);
+    const settledByRetry = ack?.applied === false && unsettled.get(session, turnId) !== undefined;
     if (ack && rec.length === 0 && !settledByRetry) {
       anomalies.push({ type: 'ack-not-in-audit', session, message: `turn ${turnId} was acknowledged (op ${ack.id}) but the audit trail never applied it`, ops: [ack.id] });
     }
@@ -93,14 +116,13 @@ export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly
       });
     }
   }
-  for (const [key, rec] of applied) {
+  for (const { session, turnId, items: rec } of applied.groups) {
     if (rec.length < 2) continue;
-    const [session, turnId] = key.split('\u0000') as [string, string];
     anomalies.push({
       type: 'audit-applied-twice',
       session,
       message: `the audit trail applied turn ${turnId} ${rec.length} times (instances ${rec.map((r) => r.instance).join(', ')})`,
-      ops: (attempts.get(key) ?? []).map((t) => t.id),
+      ops: (attempts.get(session, turnId) ?? []).map((t) => t.id),
     });
   }
   // Every degraded answer the service logged must have reached the client flagged, except
@@ -148,17 +170,12 @@ export function reconcileStore(history: readonly HistoryEntry[], store: readonly
   // Only what happened after the session's last delete is expected to be stored.
   const lastDeleteMs = new Map<string, number>();
   for (const e of history) if (e.op === 'delete' && e.outcome !== 'fail') lastDeleteMs.set(k.ofEntry(e), Math.max(lastDeleteMs.get(k.ofEntry(e)) ?? -Infinity, e.endMs));
-  const byTurn = new Map<string, HistoryEntry[]>();
+  const byTurn = new TurnIndex<HistoryEntry>();
   for (const e of history) {
     if (e.op !== 'append' || e.turnId === undefined) continue;
-    const key = turnKey(k.ofEntry(e), e.turnId);
-    const a = byTurn.get(key);
-    if (a) a.push(e);
-    else byTurn.set(key, [e]);
+    byTurn.add(k.ofEntry(e), e.turnId, e);
   }
-  for (const [key, tries] of byTurn) {
-    const session = key.split('\u0000')[0]!;
-    const turnId = tries[0]!.turnId!;
+  for (const { session, turnId, items: tries } of byTurn.groups) {
     if (!tries.some(possiblyApplied)) {
       let f = failedOnly.get(session);
       if (!f) failedOnly.set(session, (f = new Set()));
@@ -213,7 +230,7 @@ export function reconcileStore(history: readonly HistoryEntry[], store: readonly
     const failed = failedOnly.get(session);
     for (const id of s.turnIds) {
       if (!failed?.has(id)) continue;
-      const ops = (byTurn.get(turnKey(session, id)) ?? []).map((t) => t.id);
+      const ops = (byTurn.get(session, id) ?? []).map((t) => t.id);
       anomalies.push({ type: 'store-phantom', session, message: `${where}: turn ${id} is stored but every client append of it failed`, ops });
     }
   }

@@ -160,10 +160,12 @@ function windowOrder(key: string, epoch: readonly HistoryEntry[], opts: Resolved
   for (const e of epoch) if (e.op === 'append' && e.outcome === 'ok' && e.turnId !== undefined && !acked.has(e.turnId)) acked.set(e.turnId, e);
   if (acked.size === 0) return;
   const reported = new Set<string>();
+  // One map, emptied per read: a map per read is the pass's biggest allocation.
+  const latestByVu = new Map<number, HistoryEntry>();
   for (const e of epoch) {
     const o = observationOf(e, opts);
     if (!o || o.ids.length < 2) continue;
-    const latestByVu = new Map<number, HistoryEntry>();
+    latestByVu.clear();
     for (const id of o.ids) {
       const w = acked.get(id);
       if (!w) continue;

@@ -27,19 +27,46 @@ export function byStart(a: HistoryEntry, b: HistoryEntry): number {
   return a.startMs - b.startMs || a.id - b.id;
 }
 
+/** Arrays that hold only normalizeEntry's output (a recorder's log), which normalizeHistory need not copy. */
+const NORMALIZED = new WeakSet<readonly HistoryEntry[]>();
+
 /**
  * Copies entries into one fixed object shape. Histories built with spreads and optional fields
  * arrive as many hidden classes, and V8 then reads every field an order of magnitude slower;
- * one copy up front keeps every checker's pass fast.
+ * one copy up front keeps every checker's pass fast. A history already in that shape (see
+ * markNormalized) is returned as it is: at millions of entries a second copy is the largest
+ * thing the check holds.
  */
 export function normalizeHistory(history: readonly HistoryEntry[]): HistoryEntry[] {
-  return history.map((e) => ({
+  if (NORMALIZED.has(history)) return history as HistoryEntry[];
+  return history.map((e) => normalizeEntry(e));
+}
+
+/**
+ * Vouches that `entries` holds only normalizeEntry's output, now and whenever it is read: the
+ * caller adds nothing else to it.
+ */
+export function markNormalized<T extends readonly HistoryEntry[]>(entries: T): T {
+  NORMALIZED.add(entries);
+  return entries;
+}
+
+/**
+ * One entry in the fixed shape. `intern` maps each id-like string to one shared copy: the turn ids
+ * in a read's window arrive as strings of their own (JSON.parse), and at ten per read they would
+ * outweigh the entries that carry them.
+ */
+export function normalizeEntry(e: HistoryEntry, intern?: (s: string) => string): HistoryEntry {
+  const i = intern ?? ((x: string) => x);
+  const ids = e.turnIds;
+  if (ids && intern) for (let k = 0; k < ids.length; k++) ids[k] = intern(ids[k]!);
+  return {
     id: e.id,
     vu: e.vu,
     op: e.op,
-    session: e.session,
-    tenant: e.tenant,
-    turnId: e.turnId,
+    session: i(e.session),
+    tenant: e.tenant === undefined ? undefined : i(e.tenant),
+    turnId: e.turnId === undefined ? undefined : i(e.turnId),
     ifMatch: e.ifMatch,
     consistency: e.consistency,
     intendedStartMs: e.intendedStartMs,
@@ -47,19 +74,19 @@ export function normalizeHistory(history: readonly HistoryEntry[]): HistoryEntry
     endMs: e.endMs,
     outcome: e.outcome,
     status: e.status,
-    code: e.code,
+    code: e.code === undefined ? undefined : i(e.code),
     revision: e.revision,
     turnCount: e.turnCount,
-    turnIds: e.turnIds,
+    turnIds: ids,
     applied: e.applied,
     mode: e.mode,
     bodyMode: e.bodyMode,
     schemaVersion: e.schemaVersion,
-    instance: e.instance,
+    instance: e.instance === undefined ? undefined : i(e.instance),
     bytes: e.bytes,
     summary: e.summary,
-    phase: e.phase,
-  }));
+    phase: e.phase === undefined ? undefined : i(e.phase),
+  };
 }
 
 export function indexSessions(history: readonly HistoryEntry[], opts: ResolvedOptions): SessionIndex[] {

@@ -14,6 +14,7 @@ import { defineWsMetrics } from './blocking/ws-metrics.ts';
 import { bundleScript, type Bundle } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
+import { applyLoadOverrides, hasLoadOverrides } from './load-overrides.ts';
 import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
 import { rampingVus } from './executors/ramping-vus.ts';
 import { ScenarioRun, waitUntil } from './executors/scenario-run.ts';
@@ -74,11 +75,12 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
   run.tls = tlsConnectOptions(options, (m) => run.warnOnce(m, m));
   const vu0 = new VU(0, run);
   vu0.exports = instantiateChecked(script, vu0, { ...env });
-  const configs = resolveScenarios(options, {
+  const declared = resolveScenarios(options, {
     vus: opts.vus,
     iterations: opts.iterations,
     durationMs: opts.duration === undefined ? undefined : parseDurationMs(opts.duration, '--duration'),
   });
+  const configs = hasLoadOverrides(opts.load) ? applyLoadOverrides(declared, opts.load) : declared;
   for (const c of configs) {
     if (typeof vu0.exports[c.exec] !== 'function') {
       throw new UsageError(`scenario '${c.name}': the script exports no function '${c.exec}'${c.exec === 'default' ? ' (export default function)' : ''}`);

@@ -1,5 +1,6 @@
 /** What callers of the engine pass in and get back (INTERFACES.md section 3). */
 import type { Clock } from '../base/clock.ts';
+import type { LoadOverrides } from './load-overrides.ts';
 import type { HdrSnapshot } from './metrics/registry.ts';
 import type { SummaryData } from './summary.ts';
 import type { HistorySink } from './test-run.ts';
@@ -55,6 +56,8 @@ export interface RunScriptOptions {
   vus?: number;
   duration?: string | number;
   iterations?: number;
+  /** stateproof's --vus / --duration / --rate: applied to each of the script's executors (load-overrides.ts). */
+  load?: LoadOverrides;
   /** Receives history entries from scenarios/lib/history.ts (in-process, or via the sink under k6). */
   history?: HistorySink;
   /** Aborting stops the test as Ctrl-C stops k6: teardown and summary still run (exit code 105). */

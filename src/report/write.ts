@@ -10,7 +10,7 @@
  * history.json is the recorder's, written beside result.json by the run; writeReports writes it
  * only when handed a history, and `report --out` copies it.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeSnapshot } from '../record/hdr.ts';
 import { toHgrm } from './hgrm.ts';
@@ -56,18 +56,44 @@ export function renderReports(input: unknown): RenderedReports {
   return { files };
 }
 
-export async function writeReports(result: unknown, runDir: string, opts: { history?: readonly unknown[] } = {}): Promise<string[]> {
+export async function writeReports(result: unknown, runDir: string, opts: { history?: Iterable<unknown> } = {}): Promise<string[]> {
   const { files } = renderReports(result);
   await mkdir(path.join(runDir, 'latency'), { recursive: true });
   // Stale .hgrm files from an earlier render would survive otherwise and no longer match result.json.
   for (const f of await readdir(path.join(runDir, 'latency'))) {
     if (f.endsWith('.hgrm') && !files.has(`latency/${f}`)) await rm(path.join(runDir, 'latency', f));
   }
-  if (opts.history) files.set(HISTORY_FILE, JSON.stringify(opts.history) + '\n');
+  if (opts.history) files.set(HISTORY_FILE, '');
   const written: string[] = [];
   for (const [rel, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    await writeFile(path.join(runDir, rel), text);
+    if (rel === HISTORY_FILE && opts.history) await writeJsonArray(path.join(runDir, rel), opts.history);
+    else await writeFile(path.join(runDir, rel), text);
     written.push(rel);
   }
   return written;
+}
+
+/**
+ * The same bytes as JSON.stringify(items) + '\n', written in chunks: a fast backend's history is
+ * past V8's longest string long before it is past the disk.
+ */
+export async function writeJsonArray(file: string, items: Iterable<unknown>): Promise<void> {
+  const CHUNK_CHARS = 1 << 20;
+  const fh = await open(file, 'w');
+  try {
+    let chunk = '[';
+    let first = true;
+    for (const item of items) {
+      // As JSON.stringify does inside an array: what has no JSON form is null.
+      chunk += (first ? '' : ',') + (JSON.stringify(item) ?? 'null');
+      first = false;
+      if (chunk.length >= CHUNK_CHARS) {
+        await fh.write(chunk);
+        chunk = '';
+      }
+    }
+    await fh.write(chunk + ']\n');
+  } finally {
+    await fh.close();
+  }
 }

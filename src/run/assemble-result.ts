@@ -68,7 +68,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     },
     startedAtMs,
     endedAtMs,
-    config: { skippedFaults: r.skippedFaults, uncheckedInvariants: checked.unchecked, scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, spec: spec ?? null },
+    config: { skippedFaults: r.skippedFaults, uncheckedInvariants: checked.unchecked, scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, ...(opts.load ? { load: { ...opts.load } } : {}), spec: spec ?? null },
     topology: {
       provider: topology.provider,
       description: opts.target ? `external backend at ${redactString(opts.target)}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, ${topology.store ? (/^[a-z]/i.test(topology.store.version ?? '') ? topology.store.version : `${topology.store.kind}${topology.store.version ? ` ${topology.store.version}` : ''}`) : 'redis-server'}${topology.redis?.replica ? ' + replica' : ''}${topology.store?.kind === 'postgres' && topology.store.notes.length ? ` (${topology.store.notes.join('; ')})` : ''}, fault proxy`,

@@ -1,23 +1,36 @@
 /**
  * The run's history as it is recorded: the seeded sessions first, then every operation the load
  * makes, each numbered as it arrives (ids are unique within a run and give the order of arrival).
+ *
+ * Each entry is kept once, already in the checkers' one object shape and with its id-like
+ * strings interned, so checking copies nothing: at ten thousand answers a second the history is
+ * most of what the harness holds.
  */
+import { markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
 
 export interface HistoryLog {
-  readonly entries: HistoryEntry[];
-  /** Numbers the entry in place and keeps it: one object shape per entry keeps the checkers fast. */
+  /** In arrival order; add() is the only way in (the checkers rely on every entry's shape). */
+  readonly entries: readonly HistoryEntry[];
+  /** Numbers the entry and keeps a normalized copy of it; the caller's object is not kept. */
   add(entry: HistoryEntry): void;
 }
 
 export function historyLog(): HistoryLog {
   const entries: HistoryEntry[] = [];
+  const strings = new Map<string, string>();
+  const intern = (s: string): string => {
+    const had = strings.get(s);
+    if (had !== undefined) return had;
+    strings.set(s, s);
+    return s;
+  };
   let nextId = 1;
   return {
-    entries,
+    entries: markNormalized(entries),
     add(entry) {
       entry.id = nextId++;
-      entries.push(entry);
+      entries.push(normalizeEntry(entry, intern));
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { PlanRun } from '../../chaos/index.ts';
 import { runScript } from '../engine/index.ts';
+import type { LoadOverrides } from '../engine/load-overrides.ts';
 import type { EngineResult } from '../engine/types.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import type { HistoryLog } from './history-log.ts';
@@ -21,6 +22,7 @@ export interface LoadInput {
   signal: AbortSignal;
   engine?: 'builtin' | 'k6';
   k6Path?: string;
+  load?: LoadOverrides;
   onProgress?: (p: LiveProgress) => void;
 }
 
@@ -33,7 +35,7 @@ export async function runLoad(input: LoadInput): Promise<EngineResult> {
     env: { ...env, STATEPROOF_TARGET: input.targetUrl, STATEPROOF_TOKEN: env.STATEPROOF_TOKEN ?? input.token, STATEPROOF_TENANT: env.STATEPROOF_TENANT ?? input.tenant },
     history: {
       record: (e) => {
-        // The entry is the recorder's own: numbered in place, not copied.
+        // The log keeps a normalized, interned copy; the engine's object is garbage after this.
         input.history.add(e as HistoryEntry);
         // What can be judged per answer while the load runs: a bare 5xx, an answer that does not say its mode.
         if ((e.status >= 500 && e.status !== 503) || (e.status > 0 && e.mode === undefined)) liveAnomalies++;
@@ -43,6 +45,7 @@ export async function runLoad(input: LoadInput): Promise<EngineResult> {
     phase: plan ? () => plan.active()[0] : undefined,
     engine: input.engine,
     k6Path: input.k6Path,
+    load: input.load,
     onProgress: onProgress ? (p) => onProgress({ ...p, activeFaults: plan?.active() ?? [], anomalies: liveAnomalies }) : undefined,
   });
 }

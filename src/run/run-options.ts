@@ -1,6 +1,7 @@
 /** What a caller asks of one scenario run, and the run as resolved from it before anything starts. */
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import type { ResolvedProfile } from '../backend/profile.ts';
+import type { LoadOverrides } from '../engine/load-overrides.ts';
 import type { Progress } from '../engine/types.ts';
 import type { RouterPolicy, StoreKind } from '../topology/index.ts';
 import type { resolveScenario } from './scenarios.ts';
@@ -34,6 +35,10 @@ export interface RunOptions {
   /** Root under which reports/<run-id>/ is written. */
   outDir?: string;
   runId?: string;
+  /** --vus / --duration / --rate, applied to each of the scenario's executors (built-in engine). */
+  load?: LoadOverrides;
+  /** history.edn's byte budget (reads carry whole lists, so it grows as reads × session length). Default ELLE_MAX_BYTES. */
+  elleMaxBytes?: number;
   /** A label for compare, e.g. "reference --unsafe cas". */
   backendLabel?: string;
   signal?: AbortSignal;

@@ -24,9 +24,9 @@
  *
  * Measured failures (anomalies, thresholds) decide the verdict; only harness failures throw.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportElle } from '../check/index.ts';
+import { writeElle } from '../check/index.ts';
 import type { EngineResult } from '../engine/types.ts';
 import type { RunResult } from '../report/result-schema.ts';
 import { writeReports } from '../report/write.ts';
@@ -137,6 +137,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
       signal: abort.signal,
       engine: opts.engine,
       k6Path: opts.k6Path,
+      load: opts.load,
       onProgress: opts.onProgress,
     });
   } finally {
@@ -154,6 +155,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
 
   await writeReports(result, ctx.runDir, { history: history.entries });
   // For sceptics: the same history in the form Jepsen's Elle (list-append) checks.
-  await writeFile(path.join(ctx.runDir, 'history.edn'), exportElle(history.entries, { windowTurns: spec?.check?.windowTurns }).edn);
+  const edn = await writeElle(history.entries, path.join(ctx.runDir, 'history.edn'), { windowTurns: spec?.check?.windowTurns, maxBytes: opts.elleMaxBytes });
+  if (edn.truncated) log(`stateproof: history.edn holds the first ${edn.eventsWritten} of ${edn.events} Elle events (reads carry whole lists; the file stops at ${Math.round(edn.bytes / 2 ** 20)} MiB)`);
   return { result, runDir: ctx.runDir, exitCode: result.verdict.exitCode };
 }

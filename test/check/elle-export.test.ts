@@ -1,5 +1,8 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportElle } from '../../src/check/index.ts';
+import { elleLines, exportElle, writeElle } from '../../src/check/index.ts';
 import { HistoryBuilder, sequentialSession } from './history-builder.ts';
 
 /** Just enough EDN to read the export back: maps, vectors, keywords, strings, integers, nil. */
@@ -134,9 +137,10 @@ describe('exportElle with seeded sessions and at scale', () => {
 
   it('exports a 200k-entry history', async () => {
     const { simulateHistory } = await import('./simulated-history.ts');
-    const { edn, stats } = exportElle(simulateHistory({ entries: 200_000, sessions: 2_000, vus: 50 }));
+    // Line by line, as writeElle reads them: the whole text is never one string.
+    const { lines: render, stats } = elleLines(simulateHistory({ entries: 200_000, sessions: 2_000, vus: 50 }));
     expect(stats.readsOmitted).toBe(0);
-    const lines = edn.trimEnd().split('\n');
+    const lines = [...render()];
     expect(lines).toHaveLength(2 * stats.operations);
     // every process alternates invoke / completion, and an :info process is never used again
     const state = new Map<string, 'open' | 'closed' | 'dead'>();
@@ -145,6 +149,34 @@ describe('exportElle with seeded sessions and at scale', () => {
       const was = state.get(process!) ?? 'closed';
       expect(was).toBe(type === 'invoke' ? 'closed' : 'open');
       state.set(process!, type === 'invoke' ? 'open' : type === 'info' ? 'dead' : 'closed');
+    }
+  }, 180_000);
+});
+
+describe('writeElle', () => {
+  it('streams the same lines to the file, and under a byte budget stops at a line boundary saying so', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'stateproof-elle-'));
+    try {
+      const b = new HistoryBuilder();
+      sequentialSession(b, 40);
+      const whole = exportElle(b.entries).edn;
+      const file = path.join(dir, 'history.edn');
+      const all = await writeElle(b.entries, file);
+      expect(await readFile(file, 'utf8')).toBe(whole);
+      expect(all).toMatchObject({ truncated: false, bytes: Buffer.byteLength(whole), eventsWritten: all.events });
+
+      const budget = Math.floor(Buffer.byteLength(whole) / 3);
+      const cut = await writeElle(b.entries, file, { maxBytes: budget });
+      const text = await readFile(file, 'utf8');
+      expect(cut.truncated).toBe(true);
+      expect(cut.bytes).toBe(Buffer.byteLength(text));
+      expect(cut.bytes).toBeLessThanOrEqual(budget);
+      expect(whole.startsWith(text)).toBe(true);
+      expect(text.endsWith('\n')).toBe(true);
+      expect(text.split('\n').length - 1).toBe(cut.eventsWritten);
+      expect(cut.eventsWritten).toBeLessThan(cut.events);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

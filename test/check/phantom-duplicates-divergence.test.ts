@@ -64,6 +64,17 @@ describe('no-duplicates', () => {
     expect(found.map((a) => a.ops)).toEqual([[a1.id, a2.id]]);
   });
 
+  it('does not flag a jump explained by a timed-out append still open across a later delete', () => {
+    // Found by the check bench on a correct history: the timed-out append overlaps the delete, so
+    // it is in no epoch, yet it landed before the jump.
+    const b = new HistoryBuilder();
+    b.append({ vu: 1, turnId: 't1', turnCount: 1, at: 0 });
+    b.append({ vu: 2, turnId: 'x', outcome: 'unknown', at: 10, dur: 5_000 });
+    b.append({ vu: 1, turnId: 't2', turnCount: 3, at: 200 });
+    b.delete({ vu: 3, at: 1_000 });
+    expect(inv(b, 'no-duplicates').anomalies).toEqual([]);
+  });
+
   it('does not flag an idempotent replay answered applied:false', () => {
     const b = new HistoryBuilder();
     b.append({ turnId: 't1', outcome: 'unknown', at: 0, dur: 100 });

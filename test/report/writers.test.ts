@@ -7,7 +7,7 @@ import { run as reportCmd } from '../../src/cli/commands/report.ts';
 import { histogramFromHgrm } from '../../src/report/hgrm.ts';
 import { decodeSnapshot } from '../../src/record/hdr.ts';
 import { writeSuiteReport } from '../../src/report/suite.ts';
-import { hgrmFileName, writeReports } from '../../src/report/write.ts';
+import { hgrmFileName, writeJsonArray, writeReports } from '../../src/report/write.ts';
 import { makeResult } from './fixture.ts';
 
 let dir: string;
@@ -78,6 +78,19 @@ describe('writeReports', () => {
     await writeFile(path.join(runDir, 'latency', 'old.hgrm'), 'x');
     await writeReports(result, runDir);
     expect(await readdir(path.join(runDir, 'latency'))).not.toContain('old.hgrm');
+  });
+});
+
+describe('history.json', () => {
+  it('is written in chunks with the bytes JSON.stringify would give, from any iterable', async () => {
+    const items: unknown[] = [];
+    for (let i = 0; i < 30_000; i++) items.push({ id: i, op: 'read', turnIds: [`t"${i}`, `t${i + 1}`], note: i % 7 === 0 ? undefined : 'x'.repeat(i % 50) });
+    items.push(undefined, null, 'é');
+    const file = path.join(dir, 'chunked.json');
+    await writeJsonArray(file, items);
+    expect(await readFile(file, 'utf8')).toBe(JSON.stringify(items) + '\n');
+    await writeJsonArray(file, new Set<unknown>());
+    expect(await readFile(file, 'utf8')).toBe('[]\n');
   });
 });
 

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
 import { loadConfigFile, parseEnvPairs, parseIntFlag, parseList, validateSettings, type Settings } from '../config.ts';
+import { parseDurationMs } from '../../engine/duration.ts';
+import { hasLoadOverrides, validateLoadOverrides, type LoadOverrides } from '../../engine/load-overrides.ts';
 import { SAFEGUARDS } from '../../../reference-service/config.ts';
 import { parseStoreKind, ROUTER_POLICIES, STORE_KINDS, TOPOLOGY_DEFAULTS } from '../../topology/index.ts';
 import { progressReporter, type RunProgress } from '../progress.ts';
@@ -39,6 +41,11 @@ Options:
   --store <name>          ${STORE_KINDS.join(' | ')}: the store under the service (default ${TOPOLOGY_DEFAULTS.store})
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
+  --vus <n>               VUs of each of the scenario's executors (arrival-rate: the VU pool)
+  --duration <d>          length of each executor, e.g. 30s or 2m (iteration-based ones: their
+                          maxDuration; ramps keep their shape); the fault plan keeps its times
+  --rate <n>              iterations started per second by each arrival-rate executor (a ramp's
+                          peak); scenarios driven by VUs (cross-instance, long-session) take --vus
   --target <url>          an external backend implementing the contract (no topology is started);
                           repeat it (or give a,b,c) for several instances: the harness routes to them
   --backend-profile <f>   what the backend declares (instances, tenants, bounds, capabilities, metric
@@ -68,6 +75,7 @@ Examples:
   stateproof run store-outage --unsafe breaker        # must fail: the breaker is what it proves
   stateproof run cross-instance --router sticky
   stateproof run cross-instance --store postgres --unsafe cas   # must fail: no-lost-writes
+  stateproof run store-outage --rate 500 --vus 50 --duration 1m
   stateproof run ./my-scenario.ts --target http://127.0.0.1:8080 -e STATEPROOF_TOKEN=secret
   stateproof run store-outage --invariants no-lost-writes,recovers-within-5s --json -q
   # reports land in reports/<run-id>/, e.g. reports/20261201T220002Z-store-outage-rbql/
@@ -83,6 +91,9 @@ export const runFlags = {
   store: { type: 'string' },
   unsafe: { type: 'string', multiple: true },
   seed: { type: 'string' },
+  vus: { type: 'string' },
+  duration: { type: 'string' },
+  rate: { type: 'string' },
   target: { type: 'string', multiple: true },
   'backend-profile': { type: 'string' },
   'toxiproxy-url': { type: 'string' },
@@ -130,6 +141,19 @@ export async function backendFrom(values: Record<string, unknown>, settings: Set
     return undefined;
   }
   return resolveProfile(declared, loaded?.source ?? '--target');
+}
+
+/** --vus, --duration, --rate as given, validated; undefined when none is. */
+export function loadOverridesFrom(values: Record<string, string | string[] | boolean | undefined>): LoadOverrides | undefined {
+  const str = (k: string) => values[k] as string | undefined;
+  const load: LoadOverrides = {
+    vus: parseIntFlag(str('vus'), '--vus', 1, 100_000),
+    durationMs: str('duration') !== undefined ? parseDurationMs(str('duration'), '--duration') : undefined,
+    ratePerSecond: parseIntFlag(str('rate'), '--rate', 1, 1_000_000),
+  };
+  if (!hasLoadOverrides(load)) return undefined;
+  validateLoadOverrides(load);
+  return load;
 }
 
 /** SIGINT/SIGTERM stop the load; teardown, checks and reports still run, then the process exits. */
@@ -196,6 +220,7 @@ export async function run(argv: string[]): Promise<number> {
     const spec = await loadSpec(resolved.scriptPath, { STATEPROOF_PROFILE: settings.profile ?? RUN_DEFAULTS.profile, ...settings.env });
     chosen = parseInvariantList(values.invariants, resolved.name, spec?.invariants);
   }
+  const load = loadOverridesFrom(values);
   const stop = interruptible();
   const progress = values.quiet ? undefined : progressReporter(positionals[0]!);
   try {
@@ -214,6 +239,7 @@ export async function run(argv: string[]): Promise<number> {
       toxiproxyUrl: settings.toxiproxyUrl,
       redisUrl: settings.redisUrl,
       outDir: settings.out,
+      load,
       signal: stop.signal,
       ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
     });

@@ -13,7 +13,7 @@ import { runVerdictJson, writeJson } from '../verdict-json.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { writeSuiteReport } from '../../report/suite.ts';
-import { backendFrom, interruptible, printOutcome, runFlags, settingsFrom } from './run.ts';
+import { backendFrom, interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
 
@@ -27,6 +27,7 @@ Options:
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
   --store <name>          redis | valkey | postgres: the store under the service (default redis)
+  --vus <n>, --duration <d>   resize every scenario's executors, as for \`stateproof run\`
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
   -q, --quiet             no live progress lines
   --json                  the suite's verdict as JSON on stdout: verdict, exitCode, one entry per
@@ -48,9 +49,13 @@ export async function run(argv: string[]): Promise<number> {
   for (const f of ['instances', 'router'] as const) {
     if (values[f] !== undefined) throw new UsageError(`--${f} is for \`stateproof run\`; the suite runs each scenario in the topology it declares`);
   }
+  if (values.rate !== undefined) {
+    throw new UsageError('--rate is for `stateproof run` on a scenario with arrival-rate executors (store-outage, migration, failover); the suite also runs VU-driven ones: use --vus');
+  }
   const settings = await settingsFrom(values);
   // With --target or a backend profile, every scenario runs against that backend, judged by its profile.
   const backend = await backendFrom(values, settings);
+  const load = loadOverridesFrom(values);
   const all = listScenarios();
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}.${didYouMean(name, all)}`);
@@ -78,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
           toxiproxyUrl: settings.toxiproxyUrl,
           redisUrl: settings.redisUrl,
           outDir: suiteDir,
+          load,
           signal: stop.signal,
           ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
         });

@@ -8,7 +8,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EnvironmentError } from '../../base/errors.ts';
+import { EnvironmentError, UsageError } from '../../base/errors.ts';
+import { hasLoadOverrides } from '../load-overrides.ts';
 import { startHistorySink } from '../../record/sink.ts';
 import { bundleScript } from '../bundle.ts';
 import { EXECUTOR_DEFAULTS } from '../options.ts';
@@ -28,6 +29,8 @@ export function findK6(explicit?: string): string | undefined {
 }
 
 export async function runK6(opts: RunScriptOptions): Promise<EngineResult> {
+  // Real k6 lets nothing outrank a script's own options.scenarios (its --vus/--duration replace them all).
+  if (hasLoadOverrides(opts.load)) throw new UsageError('--vus, --duration and --rate rescale each of the scenario\'s executors, which only the built-in engine does; drop them or drop --engine k6');
   const k6 = findK6(opts.k6Path);
   if (!k6) throw new EnvironmentError(`k6 not found (${opts.k6Path ? `--k6 ${opts.k6Path} does not run` : 'not on PATH'}); install k6 or use the built-in engine`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'stateproof-k6-'));

@@ -1,0 +1,117 @@
+/**
+ * `npm run bench check`: checker time and peak RSS for seeded histories of 100 k, 1 M and 5 M
+ * operations (bench/seeded-history.ts: a correct backend under a cross-instance-like mix).
+ *
+ * Each size runs in a child process of its own, so its peak RSS (process.resourceUsage().maxRSS)
+ * is that size's alone. The child records the history through the run's own history log, then
+ * checks it twice, as the cross-instance and the long-session scenarios do (their invariants,
+ * with a store snapshot and an audit trail; metrics-agree is left out, there is no /metrics text).
+ * Medians over rounds: the machine is shared.
+ *
+ *   STATEPROOF_BENCH_SIZES=100000,1000000   sizes to run (default 100000,1000000,5000000)
+ *   STATEPROOF_BENCH_ROUNDS=3               rounds per size (default 3)
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { checkHistory, type InvariantName } from '../src/check/index.ts';
+import { historyLog } from '../src/run/history-log.ts';
+import { seededHistory } from './seeded-history.ts';
+
+const CROSS_INSTANCE: InvariantName[] = [
+  'no-lost-writes',
+  'no-phantom-writes',
+  'no-duplicates',
+  'no-divergence',
+  'read-your-writes',
+  'monotonic-reads',
+  'monotonic-writes',
+  'writes-follow-reads',
+  'bounded-staleness',
+  'no-store-5xx',
+  'degradation-flagged',
+  'audit-agrees',
+  'store-agrees',
+];
+const LONG_SESSION: InvariantName[] = ['bytes-within-cap', 'latency-flat', 'ttl-set', 'idle-expired', 'oversized-rejected', 'pinned-facts-kept', 'no-lost-writes', 'no-duplicates'];
+
+interface ChildReport {
+  entries: number;
+  generateMs: number;
+  crossInstanceMs: number;
+  longSessionMs: number;
+  /** RSS once the history is recorded, before any check. */
+  recordedRssMb: number;
+  peakRssMb: number;
+  failed: string[];
+}
+
+function child(entries: number): ChildReport {
+  let t = performance.now();
+  const log = historyLog();
+  const { store, audit } = seededHistory({ entries }, (e) => log.add(e));
+  const generateMs = performance.now() - t;
+  const recordedRssMb = process.memoryUsage().rss / 2 ** 20;
+  t = performance.now();
+  const cross = checkHistory(log.entries, { invariants: CROSS_INSTANCE, windowTurns: 10, stalenessBoundMs: 1_000, store, audit });
+  const crossInstanceMs = performance.now() - t;
+  t = performance.now();
+  const long = checkHistory(log.entries, { invariants: LONG_SESSION, windowTurns: 10, maxStateBytes: 51_200, sessionTtlMs: 5_000, store });
+  const longSessionMs = performance.now() - t;
+  // A correct history: anything found is the bench's own bug (or a checker's), and it says so.
+  const failed = [...cross.invariants, ...long.invariants].filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`);
+  return { entries: log.entries.length, generateMs, crossInstanceMs, longSessionMs, recordedRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024, failed };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+function main(): void {
+  const sizes = (process.env.STATEPROOF_BENCH_SIZES ?? '100000,1000000,5000000').split(',').map(Number);
+  const rounds = Number(process.env.STATEPROOF_BENCH_ROUNDS ?? 3);
+  const bySize = new Map<number, ChildReport[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const n of sizes) {
+      // A heap big enough for 5 M: the figure wanted is what it takes, not where the default limit is.
+      const r = spawnSync(process.execPath, ['--max-old-space-size=12288', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (r.status !== 0) {
+        console.error(`check bench: the ${n}-operation child failed (exit ${r.status ?? r.signal}):\n${r.stderr.slice(-2000)}`);
+        process.exit(1);
+      }
+      const rep = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildReport;
+      if (rep.failed.length) console.log(`  ${n}: a correct history was judged wrong: ${rep.failed.slice(0, 3).join('; ')}`);
+      bySize.set(n, [...(bySize.get(n) ?? []), rep]);
+      console.log(`  round ${round + 1}, ${n.toLocaleString('en')} ops: check ${((rep.crossInstanceMs + rep.longSessionMs) / 1000).toFixed(1)} s, peak RSS ${rep.peakRssMb.toFixed(0)} MB`);
+    }
+  }
+  console.log(`\nmedians of ${rounds} round(s), each size in its own process (checks exclude generating the history):`);
+  console.log('operations   cross-instance   long-session   check total   RSS recorded   peak RSS');
+  const totals = new Map<number, number>();
+  for (const n of sizes) {
+    const rs = bySize.get(n)!;
+    const total = median(rs.map((r) => r.crossInstanceMs + r.longSessionMs));
+    totals.set(n, total);
+    const cells = [
+      n.toLocaleString('en').padStart(10),
+      `${(median(rs.map((r) => r.crossInstanceMs)) / 1000).toFixed(1)} s`.padStart(16),
+      `${(median(rs.map((r) => r.longSessionMs)) / 1000).toFixed(1)} s`.padStart(14),
+      `${(total / 1000).toFixed(1)} s`.padStart(13),
+      `${median(rs.map((r) => r.recordedRssMb)).toFixed(0)} MB`.padStart(14),
+      `${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB`.padStart(10),
+    ];
+    console.log(cells.join(' '));
+  }
+  const m1 = bySize.get(1_000_000);
+  if (m1) {
+    const s = totals.get(1_000_000)! / 1000;
+    const rss = median(m1.map((r) => r.peakRssMb));
+    console.log(`\n1 M target (<= 30 s, <= 2048 MB peak RSS): ${s.toFixed(1)} s, ${rss.toFixed(0)} MB: ${s <= 30 && rss <= 2048 ? 'met' : 'NOT met'}`);
+  }
+  if (totals.has(1_000_000) && totals.has(5_000_000)) {
+    const ratio = totals.get(5_000_000)! / totals.get(1_000_000)!;
+    const nlogn = (5e6 * Math.log(5e6)) / (1e6 * Math.log(1e6));
+    console.log(`time 5 M / 1 M: ${ratio.toFixed(2)}x (linear 5.00x, n log n ${nlogn.toFixed(2)}x): ${ratio <= nlogn ? 'no worse than n log n' : 'WORSE than n log n'}`);
+  }
+}
+
+const at = process.argv.indexOf('--child');
+if (at >= 0) console.log(JSON.stringify(child(Number(process.argv[at + 1]))));
+else main();
