@@ -1,23 +1,28 @@
 /**
- * @mastra/memory on @mastra/pg (Mastra 0.x: 1.x needs Node >= 22.13), with semantic recall and
- * working memory off and lastMessages = 2 × the window (Mastra counts messages; a turn is two).
- * The calls are the ones Mastra's Agent makes around a run, without the model:
+ * Mastra 0.x (@mastra/core Agent + @mastra/memory on @mastra/pg; 1.x needs Node >= 22.13). Memory
+ * has semantic recall, working memory and title generation off, and lastMessages = 2 × the window
+ * (Mastra counts messages; a turn is two). A turn is one Agent run with memory, as Mastra's docs
+ * show; the model is AI SDK 4's MockLanguageModelV1, which answers the deterministic reply with no
+ * network, so everything around it — thread creation, history recall, message ids, saving — is the
+ * Agent's own:
  *
- *   append: memory.getThreadById ─► (none) memory.createThread({threadId, resourceId = tenant})
- *           ─► memory.rememberMessages (the history the agent would load)
- *           ─► memory.saveMessages([user(id), assistant(id)], format v2)   one pg transaction, ON CONFLICT (id) DO UPDATE
- *   read:   memory.rememberMessages({threadId, resourceId})  ─► the last lastMessages messages
- *           + storage.getMessagesPaginated(...).total         ─► turnCount (Mastra counts messages)
+ *   append: agent.generateLegacy([user(id = <threadId>:<turnId>:user)], {memory: {thread, resource = tenant}})
+ *             └ Agent: getThreadById / createThread ─► rememberMessages(lastMessages) ─► mock model ─► saveMessages
+ *   read:   memory.rememberMessages({threadId, resourceId})      the last lastMessages messages
+ *           + storage.getMessagesPaginated(...).total              turnCount (Mastra counts messages)
  *
- * Mastra's message ids are global primary keys (not per thread), so the adapter namespaces them by
- * thread: `<threadId>:<turnId>:user`. Upserting by that id is Mastra's dedupe of a replay.
+ * Message ids are global primary keys in Mastra's tables, so the user message's id is namespaced by
+ * thread; upserting by it is Mastra's dedupe of a replay. The assistant message's id is the Agent's
+ * (random), so a read pairs each assistant message with the user message before it.
  */
+import { Agent } from '@mastra/core/agent';
 import { Memory } from '@mastra/memory';
 import { PostgresStore } from '@mastra/pg';
-import { assistantMessageId, countUserMessages, pairTurns, userMessageId, type AppendOutcome, type MemoryAdapter, type PlainMessage, type SessionRef, type SessionView, type TurnInput } from '../shared/memory.ts';
+import { MockLanguageModelV1 } from 'ai/test';
+import { assistantMessageId, countUserMessages, pairTurns, replyFor, userMessageId, type AppendOutcome, type MemoryAdapter, type PlainMessage, type SessionRef, type SessionView, type TurnInput } from '../shared/memory.ts';
 import { installedVersions } from '../shared/versions.ts';
 
-export const LIBRARIES = ['@mastra/core', '@mastra/memory', '@mastra/pg'] as const;
+export const LIBRARIES = ['@mastra/core', '@mastra/memory', '@mastra/pg', 'ai'] as const;
 
 export interface MastraPostgresOptions {
   storeUrl: string;
@@ -28,60 +33,73 @@ export interface MastraPostgresOptions {
 /** Thread ids are global in Mastra; the tenant is both the id prefix and the resourceId. */
 export const threadId = (ref: SessionRef): string => `${ref.tenant}:${ref.sessionId}`;
 
-type V2Message = Parameters<Memory['saveMessages']>[0]['messages'][number];
 interface StoredV2 {
   id: string;
   role: string;
   content: { content?: string; parts?: Array<{ type: string; text?: string }> };
 }
 
-function v2(id: string, role: 'user' | 'assistant', text: string, ref: SessionRef, createdAt: Date): V2Message {
-  return { id, role, content: { format: 2, parts: [{ type: 'text', text }], content: text }, createdAt, threadId: threadId(ref), resourceId: ref.tenant, type: 'v2' } as V2Message;
+type Prompt = Array<{ role: string; content: string | Array<{ type: string; text?: string }> }>;
+
+/** A model that answers replyFor(the last user message) at once: no network, no randomness. */
+export function deterministicModel(): MockLanguageModelV1 {
+  return new MockLanguageModelV1({
+    doGenerate: async ({ prompt }) => {
+      const last = [...(prompt as Prompt)].reverse().find((m) => m.role === 'user');
+      const text = typeof last?.content === 'string' ? last.content : (last?.content ?? []).map((p) => p.text ?? '').join('');
+      return { rawCall: { rawPrompt: null, rawSettings: {} }, finishReason: 'stop', usage: { promptTokens: 0, completionTokens: 0 }, text: replyFor(text) };
+    },
+  });
 }
 
-export function mastraMemoryAdapter(memory: Memory, storage: Pick<PostgresStore, 'getMessagesPaginated'>, extra: { ready: () => Promise<boolean>; close: () => Promise<void>; versions: Record<string, string> }): MemoryAdapter {
-  const prefix = (ref: SessionRef) => `${threadId(ref)}:`;
-  const toPlain = (ref: SessionRef, m: StoredV2): PlainMessage => ({
-    id: m.id.startsWith(prefix(ref)) ? m.id.slice(prefix(ref).length) : undefined,
-    role: m.role === 'user' ? 'user' : m.role === 'assistant' ? 'assistant' : 'other',
-    text: m.content?.content ?? (m.content?.parts ?? []).map((p) => p.text ?? '').join(''),
+export function memoryOptions(windowTurns: number) {
+  return { lastMessages: 2 * windowTurns, semanticRecall: false, workingMemory: { enabled: false }, threads: { generateTitle: false } } as const;
+}
+
+/** The stored messages in order, each assistant message given the turn of the user message before it. */
+export function toPlain(ref: SessionRef, messages: readonly StoredV2[]): PlainMessage[] {
+  const prefix = `${threadId(ref)}:`;
+  let turnId: string | undefined;
+  return messages.map((m) => {
+    const text = m.content?.content ?? (m.content?.parts ?? []).map((p) => p.text ?? '').join('');
+    if (m.role === 'user') {
+      const own = m.id.startsWith(prefix) && m.id.endsWith(':user') ? m.id.slice(prefix.length, -':user'.length) : undefined;
+      turnId = own;
+      return { id: own === undefined ? undefined : userMessageId(own), role: 'user', text };
+    }
+    if (m.role === 'assistant') return { id: turnId === undefined ? undefined : assistantMessageId(turnId), role: 'assistant', text };
+    return { id: undefined, role: 'other', text };
   });
+}
+
+export function mastraAdapter(agent: Agent, memory: Memory, storage: Pick<PostgresStore, 'getMessagesPaginated'>, extra: { ready: () => Promise<boolean>; close: () => Promise<void>; versions: Record<string, string> }): MemoryAdapter {
   const totalMessages = async (ref: SessionRef) =>
     (await storage.getMessagesPaginated({ threadId: threadId(ref), format: 'v2', selectBy: { pagination: { page: 0, perPage: 1 } } })).total;
+  const owned = async (ref: SessionRef) => {
+    const thread = await memory.getThreadById({ threadId: threadId(ref) });
+    return thread !== null && thread.resourceId === ref.tenant;
+  };
 
   return {
     versions: extra.versions,
     async append(ref: SessionRef, turn: TurnInput): Promise<AppendOutcome> {
-      const id = threadId(ref);
-      const thread = await memory.getThreadById({ threadId: id });
-      if (!thread) await memory.createThread({ threadId: id, resourceId: ref.tenant });
-      // The history the agent would load for the model; the adapter only needs its cost and timing.
-      await memory.rememberMessages({ threadId: id, resourceId: ref.tenant });
-      const before = await totalMessages(ref);
-      const now = Date.now();
-      await memory.saveMessages({
-        messages: [
-          v2(prefix(ref) + userMessageId(turn.turnId), 'user', turn.content, ref, new Date(now)),
-          v2(prefix(ref) + assistantMessageId(turn.turnId), 'assistant', turn.reply, ref, new Date(now + 1)),
-        ],
-        format: 'v2',
+      const before = (await owned(ref)) ? await totalMessages(ref) : 0;
+      await agent.generateLegacy([{ id: `${threadId(ref)}:${userMessageId(turn.turnId)}`, role: 'user', content: turn.content }], {
+        memory: { thread: threadId(ref), resource: ref.tenant },
       });
-      // Mastra upserts by id: a replay leaves the count as it was. Applied is read off the library's own count.
+      // Applied is read off the library's own count: a replay Mastra absorbed leaves it as it was.
       const after = await totalMessages(ref);
       return { applied: after > before, turnCount: Math.ceil(after / 2) };
     },
     async read(ref: SessionRef): Promise<SessionView | undefined> {
-      const id = threadId(ref);
-      const thread = await memory.getThreadById({ threadId: id });
-      if (!thread || thread.resourceId !== ref.tenant) return undefined;
-      const { messagesV2 } = await memory.rememberMessages({ threadId: id, resourceId: ref.tenant });
-      const messages = (messagesV2 as unknown as StoredV2[]).map((m) => toPlain(ref, m));
+      if (!(await owned(ref))) return undefined;
+      const { messagesV2 } = await memory.rememberMessages({ threadId: threadId(ref), resourceId: ref.tenant });
+      const messages = toPlain(ref, messagesV2 as unknown as StoredV2[]);
       const total = await totalMessages(ref);
       return { turns: pairTurns(messages), turnCount: Math.max(countUserMessages(messages), Math.ceil(total / 2)), bytes: Buffer.byteLength(JSON.stringify(messagesV2)) };
     },
     async remove(ref: SessionRef): Promise<boolean> {
-      const thread = await memory.getThreadById({ threadId: threadId(ref) });
-      if (!thread || thread.resourceId !== ref.tenant) return false;
+      if (!(await owned(ref))) return false;
       await memory.deleteThread(threadId(ref));
       return true;
     },
@@ -94,11 +112,9 @@ export async function createMastraPostgresAdapter(opts: MastraPostgresOptions): 
   const storage = new PostgresStore({ connectionString: opts.storeUrl });
   // Standalone (no Mastra instance), the store is initialised by hand, as its docs say.
   await storage.init();
-  const memory = new Memory({
-    storage,
-    options: { lastMessages: 2 * opts.windowTurns, semanticRecall: false, workingMemory: { enabled: false }, threads: { generateTitle: false } },
-  });
-  return mastraMemoryAdapter(memory, storage, {
+  const memory = new Memory({ storage, options: memoryOptions(opts.windowTurns) });
+  const agent = new Agent({ name: 'stateproof', instructions: 'Acknowledge the message.', model: deterministicModel(), memory });
+  return mastraAdapter(agent, memory, storage, {
     ready: async () => {
       try {
         await storage.db.one('SELECT 1 AS ok');
@@ -107,7 +123,14 @@ export async function createMastraPostgresAdapter(opts: MastraPostgresOptions): 
         return false;
       }
     },
-    close: () => storage.close(),
+    close: async () => {
+      // PostgresStore.close() is pgp.end(): it starts ending every pg-promise pool in the process and
+      // drops the pools' 'error' listeners at once; a server stopping before the idle clients have
+      // said goodbye would then be an unhandled 'error'. Wait (bounded) for the clients to go.
+      const pool = storage.db.$pool;
+      await storage.close();
+      for (let i = 0; i < 200 && pool.totalCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    },
     versions: installedVersions(LIBRARIES),
   });
 }

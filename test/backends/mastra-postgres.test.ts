@@ -19,7 +19,7 @@ describe('mastra-postgres (@mastra/memory on @mastra/pg, 0.x)', () => {
     await contractSmoke({ make: () => createMastraPostgresAdapter({ storeUrl: url, windowTurns: 20 }), replayDedupes: true, session: 'smoke' });
   });
 
-  it('uses the library as documented: the thread belongs to the tenant as resourceId, and lastMessages bounds the read, not the store', async () => {
+  it('uses the library as documented: one Agent run per turn; the thread belongs to the tenant as resourceId, and lastMessages bounds the read, not the store', async () => {
     const url = await server.createDatabase('documented');
     const http = await serve(await createMastraPostgresAdapter({ storeUrl: url, windowTurns: 2 }));
     const store = new PostgresStore({ connectionString: url });
@@ -31,16 +31,21 @@ describe('mastra-postgres (@mastra/memory on @mastra/pg, 0.x)', () => {
       expect(thread?.resourceId).toBe('tenant-a');
       const all = await store.getMessagesPaginated({ threadId: 'tenant-a:doc', format: 'v2', selectBy: { pagination: { page: 0, perPage: 100 } } });
       expect(all.total).toBe(6);
-      expect(all.messages.map((m) => m.id).sort()).toEqual(
-        ['u1', 'u2', 'u3'].flatMap((u) => [`tenant-a:doc:${u}:assistant`, `tenant-a:doc:${u}:user`]).sort(),
-      );
+      // The user message carries the turnId (namespaced: Mastra's ids are global); the Agent names its reply.
+      const users = all.messages.filter((m) => m.role === 'user').map((m) => m.id);
+      expect(users.sort()).toEqual(['tenant-a:doc:u1:user', 'tenant-a:doc:u2:user', 'tenant-a:doc:u3:user']);
+      const replies = all.messages.filter((m) => m.role === 'assistant');
+      expect(replies).toHaveLength(3);
+      expect(replies.every((m) => m.resourceId === 'tenant-a' && m.threadId === 'tenant-a:doc')).toBe(true);
       const read = await a.read('doc');
       // lastMessages = 2 x 2 turns: the read is the window, turnCount is every turn stored.
       expect(read.body.turns.map((t: { turnId: string }) => t.turnId)).toEqual(['u2', 'u3']);
       expect(read.body.turnCount).toBe(3);
     } finally {
-      await store.close();
       await http.close();
+      const pool = store.db.$pool;
+      await store.close();
+      for (let i = 0; i < 200 && pool.totalCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
     }
   });
 });
