@@ -123,14 +123,8 @@ export async function createMastraPostgresAdapter(opts: MastraPostgresOptions): 
         return false;
       }
     },
-    close: async () => {
-      // PostgresStore.close() is pgp.end(): it starts ending every pg-promise pool in the process and
-      // drops the pools' 'error' listeners at once; a server stopping before the idle clients have
-      // said goodbye would then be an unhandled 'error'. Wait (bounded) for the clients to go.
-      const pool = storage.db.$pool;
-      await storage.close();
-      for (let i = 0; i < 200 && pool.totalCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    },
+    // PostgresStore.close() is pgp.end(): it ends every pg-promise pool in this process, not only its own.
+    close: () => storage.close(),
     versions: installedVersions(LIBRARIES),
   });
 }

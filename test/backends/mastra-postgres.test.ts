@@ -43,9 +43,7 @@ describe('mastra-postgres (@mastra/memory on @mastra/pg, 0.x)', () => {
       expect(read.body.turnCount).toBe(3);
     } finally {
       await http.close();
-      const pool = store.db.$pool;
       await store.close();
-      for (let i = 0; i < 200 && pool.totalCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
     }
   });
 });

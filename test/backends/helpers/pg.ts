@@ -58,7 +58,7 @@ export async function startPostgres(opts: { readyTimeoutMs?: number } = {}): Pro
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     const version = await waitReady(url, opts.readyTimeoutMs ?? 20_000, child, log);
     let stopped: Promise<void> | undefined;
-    const stop = () => (stopped ??= stopServer(data, dir, child!));
+    const stop = () => (stopped ??= waitForNoClients(url).then(() => stopServer(data, dir, child!)));
     return {
       url,
       port,
@@ -100,6 +100,27 @@ async function waitReady(url: string, timeoutMs: number, child: ChildProcess, lo
     }
   }
   throw new Error(`postgres did not accept connections within ${timeoutMs} ms:\n${log.slice(-10).join('\n')}`);
+}
+
+/**
+ * Pools that were just ended may still be saying goodbye; a shutdown now would send them FATAL
+ * 57P01, which pg reports as an 'error' event after their pool stopped listening. Bounded: 5 s.
+ */
+async function waitForNoClients(url: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await c.connect();
+    while (Date.now() < deadline) {
+      const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`);
+      if (Number(r.rows[0]!.n) === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } catch {
+    /* the server is gone or refusing: nothing to wait for */
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
 /** SIGINT to the postmaster is PostgreSQL's fast shutdown; SIGKILL if it is still there after 10 s. */
