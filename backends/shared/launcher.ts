@@ -22,6 +22,8 @@ export interface LaunchOptions {
   windowTurns: number;
 }
 
+const STARTUP_TIMEOUT_MS = 10_000;
+
 export const LAUNCH_DEFAULTS = { host: '127.0.0.1', port: 0, windowTurns: 20, tokens: 'tenant-a=tenant-a-token,tenant-b=tenant-b-token' } as const;
 
 export function usage(name: string, storeExample: string): string {
@@ -94,13 +96,19 @@ export async function runAdapterMain(name: string, storeExample: string, build: 
       return;
     }
     let adapter: MemoryAdapter;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      adapter = await build(opts);
+      // Redis clients reconnect for ever rather than fail; start-up alone gets a deadline (runs get none).
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it did not connect within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+      });
+      adapter = await Promise.race([build(opts), deadline]);
     } catch (e) {
       if (isUserError(e)) throw e;
       process.stderr.write(`${name}: the library failed at start-up against ${redact(opts.storeUrl)}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
-      process.exitCode = EXIT_ENVIRONMENT;
-      return;
+      process.exit(EXIT_ENVIRONMENT);
+    } finally {
+      clearTimeout(timer);
     }
     const server = await startContractServer({ adapter, tokens: opts.tokens, name, host: opts.host, port: opts.port });
     process.stdout.write(`${name} listening on ${server.url}\n`);
@@ -112,6 +120,15 @@ export async function runAdapterMain(name: string, storeExample: string, build: 
     process.stderr.write(`${name}: ${e.message}\n`);
     process.exitCode = e.exitCode;
   }
+}
+
+/** A client that fails to reconnect says so every few ms; a line per change of message is enough. */
+export function changesOnly(log: (line: string) => void): (line: string) => void {
+  let last: string | undefined;
+  return (line) => {
+    if (line !== last) log(line);
+    last = line;
+  };
 }
 
 function redact(url: string): string {
