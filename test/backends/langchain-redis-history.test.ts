@@ -1,4 +1,6 @@
 import { createClient } from 'redis';
+import { existsSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLangchainRedisAdapter } from '../../backends/langchain-redis-history/adapter.ts';
 import { startRedisServer, type RedisServer } from '../../src/topology/redis-server.ts';
@@ -40,6 +42,33 @@ describe('langchain-redis-history (@langchain/redis RedisChatMessageHistory)', (
     } finally {
       await raw.disconnect();
       await server.close();
+    }
+  });
+});
+
+// The same adapter on Valkey: it speaks only commands both stores have (LPUSH, LRANGE, DEL).
+const VALKEY = '/usr/bin/valkey-server';
+/** The topology's redis-server runner, pointed at valkey-server by its documented variable. */
+function startValkey(): Promise<RedisServer> {
+  const before = process.env.STATEPROOF_REDIS_SERVER;
+  process.env.STATEPROOF_REDIS_SERVER = VALKEY;
+  try {
+    return startRedisServer(); // reads the variable before its first await
+  } finally {
+    if (before === undefined) delete process.env.STATEPROOF_REDIS_SERVER;
+    else process.env.STATEPROOF_REDIS_SERVER = before;
+  }
+}
+describe.skipIf(!existsSync(VALKEY))('langchain-redis-history on valkey-server', () => {
+  it('speaks the contract on Valkey as on Redis', async () => {
+    const valkey = await startValkey();
+    try {
+      const probe = new Redis(valkey.url);
+      expect(await probe.info('server')).toContain('valkey_version:');
+      probe.disconnect();
+      await contractSmoke({ make: () => createLangchainRedisAdapter({ storeUrl: valkey.url }), replayDedupes: false, session: 'valkey' });
+    } finally {
+      await valkey.stop();
     }
   });
 });
