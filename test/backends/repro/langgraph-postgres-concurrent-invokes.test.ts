@@ -50,7 +50,8 @@ it("@langchain/langgraph 1.7.3 + @langchain/langgraph-checkpoint-postgres 1.0.5:
   const url = await server.createDatabase('repro');
   const one = await writer(url);
   const two = await writer(url);
-  const rounds = 8;
+  // REPRO_ROUNDS=20 for the figures in backends/README.md; the summary line is printed only then.
+  const rounds = Number(process.env.REPRO_ROUNDS ?? 8);
   let lost = 0;
   let replaced = 0;
   let forkedWhenLost = 0;
@@ -89,8 +90,8 @@ it("@langchain/langgraph 1.7.3 + @langchain/langgraph-checkpoint-postgres 1.0.5:
       if (blobs.rowCount === 1) sharedBlobWhenLost++;
     }
   }
-  // Observed here (20 rounds): 20 of 20 lose a turn; in 15 of
-  // them the surviving checkpoint is the loser's own. At least one of eight must show each.
+  if (process.env.REPRO_ROUNDS) console.info(`lost a turn in ${lost}/${rounds} rounds; fork in ${forkedWhenLost}, shared blob in ${sharedBlobWhenLost}, head was the losing writer's own checkpoint in ${replaced}`);
+  // Observed here: nearly every round loses a turn, most often with the loser's own checkpoint as head.
   expect(lost).toBeGreaterThanOrEqual(1);
   expect(replaced).toBeGreaterThanOrEqual(1);
   expect(forkedWhenLost).toBe(lost);
