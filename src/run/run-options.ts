@@ -43,6 +43,11 @@ export interface RunOptions {
   backendLabel?: string;
   signal?: AbortSignal;
   /**
+   * Skip the contract preflight of an external backend. For tests of what the harness does with
+   * a target that does not speak the contract (test/hardening); a user's run always preflights.
+   */
+  skipPreflight?: boolean;
+  /**
    * Live progress; `anomalies` counts what can be judged per answer while the load runs (a bare
    * 5xx, an answer that does not say its mode). History checks run after the load.
    */

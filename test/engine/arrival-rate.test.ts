@@ -4,6 +4,7 @@
  * executors.test.ts) can only check what a busy machine cannot change; how closely a real run
  * holds its rate is a figure in `npm run bench schedule`.
  */
+import { monotonicClock } from '../../src/base/clock.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { arrivalRate } from '../../src/engine/executors/arrival-rate.ts';
 import type { ScenarioRun } from '../../src/engine/executors/scenario-run.ts';
@@ -33,6 +34,8 @@ function fakeScenario(scenario: Record<string, unknown>, serviceMs: number) {
     droppedIterations: 0,
     vusHeld: 0,
     run: {
+      // The schedule's clock (TestRun.clock): performance.now, faked with the timers.
+      clock: monotonicClock,
       abortController: new AbortController(),
       globalTags: {},
       registry: {

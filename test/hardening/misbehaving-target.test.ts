@@ -173,7 +173,7 @@ describe('whole runs against a misbehaving --target', () => {
       const lines: string[] = [];
       try {
         const t0 = performance.now();
-        const out = await runScenario({ scenario: scenarioFile, target: server.url, outDir: path.join(dir, 'reports'), runId: `target-${kind}`, log: (l) => lines.push(l) });
+        const out = await runScenario({ scenario: scenarioFile, target: server.url, skipPreflight: true, outDir: path.join(dir, 'reports'), runId: `target-${kind}`, log: (l) => lines.push(l) });
         expect(performance.now() - t0).toBeLessThan(30_000);
         expect([0, 1]).toContain(out.exitCode);
         expect(out.result.historyEntries).toBe(12);
@@ -204,7 +204,7 @@ describe('whole runs against a misbehaving --target', () => {
     const server = await startMisbehavingServer('invalid-json');
     try {
       const { target, env } = settings(server.url);
-      const out = await runScenario({ scenario: scenarioFile, target, env, outDir: path.join(dir, 'reports'), runId, log: () => {} });
+      const out = await runScenario({ scenario: scenarioFile, target, env, skipPreflight: true, outDir: path.join(dir, 'reports'), runId, log: () => {} });
       const files = filesUnder(out.runDir);
       expect(files.length).toBeGreaterThanOrEqual(4);
       const leaks: string[] = [];
