@@ -5,6 +5,7 @@
  *            over its own in-memory store (LangChain's InMemoryChatMessageHistory, LangGraph's
  *            MemorySaver, Mastra's InMemoryStore) — CPU of that process per turn, from /proc
  *   library  the same library calls in a process of their own, no HTTP, same in-memory store
+ *   mapped   adapter.append() in a process of its own, no HTTP: the library plus the adapter's mapping
  *   layer    served − library: HTTP, auth, input checks, JSON, message mapping and pairing
  *
  * Every measurement is a fresh process, warmed up for WARMUP_MS first, so heaps and JIT state are
@@ -159,15 +160,16 @@ async function loadDirect(direct: ReturnType<typeof fakeBacked>['direct'], label
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const usPerTurn = (r: { turns: number; cpuMs: number }) => (r.cpuMs * 1000) / Math.max(1, r.turns);
 
-/** Child mode `--direct <kind>`: warm up, measure the bare library calls, print one JSON line. */
-async function runDirect(kind: Kind): Promise<void> {
-  const { direct } = fakeBacked(kind);
-  await loadDirect(direct, 'warm', WARMUP_MS);
-  process.stdout.write(`${JSON.stringify(await loadDirect(direct, 'direct', ROUND_MS))}\n`);
+/** Child mode `--direct <kind> [--mapped]`: warm up, measure, print one JSON line. */
+async function runDirect(kind: Kind, mapped: boolean): Promise<void> {
+  const { direct, adapter } = fakeBacked(kind);
+  const call = mapped ? (session: string, turnId: string, content: string) => adapter.append({ tenant: TENANT, sessionId: session }, { turnId, content, reply: replyFor(content) }) : direct;
+  await loadDirect(call, 'warm', WARMUP_MS);
+  process.stdout.write(`${JSON.stringify(await loadDirect(call, 'direct', ROUND_MS))}\n`);
 }
 
-async function measureDirect(kind: Kind): Promise<{ turns: number; cpuMs: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', here, '--direct', kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function measureDirect(kind: Kind, mapped = false): Promise<{ turns: number; cpuMs: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', here, '--direct', kind, ...(mapped ? ['--mapped'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   await once(child, 'exit');
   return JSON.parse(line) as { turns: number; cpuMs: number };
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
       if (over.errors) throw new Error(`${kind}: ${over.errors} turns failed`);
       push(`${kind} served`, usPerTurn(over));
       push(`${kind} library`, usPerTurn(await measureDirect(kind)));
+      push(`${kind} mapped`, usPerTurn(await measureDirect(kind, true)));
     }
   }
   const spread = (k: string) => `${Math.min(...figures.get(k)!).toFixed(0)}-${Math.max(...figures.get(k)!).toFixed(0)}`;
@@ -211,9 +214,10 @@ async function main(): Promise<void> {
   for (const kind of KINDS) {
     const s = median(figures.get(`${kind} served`)!);
     const l = median(figures.get(`${kind} library`)!);
+    const m = median(figures.get(`${kind} mapped`)!);
     const layer = s - l;
     console.log(
-      `  ${kind.padEnd(18)} served ${s.toFixed(0)} (${spread(`${kind} served`)})  library ${l.toFixed(0)} (${spread(`${kind} library`)})  layer ${layer.toFixed(0)} = ${((100 * layer) / l).toFixed(0)} % of the library (target <= 10 %)`,
+      `  ${kind.padEnd(18)} served ${s.toFixed(0)} (${spread(`${kind} served`)})  mapped ${m.toFixed(0)} (${spread(`${kind} mapped`)})  library ${l.toFixed(0)} (${spread(`${kind} library`)})  layer ${layer.toFixed(0)} = ${((100 * layer) / l).toFixed(0)} % of the library (target <= 10 %)`,
     );
   }
 }
@@ -221,4 +225,4 @@ async function main(): Promise<void> {
 const mode = process.argv.findIndex((a) => a === '--serve' || a === '--direct');
 if (mode === -1) await main();
 else if (process.argv[mode] === '--serve') await serve(process.argv[mode + 1] as Kind);
-else await runDirect(process.argv[mode + 1] as Kind);
+else await runDirect(process.argv[mode + 1] as Kind, process.argv.includes('--mapped'));

@@ -49,4 +49,27 @@ describe('langgraph-postgres (@langchain/langgraph + PostgresSaver)', () => {
       await http.close();
     }
   });
+
+  it('through two adapter instances, two concurrent acknowledged appends on one session can read back as one: the repro\'s loss, as the harness will meet it', async () => {
+    const url = await server.createDatabase('through');
+    const one = await serve(await createLanggraphPostgresAdapter({ storeUrl: url }), 'one');
+    const two = await serve(await createLanggraphPostgresAdapter({ storeUrl: url }), 'two');
+    try {
+      const a = new Client(one.url, TOKEN_A);
+      const b = new Client(two.url, TOKEN_A);
+      let lost = 0;
+      for (let i = 0; i < 5; i++) {
+        const s = `race-${i}`;
+        await a.append(s, 'first', 'x');
+        const [x, y] = await Promise.all([a.append(s, 'from-one', 'a'), b.append(s, 'from-two', 'b')]);
+        expect([x.status, y.status]).toEqual([200, 200]);
+        const ids = (await a.read(s)).body.turns.map((t: { turnId: string }) => t.turnId);
+        if (!(ids.includes('from-one') && ids.includes('from-two'))) lost++;
+      }
+      expect(lost).toBeGreaterThanOrEqual(1);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
 });
