@@ -11,33 +11,9 @@ import type { Redis } from 'ioredis';
 import type { StoreGuard } from '../safeguards/breaker.ts';
 import type { Metrics, Tier } from '../observability/metrics.ts';
 import { CAS_APPEND_LUA, CAS_STATUS } from './cas-script.ts';
-import type { StateStore } from './state-store.ts';
+import type { CasArgs, CasOutcome, Loaded, StateStore } from './state-store.ts';
 
-export interface Loaded {
-  raw: string | null;
-  /** Revision at which this turnId was applied, when it was. */
-  appliedRevision: number | null;
-}
-
-export type CasOutcome =
-  | { status: 'applied'; revision: number }
-  | { status: 'replayed'; revision: number }
-  | { status: 'conflict'; revision: number }
-  | { status: 'unsupported'; schemaVersion: number }
-  | { status: 'corrupt' }
-  | { status: 'expired' };
-
-export interface CasArgs {
-  key: string;
-  idsKey: string;
-  expectedRevision: number;
-  value: string;
-  turnId: string;
-  ttlSeconds: number;
-  maxSchemaVersion: number;
-  keepTurnIds: number;
-  deadlineMs: number;
-}
+export type { CasArgs, CasOutcome, Loaded } from './state-store.ts';
 
 type CasCommand = (k1: string, k2: string, ...args: Array<string | number>) => Promise<[number, number, number]>;
 

@@ -4,9 +4,33 @@
  * (keys.ts) on every store; Postgres uses the session key as its row key.
  */
 import type { Tier } from '../observability/metrics.ts';
-import type { CasArgs, CasOutcome, Loaded } from './session-store.ts';
 
-export type { CasArgs, CasOutcome, Loaded };
+export interface Loaded {
+  raw: string | null;
+  /** Revision at which this turnId was applied, when it was. */
+  appliedRevision: number | null;
+}
+
+export type CasOutcome =
+  | { status: 'applied'; revision: number }
+  | { status: 'replayed'; revision: number }
+  | { status: 'conflict'; revision: number }
+  | { status: 'unsupported'; schemaVersion: number }
+  | { status: 'corrupt' }
+  | { status: 'expired' };
+
+export interface CasArgs {
+  key: string;
+  idsKey: string;
+  expectedRevision: number;
+  value: string;
+  turnId: string;
+  ttlSeconds: number;
+  maxSchemaVersion: number;
+  keepTurnIds: number;
+  deadlineMs: number;
+}
+
 
 export interface StateStore {
   readonly hasReplica: boolean;

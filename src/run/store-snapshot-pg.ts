@@ -12,7 +12,7 @@ import { decodeAnyVersion } from '../../reference-service/schema/migrate.ts';
 import { encodeV1Session } from '../../reference-service/schema/v1.ts';
 import { sessionKey } from '../../reference-service/store/keys.ts';
 import { SCHEMA_LOCK_ID, SCHEMA_SQL } from '../../reference-service/store/pg-schema.ts';
-import type { SnapshotExtras } from './store-snapshot.ts';
+import type { SnapshotExtras } from './store-snapshot-types.ts';
 
 const SESSION_KEY = /^sp:\{([^}]*)\}:session:(.*)$/s;
 

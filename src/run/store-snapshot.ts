@@ -12,29 +12,14 @@ import { decodeAnyVersion } from '../../reference-service/schema/migrate.ts';
 import { encodeV1Session } from '../../reference-service/schema/v1.ts';
 import { sessionKey } from '../../reference-service/store/keys.ts';
 
-const SESSION_KEY = /^sp:\{([^}]*)\}:session:(.*)$/s;
-
-export interface SnapshotExtras {
-  /** Pinned facts per `tenant/session`, for the pinned-facts check. */
-  pinned: Map<string, string[]>;
-  /** Turn texts in the window per `tenant/session`. */
-  windowText: Map<string, string[]>;
-  /** Keys whose value could not be parsed: half-written or foreign state. */
-  corrupt: string[];
-  /** MEMORY USAGE by key kind; null when Redis refused the command (e.g. a managed Redis). */
-  keyMemory: KeyMemorySample[] | null;
-}
-
-export interface KeyMemorySample {
-  kind: 'state' | 'turn-id index' | 'other';
-  keys: number;
-  sampledKeys: number;
-  /** Mean MEMORY USAGE of the sampled keys × keys. */
-  bytes: number;
-}
+import type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
 
 /** MEMORY USAGE per key costs a round trip (and O(n) for a sorted set): a few hundred per kind is plenty for a mean. */
 export const KEY_MEMORY_SAMPLES_PER_KIND = 300;
+
+const SESSION_KEY = /^sp:\{([^}]*)\}:session:(.*)$/s;
+
+export type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
 
 function keyKind(key: string): KeyMemorySample['kind'] {
   if (/^sp:\{[^}]*\}:session:/s.test(key)) return 'state';

@@ -13,6 +13,7 @@
 import type { PlanTargets } from '../../chaos/runner.ts';
 import type { StoreKind } from '../../chaos/store-kinds.ts';
 import { UsageError } from '../base/errors.ts';
+import type { StoreInfo } from './types.ts';
 import { parseStoreKind } from './store-kind.ts';
 import type { Clock } from '../base/clock.ts';
 import type { RunRegistry } from './cleanup.ts';
@@ -25,16 +26,7 @@ export { STORE_KINDS, parseStoreKind, type StoreKind } from './store-kind.ts';
 
 type Endpoint = { host: string; port: number };
 
-/** What the report and `stateproof up` say about the store. */
-export interface StoreInfo {
-  readonly kind: StoreKind;
-  /** e.g. "7.0.15", "valkey 8.0.1", "PostgreSQL 15.18". */
-  readonly version?: string;
-  /** Settings that differ from the store's defaults and matter to durability or speed. */
-  readonly settings?: Readonly<Record<string, string>>;
-  /** One line per such setting, for humans: "fsync=off, full_page_writes=off (fast start)". */
-  readonly notes: readonly string[];
-}
+export type { StoreInfo } from './types.ts';
 
 export interface StartedStore {
   readonly kind: StoreKind;

@@ -7,7 +7,6 @@ import type { FaultableProcess } from './faultable.ts';
 import type { ProxyCost } from './proxy-cost.ts';
 import type { RedisServer } from './redis-server.ts';
 import type { Router, RouterPolicy } from './router.ts';
-import type { StoreInfo } from './store.ts';
 import type { StoreKind } from './store-kind.ts';
 
 export type TopologyProvider = 'local' | 'docker' | 'external';
@@ -137,6 +136,17 @@ export interface StoppedTopology {
  * the scenario does not say) all read these. One instance behind round-robin is what `run` always
  * started; a scenario that needs more instances or sticky routing declares it.
  */
+/** What the report and `stateproof up` say about the store. */
+export interface StoreInfo {
+  readonly kind: StoreKind;
+  /** e.g. "7.0.15", "valkey 8.0.1", "PostgreSQL 15.18". */
+  readonly version?: string;
+  /** Settings that differ from the store's defaults and matter to durability or speed. */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** One line per such setting, for humans: "fsync=off, full_page_writes=off (fast start)". */
+  readonly notes: readonly string[];
+}
+
 export const TOPOLOGY_DEFAULTS = {
   provider: 'local' as TopologyProvider,
   store: 'redis' as StoreKind,
