@@ -13,6 +13,7 @@ import { encodeV1Session } from '../../reference-service/schema/v1.ts';
 import { sessionKey } from '../../reference-service/store/keys.ts';
 
 import type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
+import { redisServerVersion } from '../topology/store-version.ts';
 
 /** MEMORY USAGE per key costs a round trip (and O(n) for a sorted set): a few hundred per kind is plenty for a mean. */
 export const KEY_MEMORY_SAMPLES_PER_KIND = 300;
@@ -136,20 +137,7 @@ export async function usedMemoryBytes(redisUrl: string): Promise<number | null> 
 
 export async function redisVersion(redisUrl: string): Promise<string | null> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).postgresVersion(redisUrl);
-  const redis = connect(redisUrl);
-  try {
-    await redis.connect();
-    const info = await redis.info('server');
-    // Valkey answers redis_version 7.2.4 for compatibility and its own version beside it.
-    const valkey = /valkey_version:([^\r\n]+)/.exec(info);
-    if (valkey) return `valkey ${valkey[1]}`;
-    const m = /redis_version:([^\r\n]+)/.exec(info);
-    return m ? m[1]! : null;
-  } catch {
-    return null;
-  } finally {
-    redis.disconnect();
-  }
+  return redisServerVersion(redisUrl);
 }
 
 /** Writes `count` sessions in schema v1 straight into Redis, each with a few turns. */

@@ -14,6 +14,7 @@ import type { PlanTargets } from '../../chaos/runner.ts';
 import type { StoreKind } from '../../chaos/store-kinds.ts';
 import { UsageError } from '../base/errors.ts';
 import type { StoreInfo } from './types.ts';
+import { redisServerVersion } from './store-version.ts';
 import { parseStoreKind } from './store-kind.ts';
 import type { Clock } from '../base/clock.ts';
 import type { RunRegistry } from './cleanup.ts';
@@ -69,8 +70,7 @@ export async function startStore(opts: StoreOptions): Promise<StartedStore> {
     replicationLink: opts.replicationLink,
   });
   const redis = { url: stack.primary.url, server: stack.primary, replica: stack.replica ? { url: stack.replica.url, server: stack.replica } : undefined };
-  const { redisVersion } = await import('../run/store-snapshot.ts');
-  const version = (await redisVersion(stack.primary.url)) ?? undefined;
+  const version = (await redisServerVersion(stack.primary.url)) ?? undefined;
   return {
     kind,
     primary: { host: stack.primary.host, port: stack.primary.port },
