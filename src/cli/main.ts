@@ -100,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.help.trimEnd() + '\n');
     return 0;
   }
-  selfTestCrash(process.env.STATEPROOF_SELFTEST_CRASH);
+  await selfTestCrash(process.env.STATEPROOF_SELFTEST_CRASH);
   try {
     return await command.run(rest);
   } catch (e) {
@@ -121,10 +121,13 @@ export async function main(argv: string[]): Promise<number> {
  * STATEPROOF_SELFTEST_CRASH=throw|uncaught|unhandled makes the command crash the three ways a bug
  * can, so the crash boundary is tested through the real binary (test/cli/crash.test.ts).
  */
-function selfTestCrash(how: string | undefined): void {
+async function selfTestCrash(how: string | undefined): Promise<void> {
   if (!how) return;
   const bug = new TypeError(`self-test crash (${how}) requested by STATEPROOF_SELFTEST_CRASH`);
   if (how === 'throw') throw bug;
   if (how === 'uncaught') setTimeout(() => { throw bug; }, 0);
   if (how === 'unhandled') void Promise.reject(bug);
+  // The command does not start: the crash above ends the process on the next tick, so no user
+  // error of the command can race it to stderr.
+  if (how === 'uncaught' || how === 'unhandled') await new Promise<never>(() => {});
 }
