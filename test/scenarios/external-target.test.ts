@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/run/run-scenario.ts';
+import { resolveProfile } from '../../src/backend/profile.ts';
 import { startTopology, type Topology } from '../../src/topology/index.ts';
 
 let backend: Topology;
@@ -30,9 +31,15 @@ afterAll(async () => {
 
 describe('--target: an external backend', () => {
   it('runs long-session against it with the user-given token and judges it from history and its Redis', async () => {
+    // --target with a profile that declares the bounds this backend was started with: a backend
+    // is judged by what it declares (undeclared, its 5 s TTL would read as lost writes).
+    const profile = resolveProfile(
+      { instances: backend.routerUrl, bounds: { ttlSeconds: 5, windowTurns: 10, maxStateBytes: 51_200, maxTurnBytes: 8_192 }, capabilities: { pinnedFacts: true, summary: true } },
+      'test profile',
+    );
     const o = await runScenario({
       scenario: 'long-session',
-      target: backend.routerUrl,
+      backend: profile,
       redisUrl: backend.redis!.url,
       env: { STATEPROOF_TOKEN: 'acme-secret-token' },
       outDir,
