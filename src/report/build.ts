@@ -25,7 +25,7 @@ export function createResult(input: Omit<RunResultInput, 'schemaVersion'> & { sc
 }
 
 /** Node, OS, machine and git commit of this process; versions of redis/k6 are the caller's to pass. */
-export function collectEnvironment(opts: { redis?: string | null; k6?: string | null; cwd?: string; stateproofVersion?: string } = {}): Environment {
+export function collectEnvironment(opts: { redis?: string | null; k6?: string | null; cwd?: string; stateproofVersion?: string; backend?: { name: string; versions: Record<string, string> } } = {}): Environment {
   const cpus = os.cpus();
   return {
     node: process.version,
@@ -38,6 +38,7 @@ export function collectEnvironment(opts: { redis?: string | null; k6?: string | 
     memoryBytes: os.totalmem(),
     gitCommit: gitCommit(opts.cwd ?? process.cwd()),
     ...(opts.stateproofVersion ? { stateproofVersion: opts.stateproofVersion } : {}),
+    ...(opts.backend ? { backend: { name: opts.backend.name, versions: { ...opts.backend.versions } } } : {}),
   };
 }
 

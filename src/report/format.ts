@@ -103,3 +103,9 @@ export function faultLabel(fault: Record<string, unknown>): string {
 function scalar(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+/** The backend under test and the versions its profile declares: "langgraph-postgres (@langchain/langgraph 1.7.3, …)". */
+export function backendWithVersions(b: { name: string; versions: Readonly<Record<string, string>> }): string {
+  const v = Object.entries(b.versions).map(([k, x]) => `${k} ${x}`).join(', ');
+  return `${b.name}${v ? ` (${v})` : ''}`;
+}

@@ -8,6 +8,7 @@ import { findSnapshot, phaseOrder, shownPhases } from './snapshots.ts';
 import { proxyCostSentence } from './proxy-cost.ts';
 import { errorRateNote } from './derive/refusals.ts';
 import type { RunResult } from './result-schema.ts';
+import { backendWithVersions } from './format.ts';
 
 export function mdCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -117,6 +118,10 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
     }
   }
   out.push('');
-  out.push(`Full report: \`index.html\` in the run directory. Environment: Node ${r.environment.node}${r.environment.redis ? `, Redis ${r.environment.redis}` : ''}, ${r.environment.cpus} cores${r.environment.gitCommit ? `, commit ${r.environment.gitCommit.slice(0, 12)}` : ''}.`);
+  out.push(`Full report: \`index.html\` in the run directory. Environment: Node ${r.environment.node}${r.environment.redis ? `, Redis ${r.environment.redis}` : ''}${backendLine(r.environment.backend)}, ${r.environment.cpus} cores${r.environment.gitCommit ? `, commit ${r.environment.gitCommit.slice(0, 12)}` : ''}.`);
   return out.join('\n') + '\n';
+}
+
+function backendLine(b: RunResult['environment']['backend']): string {
+  return b ? `, backend ${backendWithVersions(b)}` : '';
 }

@@ -353,6 +353,8 @@ export const EnvironmentSchema = z
     cpuModel: z.string().optional(),
     memoryBytes: nonneg,
     gitCommit: z.string().nullable().default(null),
+    /** The backend under test as its profile names it, with the library and store versions it declares. */
+    backend: z.object({ name: z.string(), versions: z.record(z.string(), z.string()) }).strict().optional(),
     stateproofVersion: z.string().optional(),
   })
   .strict();

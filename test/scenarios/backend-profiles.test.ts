@@ -5,6 +5,7 @@
  * metric names and bounds, must pass with no false alarm; one that declares no TTL fails
  * idle-expired with the consequence measured, and passes once that is waived, showing the waiver.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,7 @@ function profileOf(b: ContractBackend, extra: BackendProfile = {}) {
     bounds,
     capabilities: { readModes: ['strong', 'bounded', 'eventual'] },
     metrics: { conflicts: 'acme_store_conflicts', degradedResponses: 'acme_degraded_answers', lifecycleEvents: 'acme_session_events' },
+    versions: { 'acme-memory': '2.4.1' },
     ...extra,
   };
   return resolveProfile(parseProfile(declared, 'test profile', knownInvariantNames()), 'test profile');
@@ -59,6 +61,10 @@ describe('backends judged by their profile alone', () => {
     expect(o.exitCode).toBe(0);
     expect(by('held')).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'revision-per-turn', 'turn-order', 'tenant-isolation', 'metrics-agree']));
     expect(o.result.invariants.find((i) => i.name === 'no-lost-writes')!.evidence).toMatch(/^[\d,]+ acknowledged writes in [\d,]+ sessions$/);
+    // The backend and the versions its profile declares are in result.json and in every report.
+    expect(o.result.scenario.backend).toBe('acme');
+    expect(o.result.environment.backend).toEqual({ name: 'acme', versions: { 'acme-memory': '2.4.1' } });
+    for (const file of ['summary.md', 'index.html']) expect(readFileSync(path.join(o.runDir, file), 'utf8'), file).toContain('acme (acme-memory 2.4.1)');
   });
 
   it('a correct backend passes long-session with its own TTL and window, and store-outage with no fault it can reach', async () => {

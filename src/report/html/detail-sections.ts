@@ -1,5 +1,5 @@
 /** The bottom half of a run report: latency spectra, state health, capacity, thresholds, run details. */
-import { DASH, esc, fmtBytes, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel } from '../format.ts';
+import { DASH, esc, fmtBytes, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel, backendWithVersions } from '../format.ts';
 import { decodeSnapshot, percentilesMs } from '../../record/hdr.ts';
 import { findSnapshot, phaseOrder, shownPhases } from '../snapshots.ts';
 import { memoryBreakdown } from '../capacity.ts';
@@ -173,6 +173,7 @@ export function details(r: RunResult): string {
     kv([
       ['Node', esc(e.node)],
       ['Redis', esc(e.redis ?? DASH)],
+      ...(e.backend ? [['Backend', esc(backendWithVersions(e.backend))] as [string, string]] : []),
       ['k6', esc(e.k6 ?? DASH)],
       ['Machine', `${esc(e.os)} ${esc(e.arch)} · ${e.cpus} cores${e.cpuModel ? ` (${esc(e.cpuModel)})` : ''} · ${fmtBytes(e.memoryBytes)}`],
       ['Git commit', e.gitCommit ? `<code>${esc(e.gitCommit)}</code>` : DASH],
