@@ -46,6 +46,8 @@ export async function runK6(opts: RunScriptOptions): Promise<EngineResult> {
     if (opts.vus !== undefined) args.push('--vus', String(opts.vus));
     if (opts.duration !== undefined) args.push('--duration', typeof opts.duration === 'number' ? `${opts.duration}ms` : opts.duration);
     if (opts.iterations !== undefined) args.push('--iterations', String(opts.iterations));
+    if (opts.executionSegment !== undefined) args.push('--execution-segment', opts.executionSegment);
+    if (opts.executionSegmentSequence !== undefined) args.push('--execution-segment-sequence', opts.executionSegmentSequence);
     args.push(bundle.outFile!);
 
     run.startMs = nowMs();
