@@ -62,7 +62,6 @@ async function loadScript(bundle: Bundle, model: Classification): Promise<Script
 
 async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript, model: Classification): Promise<EngineResult> {
   const env = { ...(opts.env ?? {}) };
-  const tuple = executionTuple(opts);
 
   // VU 0 runs init first to read options, then setup, teardown and handleSummary (as in k6).
   const probe = new TestRun(env, {}, opts.phase, opts.history, {});
@@ -70,6 +69,11 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
   const exports0 = instantiateChecked(script, vu0probe, { ...env });
   const options = (exports0.options ?? {}) as Record<string, unknown>;
   checkOptionKeys(options);
+  // The flags win over the script's options, as in k6.
+  const tuple = executionTuple({
+    executionSegment: opts.executionSegment ?? optionString(options.executionSegment, 'options.executionSegment'),
+    executionSegmentSequence: opts.executionSegmentSequence ?? optionString(options.executionSegmentSequence, 'options.executionSegmentSequence'),
+  });
   const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options, opts.clock);
   const clock = run.clock;
   run.discardResponseBodies = options.discardResponseBodies === true;
@@ -223,6 +227,12 @@ export function executionTuple(opts: Pick<RunScriptOptions, 'executionSegment' |
   const segment = seg === undefined ? undefined : userError('--execution-segment', () => ExecutionSegment.parse(seg));
   const sequence = seq === undefined ? undefined : userError('--execution-segment-sequence', () => ExecutionSegmentSequence.parse(seq));
   return userError('--execution-segment', () => ExecutionTuple.of(segment, sequence));
+}
+
+function optionString(v: unknown, field: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new UsageError(`${field} must be a string such as "1/3:2/3", got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType<typeof buildSummary>, outputs: Record<string, string | ArrayBuffer>, durationMs: number, runs: ScenarioRun[]): EngineResult {

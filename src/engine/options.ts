@@ -68,6 +68,7 @@ const KNOWN_OPTIONS = new Set([
   'summaryTimeUnit', 'setupTimeout', 'teardownTimeout', 'tags', 'noColor', 'discardResponseBodies',
   'ext', 'cloud', 'userAgent', 'vusMax', 'minIterationDuration',
   'maxRedirects', 'insecureSkipTLSVerify', 'tlsVersion', 'tlsCipherSuites',
+  'executionSegment', 'executionSegmentSequence',
 ]);
 
 export function checkOptionKeys(options: Record<string, unknown>): void {

@@ -8,7 +8,8 @@
  * built from source (grafana/k6 tag v1.3.0), by fixtures/segments/record.ts, which runs
  * `k6 run -q --summary-mode=disabled --console-output FILE [flags] FIXTURE` for every case.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -63,5 +64,22 @@ describe('execution segment flags', () => {
     await expect(runScript({ scriptPath: path.join(DIR, 'no-work.js'), executionSegment: '0:1/2', executionSegmentSequence: '0,1/3,2/3,1' })).rejects.toThrow(
       "couldn't find segment 0:1/2 in sequence 0,1/3,2/3,1",
     );
+  });
+
+  it("takes the script's options.executionSegment and options.executionSegmentSequence, the flags winning, as k6 v1.3.0 does (22 and 14 iterations there too)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'segment-options-'));
+    try {
+      const script = path.join(dir, 'options.js');
+      writeFileSync(
+        script,
+        `export const options = { executionSegment: '0:1/3', executionSegmentSequence: '0,1/3,2/3,1', scenarios: { s: { executor: 'shared-iterations', vus: 7, iterations: 50 } } };
+export default function () {}`,
+      );
+      const iterations = async (extra: Record<string, string>) => (await runScript({ scriptPath: script, ...extra })).metrics.iterations?.values.count;
+      expect(await iterations({})).toBe(22);
+      expect(await iterations({ executionSegment: '2/3:1' })).toBe(14);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
