@@ -14,7 +14,7 @@ import { defineWsMetrics } from './blocking/ws-metrics.ts';
 import { bundleScript, type Bundle } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { ExecutionSegment, ExecutionSegmentError, ExecutionSegmentSequence, ExecutionTuple, SegmentedIndex } from './execution-segment.ts';
-import { hasWork, maxVUsOf } from './executors/segment-share.ts';
+import { hasWork, vusOf } from './executors/segment-share.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
 import { applyLoadOverrides, hasLoadOverrides } from './load-overrides.ts';
 import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
@@ -112,7 +112,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     run.vusInitialized++;
     return vu;
   };
-  const needed = configs.reduce((a, c) => a + maxVUsOf(c, tuple), 0);
+  const needed = configs.reduce((a, c) => a + vusOf(c, tuple), 0);
   if (script instanceof BlockingScript) {
     checkBlockingVUs(configs, model.reasons);
     script.prestart(Array.from({ length: needed }, (_, i) => i + 1), env, options);

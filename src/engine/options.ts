@@ -193,20 +193,6 @@ function strings(v: unknown, field: string): Record<string, string> {
   return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
 }
 
-/** How many VUs a scenario needs at most (k6 initialises them before the test starts). */
-export function maxVUsOf(s: ScenarioConfig): number {
-  switch (s.executor) {
-    case 'constant-vus':
-    case 'per-vu-iterations':
-    case 'shared-iterations':
-      return s.vus;
-    case 'ramping-vus':
-      return Math.max(s.startVUs, ...s.stages.map((x) => x.target));
-    default:
-      return s.preAllocatedVUs;
-  }
-}
-
 /** Scheduled length without graceful stop (for progress totals). */
 export function plannedDurationMs(s: ScenarioConfig): number {
   switch (s.executor) {
