@@ -97,7 +97,7 @@ you to apply where [k6-operator](https://github.com/grafana/k6-operator) is inst
 ## Apply
 
 \`\`\`sh
-# 1. The run's sink token (stateproof prints it when it starts a run with a remote sink).
+# 1. The bearer token of the stateproof run whose history sink the pods report to.
 kubectl create secret generic ${sinkSecret} --from-literal=token=<the run's token>
 # 2. The script, then the test run.
 kubectl apply -f configmap.yaml
