@@ -13,7 +13,7 @@ import { runVerdictJson, writeJson } from '../verdict-json.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { writeSuiteReport } from '../../report/suite.ts';
-import { backendFrom, interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
+import { adapterFrom, backendFrom, interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
 
@@ -27,6 +27,7 @@ Options:
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
   --store <name>          redis | valkey | postgres: the store under the service (default redis)
+  --backend <name>        reference (default) or an adapter under backends/, as for \`stateproof run\`
   --vus <n>, --duration <d>   resize every scenario's executors, as for \`stateproof run\`
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
   -q, --quiet             no live progress lines
@@ -77,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
           engine: settings.engine,
           k6Path: settings.k6,
           store: settings.store,
+          adapter: adapterFrom(settings),
           unsafe: settings.unsafe,
           seed: settings.seed,
           backend,
