@@ -83,7 +83,7 @@ export function postgresBinDir(): string {
   const both = (d: string) => isExecutable(path.join(d, 'initdb')) && isExecutable(path.join(d, 'postgres'));
   if (fromEnv) {
     if (both(fromEnv)) return fromEnv;
-    throw new EnvironmentError(`STATEPROOF_POSTGRES_BIN=${fromEnv} does not hold executable initdb and postgres.`);
+    throw new EnvironmentError(`STATEPROOF_POSTGRES_BIN=${fromEnv} does not hold executable initdb and postgres. ${POSTGRES_INSTALL}, or point STATEPROOF_POSTGRES_BIN at the directory holding them.`);
   }
   for (const d of (process.env.PATH ?? '').split(path.delimiter)) if (d && both(d)) return d;
   let versions: string[] = [];
@@ -97,6 +97,8 @@ export function postgresBinDir(): string {
     'PostgreSQL (initdb and postgres) was not found. Install it (Debian/Ubuntu: `sudo apt-get install -y postgresql`) or set STATEPROOF_POSTGRES_BIN to the directory holding initdb and postgres.',
   );
 }
+
+const POSTGRES_INSTALL = 'Install PostgreSQL (Debian/Ubuntu: `sudo apt-get install -y postgresql`)';
 
 /** Under root, the unprivileged user to run as (uid, gid); otherwise undefined: run as ourselves. */
 function serverUser(): { name: string; uid: number; gid: number } | undefined {
