@@ -155,6 +155,8 @@ async function queryOnce(url: string, timeoutMs: number): Promise<string | undef
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A deadline that does not hold the process open once what it guards is over (a stop ends in ms, the deadline is 10 s). */
+const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export async function startPostgresServer(opts: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
@@ -274,7 +276,7 @@ export async function startPostgresServer(opts: PostgresServerOptions = {}): Pro
       } catch {
         break;
       }
-      const inTime = await Promise.race([exited.then(() => true), sleep(POSTGRES_DEFAULTS.stopTimeoutMs).then(() => false)]);
+      const inTime = await Promise.race([exited.then(() => true), deadline(POSTGRES_DEFAULTS.stopTimeoutMs).then(() => false)]);
       if (inTime) break;
     }
     await exited;
