@@ -42,7 +42,7 @@ export interface RunPlanOptions {
   clock?: Clock;
   /** Bound on each undo, in ms. Default 5 000. */
   undoTimeoutMs?: number;
-  /** Bound on each apply + verify, in ms. Default 15 000 (a redis restart can take seconds). */
+  /** Bound on each apply + verify, in ms (a rolling restart gets it once per process). Default 15 000 (a redis restart can take seconds). */
   applyTimeoutMs?: number;
 }
 
@@ -245,7 +245,9 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
     const applying = applyFault(id, entry.target, entry.fault, end - start, targets, signal, clock);
     onApplying(applying);
     try {
-      applied = await withTimeout(applying, applyTimeoutMs, `applying ${id}`);
+      // A rolling restart is one restart per process, each of which may take the whole budget.
+      const budgetMs = entry.fault.type === 'rolling_restart' ? applyTimeoutMs * processTargets(entry.target).length : applyTimeoutMs;
+      applied = await withTimeout(applying, budgetMs, `applying ${id}`);
       record.verified = applied.verified;
       if (applied.detail) record.detail = record.detail ? `${record.detail}; ${applied.detail}` : applied.detail;
     } catch (e) {
