@@ -42,8 +42,8 @@ Options:
   --store <name>          ${STORE_KINDS.join(' | ')}: the store under the service (default ${TOPOLOGY_DEFAULTS.store};
                           with --backend, the adapter's own default)
   --backend <name>        the service the topology starts: ${REFERENCE_BACKEND} (default) or an adapter:
-                          ${ADAPTERS.map((a) => `${a.name} (${a.stores.join('/')})`).join(',\n                          ')}; judged by
-                          its own backend profile, under the same store faults (not with --unsafe)
+                          ${ADAPTERS.map((a) => `${a.name} (${a.stores.join('/')})`).join(',\n                          ')};
+                          judged by its own backend profile, under the same faults (not with --unsafe)
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
   --vus <n>               VUs of each of the scenario's executors (arrival-rate: the VU pool)

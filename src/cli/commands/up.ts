@@ -16,8 +16,8 @@ tenants' bearer tokens; stays up until Ctrl-C, then stops everything it started.
 Options:
   --instances <n>         service instances (default ${TOPOLOGY_DEFAULTS.instances})
   --store <name>          ${STORE_KINDS.join(' | ')} (default ${TOPOLOGY_DEFAULTS.store}; local provider)
-  --backend <name>        ${REFERENCE_BACKEND} (default) or an adapter under backends/ as every instance:
-                          ${ADAPTERS.map((a) => a.name).join(', ')} (its store is the default)
+  --backend <name>        ${REFERENCE_BACKEND} (default) or an adapter under backends/ as every instance
+                          (its own store by default): ${ADAPTERS.map((a) => a.name).join(',\n                          ')}
   --replica               also start a Redis replica, following through the "replication" proxy
   --aof                   Redis append-only file (fsync always): acknowledged writes survive a restart
   --router <policy>       sticky | round-robin | random (default ${TOPOLOGY_DEFAULTS.router})
