@@ -26,8 +26,11 @@ export const configSchema = z
     seed: z.number().int(),
     /** One URL or a list (the harness's router goes in front of several). */
     target: z.union([z.string().url(), z.array(z.string().url()).min(1)]),
-    /** A backend profile (the schema of src/backend/profile.ts; validated there). */
-    backend: z.record(z.string(), z.unknown()),
+    /**
+     * A name: the backend the local topology starts ('reference', or an adapter under backends/, as
+     * --backend). An object: a backend profile (the schema of src/backend/profile.ts; validated there).
+     */
+    backend: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
     toxiproxyUrl: z.string().url(),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
     out: z.string().min(1),

@@ -37,9 +37,11 @@ export interface CheckRunInput {
   backend?: ResolvedProfile;
   /** Tenants the scenario's traffic used. */
   tenants?: number;
+  /** Invariants this backend has no witness for, each with the reason (an adapter's audit trail, its store layout). */
+  unreachable?: Readonly<Record<string, string>>;
 }
 
-export function checkRun({ spec, history, witnesses, faultWindows, external, log, backend, tenants = 1 }: CheckRunInput): CheckedRun {
+export function checkRun({ spec, history, witnesses, faultWindows, external, log, backend, tenants = 1, unreachable: noWitness = {} }: CheckRunInput): CheckedRun {
   const check = spec?.check ?? {};
   // An external backend is judged by what it declares; the scenario's settings are what the
   // harness gives its own service. Undeclared: the contract's minimum (trust the window a read
@@ -80,7 +82,7 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
   if (b?.maxStateBytes !== undefined) declared.add('bytes-within-cap');
   if (b?.maxTurnBytes !== undefined) declared.add('oversized-rejected');
   if (b?.stalenessBoundMs !== undefined) declared.add('bounded-staleness');
-  const unreachable: Record<string, string> = {};
+  const unreachable: Record<string, string> = { ...noWitness };
   if (typeof ttlSeconds === 'number' && check.maxIdleWaitSeconds !== undefined && ttlSeconds + 3 > check.maxIdleWaitSeconds)
     unreachable['idle-expired'] = `the TTL (${ttlSeconds} s) is longer than this run waits for idle sessions (${check.maxIdleWaitSeconds} s): run --profile full, or probe it with stateproof backend check`;
   if (b && b.maxStateBytes === undefined) unreachable['bytes-within-cap'] = 'no size cap declared (bounds.maxStateBytes); no-unbounded-growth measures growth instead';

@@ -1,5 +1,6 @@
 /** What a caller asks of one scenario run, and the run as resolved from it before anything starts. */
 import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
+import type { AdapterInfo } from '../backend/adapters.ts';
 import type { ResolvedProfile } from '../backend/profile.ts';
 import type { LoadOverrides } from '../engine/load-overrides.ts';
 import type { Progress } from '../engine/types.ts';
@@ -30,6 +31,15 @@ export interface RunOptions {
    * by the contract and by these declarations alone.
    */
   backend?: ResolvedProfile;
+  /**
+   * The backend the local topology starts: 'reference' (the default: the reference service) or the
+   * name of an adapter under backends/ (src/backend/adapters.ts). With an adapter, N adapter
+   * processes run behind the router instead of reference-service instances, each on its own link to
+   * the store (the adapter's default store, or `store` where the adapter supports it), and the run
+   * is judged by the adapter's own stateproof.backend.json and labelled by its name. Not with
+   * `target`, `backend` or `unsafe`.
+   */
+  adapter?: string;
   toxiproxyUrl?: string;
   redisUrl?: string;
   /** Root under which reports/<run-id>/ is written. */
@@ -69,6 +79,8 @@ export interface RunContext {
   unsafe: string[];
   profile: string;
   log: (line: string) => void;
-  /** The backend profile the run judges by (external backends), resolved. */
+  /** The backend profile the run judges by (external backends and adapters), resolved. */
   backend?: ResolvedProfile;
+  /** The adapter the local topology runs instead of the reference service. */
+  adapter?: AdapterInfo;
 }

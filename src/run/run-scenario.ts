@@ -2,7 +2,7 @@
  * One scenario run, end to end. Each stage is a module of src/run/; this file only passes what
  * one stage produced to the next.
  *
- *   RunOptions ─▶ load-spec, topology-for ─▶ startTopology ─▶ Topology
+ *   RunOptions ─▶ load-spec, topology-for (adapter-run) ─▶ startTopology ─▶ Topology
  *                                                               │
  *   seed ─────────────── seeded sessions (history entries 1…n) ─┤
  *   witnesses (before) ── /metrics text, used_memory ───────────┤
@@ -34,6 +34,8 @@ import { redactString } from '../report/redact.ts';
 import { startTopology, TOPOLOGY_DEFAULTS, type Topology } from '../topology/index.ts';
 import { resolveProfile, type ResolvedProfile } from '../backend/profile.ts';
 import { preflight } from '../backend/probe.ts';
+import { UsageError } from '../base/errors.ts';
+import { adapterOf, adapterProfile, adapterRunRefusal, adapterStore, adapterTopology, adapterUnreachable, checkAdapterOptions } from './adapter-run.ts';
 import { assembleResult } from './assemble-result.ts';
 import { startBreakerSampler } from './breaker-sampler.ts';
 import { checkRun } from './check-run.ts';
@@ -62,29 +64,36 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const profile = opts.profile ?? RUN_DEFAULTS.profile;
   const resolved = resolveScenario(opts.scenario);
+  const adapter = adapterOf(opts.adapter);
+  if (adapter) checkAdapterOptions(adapter, opts);
+  const store = adapter ? adapterStore(adapter, opts.store) : (opts.store ?? TOPOLOGY_DEFAULTS.store);
   // The store is in the script's __ENV too, so a scenario can pick the store faults that store has.
-  const env: Record<string, string> = { STATEPROOF_PROFILE: profile, ...(opts.target || opts.backend ? {} : { STATEPROOF_STORE: opts.store ?? TOPOLOGY_DEFAULTS.store }), ...opts.env };
+  const env: Record<string, string> = { STATEPROOF_PROFILE: profile, ...(opts.target || opts.backend ? {} : { STATEPROOF_STORE: store }), ...opts.env };
   const spec = await loadSpec(resolved.scriptPath, env);
+  const refusal = adapter ? adapterRunRefusal(adapter, spec) : undefined;
+  if (refusal) throw new UsageError(refusal);
   const runId = opts.runId ?? newRunId(resolved.name);
   const runDir = path.resolve(opts.outDir ?? RUN_DEFAULTS.outDir, runId);
   // Not created here: writeReports makes it once there is a result, so a run that fails to start
   // (bad target, no k6, no redis-server) leaves no empty directory behind.
   const unsafe = opts.unsafe ?? [];
   // --target alone is a profile of one instance that declares nothing: the contract's minimum.
-  const backend: ResolvedProfile | undefined = opts.backend ?? (opts.target ? resolveProfile({ instances: opts.target }, '--target') : undefined);
+  // An adapter is judged by the profile it ships, in the local topology.
+  const backend: ResolvedProfile | undefined = adapter ? await adapterProfile(adapter) : (opts.backend ?? (opts.target ? resolveProfile({ instances: opts.target }, '--target') : undefined));
+  const external = backend !== undefined && !adapter;
 
-  const topologyOptions = topologyFor(spec, opts, unsafe, log, backend);
-  log(`stateproof: starting ${backend ? `the external target ${backend.instances.map((u) => redactString(u)).join(', ')}` : describeTopology(topologyOptions)}`);
+  const topologyOptions = adapter ? adapterTopology(spec, opts, adapter, backend!, log) : topologyFor(spec, opts, unsafe, log, backend);
+  log(`stateproof: starting ${external ? `the external target ${backend.instances.map((u) => redactString(u)).join(', ')}` : describeTopology(topologyOptions)}`);
   const topology = await startTopology(topologyOptions);
   try {
-    if (backend && !opts.skipPreflight) {
+    if (external && !opts.skipPreflight) {
       // A target that is unreachable or does not speak the contract ends the run here, in seconds.
       const tokens = Object.values(topology.tenants);
       const { requests } = await preflight(backend.instances, tokens);
       log(`stateproof: preflight passed (${requests} contract requests on ${backend.instances.length} instance(s), ${tokens.length} tenant(s))`);
     }
     Object.assign(env, scenarioEnv(topology, backend));
-    return await runAgainst(topology, { opts, spec, resolved, env, runId, runDir, unsafe, profile, log, backend });
+    return await runAgainst(topology, { opts, spec, resolved, env, runId, runDir, unsafe, profile, log, backend, adapter });
   } finally {
     await topology.stop();
   }
@@ -148,9 +157,20 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   const endedAtMs = Date.now();
   log(`stateproof: load finished (${history.entries.length} operations recorded); checking`);
 
-  const witnesses = await witnessAfter(topology, endpoints, before, history.entries);
+  // An adapter's store holds the library's layout: a snapshot in the reference service's would read as empty.
+  const witnesses = await witnessAfter(topology, endpoints, before, history.entries, { storeSnapshot: !ctx.adapter });
   const faultWindows = faultWindowsOf(timeline, endedAtMs);
-  const checked = checkRun({ spec, history: history.entries, witnesses, faultWindows, external: topology.provider === 'external', log, backend: ctx.backend, tenants: Object.keys(topology.tenants).length });
+  const checked = checkRun({
+    spec,
+    history: history.entries,
+    witnesses,
+    faultWindows,
+    external: topology.provider === 'external',
+    log,
+    backend: ctx.backend,
+    tenants: Object.keys(topology.tenants).length,
+    ...(ctx.adapter ? { unreachable: adapterUnreachable(ctx.adapter) } : {}),
+  });
   const result = await assembleResult({ ctx, topology, history: history.entries, startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked });
 
   await writeReports(result, ctx.runDir, { history: history.entries });

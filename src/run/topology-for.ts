@@ -47,5 +47,5 @@ export function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, un
 export function describeTopology(t: TopologyOptions): string {
   const n = Array.isArray(t.instances) ? t.instances.length : t.instances;
   const unsafe = Array.isArray(t.instances) ? t.instances[0]?.unsafe ?? [] : [];
-  return `${t.store ?? TOPOLOGY_DEFAULTS.store}, fault proxy, ${n} instance${n === 1 ? '' : 's'} behind a ${t.router} router${unsafe.length ? ` (unsafe: ${unsafe.join(',')})` : ''}`;
+  return `${t.store ?? TOPOLOGY_DEFAULTS.store}, fault proxy, ${n}${t.adapter ? ` ${t.adapter.name}` : ''} instance${n === 1 ? '' : 's'} behind a ${t.router} router${unsafe.length ? ` (unsafe: ${unsafe.join(',')})` : ''}`;
 }

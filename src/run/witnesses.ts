@@ -49,7 +49,7 @@ export async function witnessBefore(topology: Topology, endpoints: readonly Endp
   return { scrapes, usedMemoryBytes: topology.redis ? await usedMemoryBytes(topology.redis.url) : null };
 }
 
-export async function witnessAfter(topology: Topology, endpoints: readonly Endpoint[], before: WitnessesBefore, history: readonly HistoryEntry[]): Promise<Witnesses> {
+export async function witnessAfter(topology: Topology, endpoints: readonly Endpoint[], before: WitnessesBefore, history: readonly HistoryEntry[], opts: { storeSnapshot?: boolean } = {}): Promise<Witnesses> {
   const scrapes: MetricsScrape[] = [];
   for (const i of endpoints) {
     const after = await scrapeMetrics(i.url);
@@ -68,7 +68,7 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
       /* no audit log (external backend, or the instance never wrote one) */
     }
   }
-  const snapshot = topology.redis ? await snapshotStore(topology.redis.url) : undefined;
+  const snapshot = topology.redis && opts.storeSnapshot !== false ? await snapshotStore(topology.redis.url) : undefined;
   const store = snapshot?.sessions;
   const after = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
   return { scrapes, audit, store, keyMemory: snapshot?.extras.keyMemory ?? null, usedMemoryBytes: { before: before.usedMemoryBytes, after } };

@@ -8,7 +8,7 @@ import { ROUTER_POLICIES } from './router.ts';
 import { parseStoreKind } from './store-kind.ts';
 import { TOPOLOGY_DEFAULTS, type Topology, type TopologyOptions, type TopologyProvider } from './types.ts';
 
-export type { Topology, TopologyOptions, TopologyInstance, TopologyProvider, InstanceSpec, ExternalTarget, FaultTargets, StoppedTopology } from './types.ts';
+export type { Topology, TopologyOptions, TopologyInstance, TopologyProvider, InstanceSpec, ExternalTarget, FaultTargets, StoppedTopology, AdapterLaunch } from './types.ts';
 export { TOPOLOGY_DEFAULTS, LINK_NAMES } from './types.ts';
 export type { FaultableProcess } from './faultable.ts';
 export type { RouterPolicy, Router } from './router.ts';
@@ -24,6 +24,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
   if (!PROVIDERS.includes(provider)) throw new UsageError(`Unknown topology provider "${provider}"; use one of ${PROVIDERS.join(', ')}.`);
   if (opts.store !== undefined) parseStoreKind(opts.store, 'store');
   if (opts.store !== undefined && opts.store !== 'redis' && provider !== 'local') throw new UsageError(`--store ${opts.store} runs with the local provider only; the ${provider} provider's store is Redis.`);
+  if (opts.adapter !== undefined && provider !== 'local') throw new UsageError(`An adapter (${opts.adapter.name}) runs with the local provider only; the ${provider} provider starts the reference service.`);
   if (opts.router !== undefined && !ROUTER_POLICIES.includes(opts.router)) throw new UsageError(`Unknown router policy "${opts.router}"; use one of ${ROUTER_POLICIES.join(', ')}.`);
   // Providers load lazily: `external` must not pay for testcontainers, nor `local` for docker.
   switch (provider) {

@@ -65,6 +65,12 @@ export interface TopologyOptions {
   serviceArgs?: string[];
   /** Command that runs the service under test; default `node bin/stateproof-service.mjs`. */
   serviceCommand?: string[];
+  /**
+   * Run a contract adapter (backends/<name>/main.ts) as every instance instead of the reference
+   * service (local provider). The per-instance settings of the reference service (schema version,
+   * unsafe, serviceArgs) do not apply to it.
+   */
+  adapter?: AdapterLaunch;
   /** tenant → bearer token. Default two tenants: tenant-a/tenant-a-token, tenant-b/tenant-b-token. */
   tenants?: Record<string, string>;
   /** A real Toxiproxy's API URL; default $TOXIPROXY_URL, else the embedded server. */
@@ -78,6 +84,18 @@ export interface TopologyOptions {
   clock?: Clock;
   /** Progress and cleanup notes; default writes to stderr. */
   log?: (message: string) => void;
+}
+
+/** How the local topology starts one adapter process (src/topology/adapter-instance.ts). */
+export interface AdapterLaunch {
+  /** The adapter's name: its ready line is `<name> listening on <url>`. */
+  name: string;
+  /** backends/<name>/main.ts, run as `node --import tsx <main> --store-url <its link> --port 0 …`. */
+  main: string;
+  /** --window-turns: the window the library is configured with, where it has one. */
+  windowTurns?: number;
+  /** Environment of the adapter processes; default the harness's own. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface TopologyInstance {

@@ -138,6 +138,23 @@ describe('runPlan', () => {
     expect(i2.calls).toEqual(['pause', 'resume', 'restart:v2']);
   });
 
+  it('gives a rolling restart the apply budget once per process', async () => {
+    const slow = (name: string) => {
+      const p = new RecordingProcess(name);
+      const restart = p.restart.bind(p);
+      p.restart = async (o) => {
+        await sleep(300);
+        await restart(o);
+      };
+      return p;
+    };
+    // Two restarts of 300 ms each: more than one 500 ms budget, well within two.
+    const run = runPlan({ faults: [{ id: 'deploy', at: 0, duration: 0, target: 'a,b', fault: { type: 'rolling_restart', schemaVersion: 2 } }] }, { processes: { a: slow('a'), b: slow('b') } }, { applyTimeoutMs: 500 });
+    const [deploy] = await run.done;
+    expect(deploy!.error).toBeUndefined();
+    expect(deploy!.verified).toBe(true);
+  });
+
   it('bounds every undo with a timeout and records the failure', async () => {
     const stuck = new RecordingProcess('stuck');
     stuck.hangOnResume = true;

@@ -45,6 +45,34 @@ describe('stateproof up', () => {
     }
   });
 
+  it('--backend: the adapter\'s processes serve behind the router, each on its own link, and stop on Ctrl-C', async () => {
+    const cli = runCli(['up', '--backend', 'langchain-redis-history', '--instances', '2', '--json']);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!cli.out().includes('\n') && Date.now() < deadline && cli.child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      const info = JSON.parse(cli.out().split('\n')[0]!) as {
+        backend: string;
+        router: { url: string };
+        instances: Array<{ id: string; url: string; redisLink: string }>;
+        tenants: Array<{ tenant: string; token: string }>;
+        processes: Record<string, number>;
+      };
+      expect(info.backend).toBe('langchain-redis-history');
+      expect(info.instances.map((i) => i.redisLink)).toEqual(['redis-i1', 'redis-i2']);
+      // The library answers (its /healthz names it), and the contract works through the router.
+      const health = (await (await fetch(`${info.instances[0]!.url}/healthz`)).json()) as Record<string, unknown>;
+      expect(JSON.stringify(health)).toContain('@langchain/redis');
+      const a = await append(info.router.url, info.tenants[0]!.token, 'up-adapter-1');
+      expect(a.status).toBeLessThan(300);
+
+      cli.child.kill('SIGINT');
+      expect(await cli.exit).toBe(0);
+      for (const pid of Object.values(info.processes)) expect(processStartTime(pid), `pid ${pid}`).toBeUndefined();
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  });
+
   it('refuses a bad router policy with a usage error', async () => {
     const cli = runCli(['up', '--router', 'sideways']);
     expect(await cli.exit).toBe(2);

@@ -21,6 +21,7 @@ import { runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { RUN_DEFAULTS } from '../../run/run-options.ts';
 import { loadProfile, parseTargets, resolveProfile, type BackendProfile, type ResolvedProfile } from '../../backend/profile.ts';
 import { knownInvariantNames } from '../../backend/invariant-names.ts';
+import { ADAPTERS, adapterNamed, REFERENCE_BACKEND } from '../../backend/adapters.ts';
 
 export const help = `Usage: stateproof run <scenario | path/to/script.ts> [options]
 
@@ -38,7 +39,11 @@ Options:
   --k6 <path>             the k6 binary to use with --engine k6
   --instances <n>         reference-service instances (default: the scenario's, else ${TOPOLOGY_DEFAULTS.instances})
   --router <policy>       ${ROUTER_POLICIES.join(' | ')} (default: the scenario's, else ${TOPOLOGY_DEFAULTS.router})
-  --store <name>          ${STORE_KINDS.join(' | ')}: the store under the service (default ${TOPOLOGY_DEFAULTS.store})
+  --store <name>          ${STORE_KINDS.join(' | ')}: the store under the service (default ${TOPOLOGY_DEFAULTS.store};
+                          with --backend, the adapter's own default)
+  --backend <name>        the service the topology starts: ${REFERENCE_BACKEND} (default) or an adapter:
+                          ${ADAPTERS.map((a) => `${a.name} (${a.stores.join('/')})`).join(',\n                          ')};
+                          judged by its own backend profile, under the same faults (not with --unsafe)
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
   --vus <n>               VUs of each of the scenario's executors (arrival-rate: the VU pool)
@@ -75,6 +80,7 @@ Examples:
   stateproof run store-outage --unsafe breaker        # must fail: the breaker is what it proves
   stateproof run cross-instance --router sticky
   stateproof run cross-instance --store postgres --unsafe cas   # must fail: no-lost-writes
+  stateproof run cross-instance --backend langgraph-postgres     # LangGraph.js on PostgreSQL, same faults
   stateproof run store-outage --rate 500 --vus 50 --duration 1m
   stateproof run ./my-scenario.ts --target http://127.0.0.1:8080 -e STATEPROOF_TOKEN=secret
   stateproof run store-outage --invariants no-lost-writes,recovers-within-5s --json -q
@@ -89,6 +95,7 @@ export const runFlags = {
   instances: { type: 'string' },
   router: { type: 'string' },
   store: { type: 'string' },
+  backend: { type: 'string' },
   unsafe: { type: 'string', multiple: true },
   seed: { type: 'string' },
   vus: { type: 'string' },
@@ -115,6 +122,7 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
   if (str('instances') !== undefined) flags.instances = parseIntFlag(str('instances'), '--instances', 1, 32);
   if (str('router') !== undefined) flags.router = parseList([str('router')!], ROUTER_POLICIES, '--router')[0];
   if (str('store') !== undefined) flags.store = parseStoreKind(str('store')!);
+  if (str('backend') !== undefined) flags.backend = backendNameFlag(str('backend')!);
   if (values.unsafe !== undefined) flags.unsafe = parseList(values.unsafe as string[], SAFEGUARDS, '--unsafe');
   if (str('seed') !== undefined) flags.seed = parseIntFlag(str('seed'), '--seed', 0, 2 ** 31 - 1);
   if (values.target !== undefined) flags.target = parseTargets(values.target as string[]);
@@ -124,7 +132,19 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
   if (values.env !== undefined) flags.env = parseEnvPairs(values.env as string[]);
   const merged = { ...fromFile, ...flags, env: { ...fromFile.env, ...flags.env } };
   const settings = validateSettings(merged, 'flags');
+  if (typeof settings.backend === 'string' && flags.backend === undefined) backendNameFlag(settings.backend, "the config's 'backend'");
   return settings;
+}
+
+/** --backend <name>: 'reference' or an adapter's name (did-you-mean on a typo). */
+function backendNameFlag(name: string, flag = '--backend'): string {
+  if (name !== REFERENCE_BACKEND) adapterNamed(name, flag);
+  return name;
+}
+
+/** The adapter the run starts instead of the reference service: --backend, else the config's name; undefined for the reference service. */
+export function adapterFrom(settings: Settings): string | undefined {
+  return typeof settings.backend === 'string' && settings.backend !== REFERENCE_BACKEND ? settings.backend : undefined;
 }
 
 /**
@@ -133,7 +153,15 @@ export async function settingsFrom(values: Record<string, string | string[] | bo
  * profile that lists no instances (and no --target) leaves the run on the embedded topology.
  */
 export async function backendFrom(values: Record<string, unknown>, settings: Settings): Promise<ResolvedProfile | undefined> {
-  const loaded = await loadProfile({ file: values['backend-profile'] as string | undefined, fromConfig: settings.backend }, knownInvariantNames());
+  const adapter = adapterFrom(settings);
+  if (adapter !== undefined) {
+    // The adapter's own profile judges it; ./stateproof.backend.json describes some other backend.
+    if (values['backend-profile'] !== undefined) throw new UsageError(`--backend ${adapter} is judged by the profile it ships (${adapterNamed(adapter).profile}); drop --backend-profile.`);
+    if (settings.target !== undefined) throw new UsageError(`--target is a backend you run yourself; --backend ${adapter} starts one. Drop one of them.`);
+    return undefined;
+  }
+  const fromConfig = typeof settings.backend === 'string' ? undefined : settings.backend;
+  const loaded = await loadProfile({ file: values['backend-profile'] as string | undefined, fromConfig }, knownInvariantNames());
   const declared: BackendProfile = { ...loaded?.profile };
   if (settings.target !== undefined) declared.instances = Array.isArray(settings.target) ? settings.target : [settings.target];
   if (declared.instances === undefined) {
@@ -233,6 +261,7 @@ export async function run(argv: string[]): Promise<number> {
       instances: settings.instances,
       router: settings.router,
       store: settings.store,
+      adapter: adapterFrom(settings),
       unsafe: settings.unsafe,
       seed: settings.seed,
       backend: await backendFrom(values, settings),

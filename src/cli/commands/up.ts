@@ -3,6 +3,8 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
+import { ADAPTERS, REFERENCE_BACKEND } from '../../backend/adapters.ts';
+import { adapterOf, adapterProfile, adapterStore } from '../../run/adapter-run.ts';
 import { parseStoreKind, ROUTER_POLICIES, startTopology, STORE_KINDS, TOPOLOGY_DEFAULTS, type RouterPolicy, type Topology, type TopologyProvider } from '../../topology/index.ts';
 
 export const help = `Usage: stateproof up [options]
@@ -14,6 +16,8 @@ tenants' bearer tokens; stays up until Ctrl-C, then stops everything it started.
 Options:
   --instances <n>         service instances (default ${TOPOLOGY_DEFAULTS.instances})
   --store <name>          ${STORE_KINDS.join(' | ')} (default ${TOPOLOGY_DEFAULTS.store}; local provider)
+  --backend <name>        ${REFERENCE_BACKEND} (default) or an adapter under backends/ as every instance
+                          (its own store by default): ${ADAPTERS.map((a) => a.name).join(',\n                          ')}
   --replica               also start a Redis replica, following through the "replication" proxy
   --aof                   Redis append-only file (fsync always): acknowledged writes survive a restart
   --router <policy>       sticky | round-robin | random (default ${TOPOLOGY_DEFAULTS.router})
@@ -31,6 +35,7 @@ Examples:
   stateproof up --instances 3 --replica --router round-robin
   stateproof up --json > topology.json
   stateproof up --store postgres --instances 2
+  stateproof up --backend langchain-redis-history --instances 2
 `;
 
 export function describeTopology(t: Topology): Record<string, unknown> {
@@ -48,9 +53,9 @@ export function describeTopology(t: Topology): Record<string, unknown> {
   };
 }
 
-function text(t: Topology): string {
+function text(t: Topology, adapter?: string): string {
   const rows: Array<[string, string]> = [['router', `${t.routerUrl}  (${t.routerPolicy})`]];
-  for (const i of t.instances) rows.push([i.id, `${i.url}  (schema ${i.schemaVersion ?? 'default'}${i.unsafe.length ? `, unsafe: ${i.unsafe.join(',')}` : ''}; link ${i.redisLink})`]);
+  for (const i of t.instances) rows.push([i.id, `${i.url}  (${adapter ?? `schema ${i.schemaVersion ?? 'default'}`}${i.unsafe.length ? `, unsafe: ${i.unsafe.join(',')}` : ''}; link ${i.redisLink})`]);
   if (t.redis) rows.push([t.store?.kind ?? 'redis', `${t.redis.url}${t.redis.server?.aof ? '  (AOF)' : ''}${t.store?.version ? `  (${t.store.version}${t.store.kind === 'postgres' ? `; ${t.store.notes.join('; ')}` : ''})` : ''}`]);
   if (t.redis?.replica) rows.push(['replica', t.redis.replica.url]);
   if (t.toxiproxy) rows.push(['toxiproxy', `${t.toxiproxy.url}  (${t.toxiproxy.embedded ? 'embedded' : 'external'}; proxies: ${t.toxiproxy.proxies.join(', ')})`]);
@@ -59,7 +64,7 @@ function text(t: Topology): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const [firstToken] = Object.values(t.tenants);
   return [
-    `stateproof up: ${t.instances.length} instance(s) behind a ${t.routerPolicy} router`,
+    `stateproof up: ${t.instances.length}${adapter ? ` ${adapter}` : ''} instance(s) behind a ${t.routerPolicy} router`,
     ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
     '',
     'Try:',
@@ -79,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       instances: { type: 'string' },
       store: { type: 'string' },
+      backend: { type: 'string' },
       replica: { type: 'boolean' },
       aof: { type: 'boolean' },
       router: { type: 'string' },
@@ -98,10 +104,17 @@ export async function run(argv: string[]): Promise<number> {
   const provider = (values.provider ?? 'local') as TopologyProvider;
   if (provider !== 'local' && provider !== 'docker') throw new UsageError(`--provider must be local or docker; got "${values.provider}". (For a backend you run yourself, use \`stateproof run --target <url>\`.)`);
 
-  const store = values.store === undefined ? undefined : parseStoreKind(values.store);
+  const asked = values.store === undefined ? undefined : parseStoreKind(values.store);
+  const adapter = adapterOf(values.backend);
+  if (adapter) {
+    const reference = [values.unsafe !== undefined ? '--unsafe' : '', values['schema-version'] !== undefined ? '--schema-version' : ''].filter(Boolean);
+    if (reference.length) throw new UsageError(`${reference.join(' and ')} shape${reference.length > 1 ? '' : 's'} the reference service; ${adapter.name} runs its library as it is. Drop ${reference.length > 1 ? 'them' : 'it'} or use --backend ${REFERENCE_BACKEND}.`);
+  }
+  const store = adapter ? adapterStore(adapter, asked) : asked;
   const topology = await startTopology({
     provider,
     store,
+    ...(adapter ? { adapter: { name: adapter.name, main: adapter.main, windowTurns: (await adapterProfile(adapter)).bounds.windowTurns } } : {}),
     instances,
     router,
     replica: values.replica ?? false,
@@ -110,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
     unsafe: values.unsafe ? values.unsafe.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     runDir: values.dir,
   });
-  process.stdout.write(values.json ? JSON.stringify(describeTopology(topology)) + '\n' : text(topology));
+  process.stdout.write(values.json ? JSON.stringify({ backend: adapter?.name ?? REFERENCE_BACKEND, ...describeTopology(topology) }) + '\n' : text(topology, adapter?.name));
 
   // Listeners stay registered until teardown is over: topology's own signal handler only exits the
   // process itself when nobody else is listening.
