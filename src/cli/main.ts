@@ -25,6 +25,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   proxy: { summary: 'a Toxiproxy-compatible fault proxy server (like toxiproxy-server)', load: load('proxy') },
   k6: { summary: 'run any k6 script with the built-in engine, as `k6 run` would', load: load('k6') },
   report: { summary: 're-render every report of a run from its result.json', load: load('report') },
+  scorecard: { summary: 'every backend × store pair under the same scenarios and faults, side by side', load: load('scorecard') },
   compare: { summary: 'put runs side by side; gate on regressions against a baseline', load: load('compare') },
   capacity: { summary: 'project session memory from a long-session run', load: load('capacity') },
   backend: { summary: 'backend check: probe what a backend profile declares against the live backend', load: load('backend') },
