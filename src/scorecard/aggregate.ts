@@ -52,6 +52,7 @@ export interface ScorecardMeta {
   /** The repository root, for links to the reproductions. */
   repoRoot: string;
   environment: Environment;
+  loadAverage?: { start: number; end: number };
   stateproofVersion: string;
   skipped: SkippedPair[];
   interrupted: boolean;
@@ -112,6 +113,7 @@ export function buildScorecard(pairs: readonly PairRuns[], meta: ScorecardMeta):
       ...(meta.environment.cpuModel ? { cpuModel: meta.environment.cpuModel } : {}),
       memoryBytes: meta.environment.memoryBytes,
       node: meta.environment.node,
+      ...(meta.loadAverage ? { loadAverage: meta.loadAverage } : {}),
     },
     stateproof: { version: meta.stateproofVersion, gitCommit: meta.environment.gitCommit },
     pairs: pairs.map((p) => pairEntry(p, href)),

@@ -11,7 +11,7 @@ export function renderScorecardMd(sc: Scorecard): string {
   const out: string[] = [];
   out.push(`## stateproof scorecard (${sc.profile})${sc.interrupted ? ' — interrupted, partial' : ''}`, '');
   out.push(`\`stateproof ${sc.command.join(' ')}\` · ${sc.createdAt} · ${fmtDuration(sc.wallMs)} · stateproof ${sc.stateproof.version}${sc.stateproof.gitCommit ? ` (${sc.stateproof.gitCommit.slice(0, 10)})` : ''}`);
-  out.push(`Machine: ${sc.machine.os} ${sc.machine.arch}, ${sc.machine.cpus} × ${sc.machine.cpuModel ?? 'CPU'}, ${fmtBytes(sc.machine.memoryBytes)}, Node ${sc.machine.node}. Scenarios: ${sc.scenarios.join(', ')}.`, '');
+  out.push(`Machine: ${sc.machine.os} ${sc.machine.arch}, ${sc.machine.cpus} × ${sc.machine.cpuModel ?? 'CPU'}, ${fmtBytes(sc.machine.memoryBytes)}${sc.machine.loadAverage ? `, load average ${sc.machine.loadAverage.start} → ${sc.machine.loadAverage.end}` : ''}, Node ${sc.machine.node}. Scenarios: ${sc.scenarios.join(', ')}.`, '');
 
   out.push('### Backends', '');
   out.push(mdTable(['Backend / store', 'Versions', 'Runs'], sc.pairs.map((p) => [p.id, pairVersions(p), p.runs.map((r) => link(`${r.scenario}${r.refused ? ' (n/a: cannot run on this backend)' : r.error ? ` (not run: ${r.error})` : r.pass ? '' : ' (fail)'}`, r.href)).join(', ')])));

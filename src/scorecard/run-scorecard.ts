@@ -12,6 +12,7 @@
  * finding of that pair, recorded with its message; the other pairs still run.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isUserError } from '../base/errors.ts';
@@ -75,6 +76,7 @@ const elapsed = (ms: number) => {
 
 export async function runScorecard(o: ScorecardRunOptions): Promise<ScorecardOutcome> {
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0]!;
   const createdAt = new Date(started).toISOString();
   await mkdir(o.dir, { recursive: true });
   const perPair = o.scenarios.length + (o.throughputMs === null ? 0 : 1);
@@ -148,6 +150,7 @@ export async function runScorecard(o: ScorecardRunOptions): Promise<ScorecardOut
     outDir: o.dir,
     repoRoot: REPO_ROOT,
     environment,
+    loadAverage: { start: round2(loadAtStart), end: round2(os.loadavg()[0]!) },
     stateproofVersion: o.stateproofVersion,
     skipped: [...o.skipped],
     interrupted: o.signal?.aborted ?? false,
@@ -155,7 +158,7 @@ export async function runScorecard(o: ScorecardRunOptions): Promise<ScorecardOut
     throughputMethod:
       o.throughputMs === null
         ? null
-        : `Acknowledged turns per second, measured by this scorecard (not by the suite, which has no fault-free phase at this concurrency): ${THROUGHPUT_CONNECTIONS} VUs of the built-in engine, one keep-alive connection each, append 200-byte turns with no think time for ${Math.round(o.throughputMs / 1000)} s through the router and fault proxy (no faults), one backend instance, each VU on its own sessions (no contention); the first and last second are left out. Load generator and backend share this machine (${environment.cpus} CPUs, ${environment.cpuModel ?? environment.arch}).`,
+        : `Acknowledged turns per second, measured by this scorecard (not by the suite, which has no fault-free phase at this concurrency): ${THROUGHPUT_CONNECTIONS} VUs of the built-in engine, one keep-alive connection each, append 200-byte turns with no think time for ${Math.round(o.throughputMs / 1000)} s (a VU answered 503 waits the contract's Retry-After, 1 s) through the router and fault proxy (no faults), one backend instance, each VU on its own sessions (no contention); the first and last second are left out. Load generator and backend share this machine (${environment.cpus} CPUs, ${environment.cpuModel ?? environment.arch}; 1-minute load average ${round2(loadAtStart)} at the start).`,
     notes: o.profile === 'ci' && o.pairs.some((p) => p.store === 'postgres') ? ['Postgres runs with fsync and full_page_writes off in the ci profile (fast start); the full profile keeps them on.'] : [],
   });
   const files = { json: path.join(o.dir, SCORECARD_FILE), md: path.join(o.dir, 'scorecard.md'), html: path.join(o.dir, 'scorecard.html') };
@@ -172,6 +175,8 @@ async function refusalOf(options: RunOptions): Promise<string | undefined> {
   const spec = await loadSpec(resolveScenario(options.scenario).scriptPath, { STATEPROOF_PROFILE: options.profile ?? 'ci', STATEPROOF_STORE: options.store ?? adapter.stores[0]!, ...options.env });
   return adapterRunRefusal(adapter, spec);
 }
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function readHistory(runDir: string): Promise<HistoryEntry[] | undefined> {
   const text = await readFile(path.join(runDir, HISTORY_FILE), 'utf8').catch(() => null);

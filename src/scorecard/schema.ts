@@ -123,7 +123,18 @@ export const ScorecardSchema = z
     command: z.array(z.string()),
     profile: z.enum(['ci', 'full']),
     scenarios: z.array(z.string()),
-    machine: z.object({ os: z.string(), arch: z.string(), cpus: count, cpuModel: z.string().optional(), memoryBytes: nonneg, node: z.string() }).strict(),
+    machine: z
+      .object({
+        os: z.string(),
+        arch: z.string(),
+        cpus: count,
+        cpuModel: z.string().optional(),
+        memoryBytes: nonneg,
+        node: z.string(),
+        /** 1-minute load average when the scorecard started and ended: how much else the machine was doing. */
+        loadAverage: z.object({ start: nonneg, end: nonneg }).strict().optional(),
+      })
+      .strict(),
     stateproof: z.object({ version: z.string(), gitCommit: z.string().nullable() }).strict(),
     pairs: z.array(PairSchema),
     skipped: z.array(z.object({ backend: z.string(), store: z.string(), reason: z.string() }).strict()),
