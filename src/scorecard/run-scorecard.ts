@@ -120,6 +120,8 @@ export async function runScorecard(o: ScorecardRunOptions): Promise<ScorecardOut
       return run;
     } catch (e) {
       progress?.done();
+      // Ctrl-C while a topology starts ends its processes: what fails then is the interruption.
+      if (o.signal?.aborted) return { scenario: label, error: 'interrupted', wallMs: Date.now() - t0 };
       if (!isUserError(e)) harnessError ??= e;
       const message = (e as Error)?.message?.split('\n')[0] ?? String(e);
       o.onStage?.(`  NOT RUN  ${pairId(pair)} ${label}: ${message}`);
