@@ -13,6 +13,7 @@
  * held it; else waived; else not applicable; else not run.
  */
 import path from 'node:path';
+import { anomalyCount as anomaliesIn } from '../check/cap-anomalies.ts';
 import { projectGrowth } from '../check/growth-projection.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { bytesByTurn } from '../report/derive/state-health.ts';
@@ -136,7 +137,7 @@ function invariantCell(p: PairRuns, name: string, href: (dir: string, anchor?: s
   // A scenario that judges the invariant for another pair but did not run for this one.
   const missing = p.runs.filter((r) => !r.result && judges(r.scenario));
   const scenarios = [
-    ...judged.map((j) => ({ scenario: j.run.scenario, status: j.status, anomalies: j.status === 'violated' ? j.inv.anomalies.length : 0, href: href(j.dir) })),
+    ...judged.map((j) => ({ scenario: j.run.scenario, status: j.status, anomalies: j.status === 'violated' ? anomaliesIn(j.inv.anomalies) : 0, href: href(j.dir) })),
     ...missing.map((r) => ({ scenario: r.scenario, status: r.refused ? ('not-applicable' as const) : ('not-run' as const), anomalies: 0 })),
   ];
   const status = ORDER.find((s) => scenarios.some((x) => x.status === s)) ?? 'not-run';
@@ -145,7 +146,8 @@ function invariantCell(p: PairRuns, name: string, href: (dir: string, anchor?: s
   if (deciding) cell.href = href(deciding.dir);
   if (status === 'violated') {
     const violating = judged.filter((j) => j.status === 'violated');
-    cell.count = violating.reduce((n, j) => n + j.inv.anomalies.length, 0);
+    // A checker lists at most 100 anomalies and counts the rest in one more: the count is all of them.
+    cell.count = violating.reduce((n, j) => n + anomaliesIn(j.inv.anomalies), 0);
     const first = violating.find((j) => j.inv.anomalies.some((a) => a.ops.length > 0));
     const anomaly = first?.inv.anomalies.find((a) => a.ops.length > 0) ?? violating[0]?.inv.anomalies[0];
     if (anomaly) cell.evidence = anomaly.message;
@@ -209,7 +211,7 @@ function anomalyCount(runs: readonly ScenarioRun[], names: readonly string[]): n
       if (s === 'held') judged = true;
       if (s === 'violated') {
         judged = true;
-        n += i.anomalies.length;
+        n += anomaliesIn(i.anomalies);
       }
     }
   }
@@ -265,7 +267,7 @@ function bytesOf(run: ScenarioRun | undefined, href: (dir: string) => string): S
 /** Acknowledged appends per second over the run's whole seconds, the first and last (ramp-up, drain) left out. */
 export function throughputOf(run: ScenarioRun, href: (dir: string) => string, connections = THROUGHPUT_CONNECTIONS): NonNullable<ScorecardPair['throughput']> {
   const r = run.result;
-  if (!r || !run.dir) return { turnsPerSec: null, connections, steadySeconds: 0, errors: 0, error: run.error ?? 'not run' };
+  if (!r || !run.dir) return { turnsPerSec: null, connections, steadySeconds: 0, errors: 0, pass: false, reasons: [], error: run.refused ?? run.error ?? 'not run' };
   const { intervalMs, points } = r.metrics.series;
   const active = points.filter((p) => p.requests > 0);
   const steady = active.length > 2 ? active.slice(1, -1) : active;
@@ -276,6 +278,8 @@ export function throughputOf(run: ScenarioRun, href: (dir: string) => string, co
     connections,
     steadySeconds: Math.round(seconds),
     errors: r.metrics.totals.fail + r.metrics.totals.unknown,
+    pass: r.verdict.pass,
+    reasons: r.verdict.reasons,
     href: href(run.dir),
   };
 }

@@ -52,7 +52,8 @@ export function turnsText(p: ScorecardPair): string {
   const t = p.throughput;
   if (!t) return DASH;
   if (t.turnsPerSec === null) return t.error ? `not measured: ${t.error}` : DASH;
-  return `${fmtNum(t.turnsPerSec, 0)} turns/s${t.errors ? ` (${fmtInt(t.errors)} errors)` : ''}`;
+  const errors = t.errors ? ` (${fmtInt(t.errors)} failed or unknown)` : '';
+  return `${fmtNum(t.turnsPerSec, 0)} turns/s${errors}${t.pass ? '' : `; its run FAILED: ${t.reasons.join('; ')}`}`;
 }
 
 /** The reference service's turns/s on the same store, and this pair's share of it. */

@@ -106,6 +106,9 @@ export const PairSchema = z
         connections: count,
         steadySeconds: count,
         errors: count,
+        /** The throughput run's own verdict (no-store-5xx, degradation-flagged, from its answers): a figure bought with bare 5xx says so. */
+        pass: z.boolean(),
+        reasons: z.array(z.string()),
         href: z.string().optional(),
         error: z.string().optional(),
       })

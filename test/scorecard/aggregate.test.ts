@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { anomalyCount, capAnomalies } from '../../src/check/cap-anomalies.ts';
 import { projectGrowth } from '../../src/check/growth-projection.ts';
 import { bytesByTurn } from '../../src/report/derive/state-health.ts';
 import type { RunResult } from '../../src/report/result-schema.ts';
@@ -18,6 +19,11 @@ const OUT = path.join(FIXTURES, 'out');
 const REF = 'reference/redis';
 const LC = 'langchain-redis-history/redis';
 
+/** The anomalies an invariant recorded: the listed ones, and the rest its capped list counts in words. */
+const recorded = (anomalies: RunResult['invariants'][number]['anomalies']) => {
+  const more = anomalies.find((a) => a.type === 'more');
+  return anomalies.length - (more ? 1 : 0) + (more ? Number(/^(\d+) more/.exec(more.message)![1]) : 0);
+};
 const inv = (r: RunResult, name: string) => r.invariants.find((i) => i.name === name);
 const statusOf = (r: RunResult, name: string) => {
   const i = inv(r, name);
@@ -53,8 +59,11 @@ describe('scorecard aggregation over captured runs', async () => {
   it("counts a violation's anomalies over the scenarios and names its first proving operation, linked", () => {
     const cross = runOf(lc, 'cross-instance');
     const cell = sc.invariants.find((r) => r.name === 'no-duplicates')!.cells[LC]!;
-    const anomalies = lc!.runs.map((r) => (statusOf(r.result!, 'no-duplicates') === 'violated' ? inv(r.result!, 'no-duplicates')!.anomalies.length : 0));
+    const anomalies = lc!.runs.map((r) => (statusOf(r.result!, 'no-duplicates') === 'violated' ? recorded(inv(r.result!, 'no-duplicates')!.anomalies) : 0));
     expect(cell.status).toBe('violated');
+    // The checker listed 100 and counted the rest: the cell counts all of them.
+    expect(inv(cross, 'no-duplicates')!.anomalies.at(-1)!.type).toBe('more');
+    expect(cell.count).toBeGreaterThan(100);
     expect(cell.count).toBe(anomalies.reduce((a, b) => a + b, 0));
     const firstId = inv(cross, 'no-duplicates')!.anomalies[0]!.ops[0]!;
     expect(cell.firstOp).toMatchObject({ id: firstId, scenario: 'cross-instance' });
@@ -82,7 +91,7 @@ describe('scorecard aggregation over captured runs', async () => {
   });
 
   it('sums lost writes, duplicates and divergences from the invariants that judge them', () => {
-    const sum = (p: typeof ref, names: string[]) => p!.runs.reduce((n, r) => n + r.result!.invariants.filter((i) => names.includes(i.name) && !i.holds && i.status === 'violated').reduce((m, i) => m + i.anomalies.length, 0), 0);
+    const sum = (p: typeof ref, names: string[]) => p!.runs.reduce((n, r) => n + r.result!.invariants.filter((i) => names.includes(i.name) && !i.holds && i.status === 'violated').reduce((m, i) => m + recorded(i.anomalies), 0), 0);
     for (const [id, p] of [[REF, ref], [LC, lc]] as const) {
       const entry = sc.pairs.find((x) => x.id === id)!;
       expect(entry.counts.lostWrites).toBe(sum(p, ['no-lost-writes']));
@@ -148,6 +157,12 @@ describe('scorecard aggregation over captured runs', async () => {
     const refused = buildScorecard([r!, l!], meta(OUT));
     expect(refused.invariants.find((x) => x.name === 'cas-respected')!.cells[LC]).toMatchObject({ status: 'not-applicable', reason: 'cross-instance cannot run on langchain-redis-history: needs the reference service' });
   });
+});
+
+it('counts a capped anomaly list as every anomaly it stands for', () => {
+  const all = Array.from({ length: 250 }, (_, i) => ({ type: 'lost-write', message: `m${i}`, ops: [i] }));
+  expect(anomalyCount(capAnomalies(all, 100))).toBe(250);
+  expect(anomalyCount(capAnomalies(all.slice(0, 7), 100))).toBe(7);
 });
 
 describe('the reproduction table', () => {
