@@ -10,12 +10,17 @@ import type { CellStatus, Scorecard, ScorecardPair } from './schema.ts';
 
 const KIND: Record<CellStatus, 'pass' | 'fail' | 'warn' | 'info'> = { held: 'pass', violated: 'fail', 'no-evidence': 'fail', 'not-applicable': 'info', waived: 'warn', 'not-run': 'warn' };
 
+/** Longer reasons are cut in the cell (the whole reason is its tooltip and in scorecard.md). */
+const MAX_REASON = 110;
+
 const a = (text: string, href: string | undefined) => (href ? `<a href="${esc(href)}">${text}</a>` : text);
 
 /** table() with header cells that are HTML already (a pair's name over its store and version). */
 function grid(headHtml: readonly string[], rows: ReadonlyArray<readonly string[]>, id: string, numeric = false): string {
   const cls = (i: number) => (numeric && i > 0 ? ' class="n"' : '');
-  return `<table id="${id}"><thead><tr>${headHtml.map((h, i) => `<th${cls(i)}>${h}</th>`).join('')}</tr></thead><tbody>\n${rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('\n')}\n</tbody></table>`;
+  // Headers of numeric columns align right but may wrap (th.n would not: nine pairs would overflow).
+  const thCls = (i: number) => (numeric && i > 0 ? ' style="text-align:right"' : '');
+  return `<table id="${id}"><thead><tr>${headHtml.map((h, i) => `<th${thCls(i)}>${h}</th>`).join('')}</tr></thead><tbody>\n${rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('\n')}\n</tbody></table>`;
 }
 
 function pairHead(p: ScorecardPair): string {
@@ -34,9 +39,11 @@ export function renderScorecardHtml(sc: Scorecard): string {
       const c = row.cells[id];
       if (!c) return `<span class="note">${DASH}</span>`;
       const title = c.scenarios.map((s) => `${s.scenario}: ${s.status}${s.anomalies ? ` (${s.anomalies})` : ''}`).join('; ');
+      // A not-run cell's reason is the run's start error, the same on every row: it is shown once, in the summary and the backends table.
+      const why = c.status === 'not-run' ? '' : invariantDetail(c);
       const detail = c.status === 'violated' && c.firstOp
         ? `<div class="note">first ${a(`<span class="op">#${c.firstOp.id}</span>`, c.firstOp.href)} ${esc(c.firstOp.text.replace(/^#\d+ /, ''))} · ${esc(c.firstOp.scenario)}</div>`
-        : invariantDetail(c) ? `<div class="note">${esc(invariantDetail(c))}</div>` : '';
+        : why ? `<div class="note" title="${esc(why)}">${esc(why.length > MAX_REASON ? `${why.slice(0, MAX_REASON - 1)}…` : why)}</div>` : '';
       const repro = c.repro ? `<div class="note">reproduced without the harness: ${a(esc(c.repro.file.split('/').pop()!), c.repro.href)}</div>` : '';
       return `<div class="cell" data-status="${c.status}" title="${esc(title)}">${a(chip(KIND[c.status], invariantHeadline(c)), c.href)}${detail}${repro}</div>`;
     }),
@@ -68,13 +75,13 @@ export function renderScorecardHtml(sc: Scorecard): string {
   const backends = sc.pairs.map((p) => [
     pairHead(p),
     esc(pairVersions(p)),
-    p.runs.map((r) => (r.refused ? `${esc(r.scenario)} ${chip('info', 'n/a')}<div class="note">${esc(r.refused)}</div>` : r.error ? `${esc(r.scenario)} ${chip('warn', `not run: ${r.error}`)}` : `${a(esc(r.scenario), r.href)} ${r.pass ? chip('pass', 'PASS') : chip('fail', 'FAIL')}`)).join('<br>'),
+    p.runs.map((r) => (r.refused ? `${esc(r.scenario)} ${chip('info', 'n/a')}<div class="note">${esc(r.refused)}</div>` : r.error ? `${esc(r.scenario)} ${chip('warn', 'not run')}<div class="note">${esc(r.error)}</div>` : `${a(esc(r.scenario), r.href)} ${r.pass ? chip('pass', 'PASS') : chip('fail', 'FAIL')}`)).join('<br>'),
   ]);
 
   const lead = violated.length ? `${violated.length} violated invariant cell${violated.length === 1 ? '' : 's'} across ${sc.pairs.length} backend/store pairs.` : `No invariant violated across ${sc.pairs.length} backend/store pairs.`;
   // Nine pairs do not fit the run report's column: the scorecard page is wider.
   const body =
-    `<style>body{max-width:1480px}#scorecard-matrix td{min-width:110px}#scorecard-matrix td:first-child{min-width:220px}</style>` +
+    `<style>body{max-width:1480px}td .note{overflow-wrap:anywhere}#counts-table td:first-child{min-width:200px}#scorecard-matrix td{min-width:110px}#scorecard-matrix td:first-child{min-width:240px}</style>` +
     `<header><h1>stateproof scorecard</h1><div class="sub"><span>${esc(sc.createdAt)}</span><span>profile ${esc(sc.profile)}</span><span>${sc.pairs.length} pairs</span><span>${esc(fmtDuration(sc.wallMs))}</span><span>stateproof ${esc(sc.stateproof.version)}${sc.stateproof.gitCommit ? ` (${esc(sc.stateproof.gitCommit.slice(0, 10))})` : ''}</span></div>` +
     `<p class="note"><code>stateproof ${esc(sc.command.join(' '))}</code></p>` +
     `<nav class="toc"><a href="#matrix">Invariants</a><a href="#counts">Counts</a><a href="#faults">Faults</a><a href="#state">State and throughput</a><a href="#backends">Backends and versions</a></nav></header>` +
