@@ -76,6 +76,19 @@ export interface PlanRun extends AsyncDisposable {
 export const DEFAULTS = { undoTimeoutMs: 5_000, applyTimeoutMs: 15_000 } as const;
 
 /** On real timers whatever the clock: it bounds I/O that hangs in real time (a stuck proxy API). */
+/** Resolves when `p` does or when `signal` aborts, whichever is first. */
+function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -190,6 +203,10 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopper.signal]) : stopper.signal;
   const t0 = clock.now();
   const active = new Set<string>();
+  // Process faults on one process run one after another: a deploy that overruns its window (slow
+  // starts on a loaded machine) delays the next one on the same instances, as a deploy queue does,
+  // instead of two restarting one process at once. Each settles when that fault is over.
+  const busy = new Map<string, { id: string; over: Promise<void> }>();
 
   const schedule = valid.faults.map((entry, i) => {
     const offset = entry.jitter ? Math.floor(random() * durationMs(entry.jitter)) : 0;
@@ -201,14 +218,36 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
     // An abort ends the wait early; what runs next looks at the signal itself.
     await sleepUnlessAborted(clock, start - clock.now(), signal);
     if (signal.aborted) return undefined;
+    const procs = faultFamily(entry.fault.type) === 'process' ? processTargets(entry.target) : [];
+    const ahead = procs.map((n) => busy.get(n)).filter((b): b is NonNullable<typeof b> => b !== undefined);
+    let release = () => {};
+    let applying: Promise<unknown> = Promise.resolve();
+    const over = new Promise<void>((r) => (release = r));
+    const turn = Promise.all(ahead.map((b) => b.over)).then(() => {});
+    for (const n of procs) busy.set(n, { id, over: turn.then(() => over) });
+    try {
+      if (ahead.length) await untilAborted(turn, signal);
+      if (signal.aborted) return undefined;
+      const waitedFor = [...new Set(ahead.map((b) => b.id))];
+      const late = ahead.length && clock.now() > start ? `started ${clock.now() - start} ms late: waited for ${waitedFor.join(', ')} to finish on ${procs.join(', ')}` : undefined;
+      return await applyAndUndo({ entry, id, start, end }, late, (p) => (applying = p.catch(() => {})));
+    } finally {
+      // An apply that outlived its timeout still holds its processes until it lands.
+      void applying.then(release);
+    }
+  };
+
+  const applyAndUndo = async ({ entry, id, start, end }: (typeof schedule)[number], late: string | undefined, onApplying: (p: Promise<AppliedFault>) => void): Promise<FaultTimelineEntry> => {
     const record: FaultTimelineEntry = { id, target: entry.target, fault: entry.fault, plannedStartMs: start, plannedEndMs: end, actualStartMs: clock.now(), actualEndMs: 0, verified: false };
+    if (late) record.detail = late;
     let applied: AppliedFault | undefined;
     active.add(id);
     const applying = applyFault(id, entry.target, entry.fault, end - start, targets, signal, clock);
+    onApplying(applying);
     try {
       applied = await withTimeout(applying, applyTimeoutMs, `applying ${id}`);
       record.verified = applied.verified;
-      if (applied.detail) record.detail = applied.detail;
+      if (applied.detail) record.detail = record.detail ? `${record.detail}; ${applied.detail}` : applied.detail;
     } catch (e) {
       record.error = message(e);
       // A late apply must still be undone when it lands.

@@ -36,15 +36,16 @@ export function adapterStore(adapter: AdapterInfo, store: StoreKind | undefined)
 export function adapterRunRefusal(adapter: AdapterInfo, spec: ScenarioSpec | undefined): string | undefined {
   if (!spec) return undefined;
   const needs: string[] = [];
-  if (spec.seed?.v1Sessions) needs.push(`seeds ${spec.seed.v1Sessions} sessions in the reference service's v1 layout`);
+  if (spec.seed?.v1Sessions) needs.push(`seeds ${spec.seed.v1Sessions} sessions in its v1 layout`);
   const versioned = spec.plan.faults.filter((f) => {
     const fault = f.fault as { type?: unknown; schemaVersion?: unknown } | undefined;
     return (fault?.type === 'restart' || fault?.type === 'rolling_restart') && fault.schemaVersion !== undefined;
   });
-  if (versioned.length) needs.push(`restarts instances onto reference-service schema versions (${versioned.map((f) => String(f.id ?? f.target)).join(', ')})`);
-  if (Array.isArray(spec.topology.instances) && spec.topology.instances.some((i) => i.schemaVersion !== undefined)) needs.push('starts instances on given schema versions');
+  const pinned = Array.isArray(spec.topology.instances) && spec.topology.instances.some((i) => i.schemaVersion !== undefined);
+  if (versioned.length) needs.push(`rolls instances through its schema versions in ${versioned.map((f) => String(f.id ?? f.target)).join(', ')}`);
+  else if (pinned) needs.push('starts instances on given schema versions');
   if (!needs.length) return undefined;
-  return `${spec.name} ${needs.join(', ')}; ${adapter.name} runs the library as it is, which has none of that. Run ${spec.name} on the reference service (--backend ${REFERENCE_BACKEND}).`;
+  return `${spec.name} needs the reference service's internals (it ${needs.join(' and ')}); ${adapter.name} runs its library as it is. Run ${spec.name} with --backend ${REFERENCE_BACKEND}.`;
 }
 
 /** The flags that shape the reference service or an external backend, refused with an adapter. */

@@ -165,29 +165,32 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
 
     // Instances, each through its own link to the front door.
     undo.push(async () => void (await Promise.all(instances.map((i) => i.stop()))));
-    const started = await Promise.allSettled(
-      specs.map(async (spec) => {
-        const own = await link(LINK_NAMES.instance(spec.id), `${front.host}:${front.port}`);
-        const instance = opts.adapter
-          ? await startAdapterInstance({
-              id: spec.id,
-              adapter: opts.adapter,
-              storeUrl: stack.serviceUrl(own),
-              tenants,
-              logPath: path.join(dir, `${opts.adapter.name}-${spec.id}.log`),
-              readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
-              clock: opts.clock,
-              tracker: registry,
-            })
-          : await startServiceInstance({
-              ...instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads, storeUrl: stack.serviceUrl(own) }),
-              readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
-              tracker: registry,
-            });
-        instances.push(instance);
-        return instance;
-      }),
-    );
+    const startOne = async (spec: InstanceSpec & { id: string }): Promise<ServiceInstance> => {
+      const own = await link(LINK_NAMES.instance(spec.id), `${front.host}:${front.port}`);
+      const instance = opts.adapter
+        ? await startAdapterInstance({
+            id: spec.id,
+            adapter: opts.adapter,
+            storeUrl: stack.serviceUrl(own),
+            tenants,
+            logPath: path.join(dir, `${opts.adapter.name}-${spec.id}.log`),
+            readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
+            clock: opts.clock,
+            tracker: registry,
+          })
+        : await startServiceInstance({
+            ...instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads, storeUrl: stack.serviceUrl(own) }),
+            readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
+            tracker: registry,
+          });
+      instances.push(instance);
+      return instance;
+    };
+    // An adapter's library creates its tables at start-up (PostgresSaver.setup(), PostgresStore.init());
+    // three doing so at once on a fresh database collide on its migrations table, as a fleet would
+    // that skipped a migrate step. The first creates them alone, as a deploy's migrate step does.
+    const first = opts.adapter ? await Promise.allSettled([startOne(specs[0]!)]) : [];
+    const started = first.some((s) => s.status === 'rejected') ? first : [...first, ...(await Promise.allSettled(specs.slice(first.length).map(startOne)))];
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     instances.sort((a, b) => specs.findIndex((s) => s.id === a.id) - specs.findIndex((s) => s.id === b.id));

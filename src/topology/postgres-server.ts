@@ -83,7 +83,7 @@ export function postgresBinDir(): string {
   const both = (d: string) => isExecutable(path.join(d, 'initdb')) && isExecutable(path.join(d, 'postgres'));
   if (fromEnv) {
     if (both(fromEnv)) return fromEnv;
-    throw new EnvironmentError(`STATEPROOF_POSTGRES_BIN=${fromEnv} does not hold executable initdb and postgres.`);
+    throw new EnvironmentError(`STATEPROOF_POSTGRES_BIN=${fromEnv} does not hold executable initdb and postgres. ${POSTGRES_INSTALL}, or point STATEPROOF_POSTGRES_BIN at the directory holding them.`);
   }
   for (const d of (process.env.PATH ?? '').split(path.delimiter)) if (d && both(d)) return d;
   let versions: string[] = [];
@@ -97,6 +97,8 @@ export function postgresBinDir(): string {
     'PostgreSQL (initdb and postgres) was not found. Install it (Debian/Ubuntu: `sudo apt-get install -y postgresql`) or set STATEPROOF_POSTGRES_BIN to the directory holding initdb and postgres.',
   );
 }
+
+const POSTGRES_INSTALL = 'Install PostgreSQL (Debian/Ubuntu: `sudo apt-get install -y postgresql`)';
 
 /** Under root, the unprivileged user to run as (uid, gid); otherwise undefined: run as ourselves. */
 function serverUser(): { name: string; uid: number; gid: number } | undefined {
@@ -153,6 +155,8 @@ async function queryOnce(url: string, timeoutMs: number): Promise<string | undef
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A deadline that does not hold the process open once what it guards is over (a stop ends in ms, the deadline is 10 s). */
+const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export async function startPostgresServer(opts: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
@@ -272,7 +276,7 @@ export async function startPostgresServer(opts: PostgresServerOptions = {}): Pro
       } catch {
         break;
       }
-      const inTime = await Promise.race([exited.then(() => true), sleep(POSTGRES_DEFAULTS.stopTimeoutMs).then(() => false)]);
+      const inTime = await Promise.race([exited.then(() => true), deadline(POSTGRES_DEFAULTS.stopTimeoutMs).then(() => false)]);
       if (inTime) break;
     }
     await exited;

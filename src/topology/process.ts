@@ -67,7 +67,14 @@ export async function startProcess(spec: ProcessSpec): Promise<StartedProcess> {
 
   const logTail = () => lines.map(([l]) => l).join('\n');
 
+  let closed = false;
+  // Restarts run one at a time: two at once (a rolling deploy overrunning into the next one) would
+  // kill each other's new process half-started, and the loser's clean-up would kill the winner's.
+  let restarting: Promise<void> = Promise.resolve();
+
   const launch = async (): Promise<void> => {
+    // A restart still queued when the handle is stopped must not start a process nobody stops.
+    if (closed) throw new Error(`${spec.name} was stopped; not starting it again`);
     lines = [];
     listeners = new Set();
     paused = false;
@@ -114,7 +121,9 @@ export async function startProcess(spec: ProcessSpec): Promise<StartedProcess> {
     try {
       ready = await waitUntilReady(target, spec.wait, clock);
     } catch (e) {
-      await halt('SIGKILL');
+      // This launch's own process only: by now `child` may be another launch's.
+      if (child === c) await halt('SIGKILL');
+      else if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       throw e;
     }
   };
@@ -182,12 +191,17 @@ export async function startProcess(spec: ProcessSpec): Promise<StartedProcess> {
       signalPid('SIGCONT');
       paused = false;
     },
-    async restart(opts) {
-      if (opts) restartOpts = { ...restartOpts, ...opts };
-      await halt('SIGTERM');
-      await launch();
+    restart(opts) {
+      const run = restarting.then(async () => {
+        if (opts) restartOpts = { ...restartOpts, ...opts };
+        await halt('SIGTERM');
+        await launch();
+      });
+      restarting = run.catch(() => {});
+      return run;
     },
     stop() {
+      closed = true;
       stopped ??= halt('SIGTERM').then(() => ({ name: spec.name, exitCode: lastExit.code, signal: lastExit.signal, logTail }));
       return stopped;
     },

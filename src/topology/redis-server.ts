@@ -70,7 +70,7 @@ export function redisServerBinary(flavor: RedisFlavor = 'redis'): string {
   }
   throw new EnvironmentError(
     fromEnv
-      ? `${f.env}=${fromEnv} is not an executable ${f.binary}.`
+      ? `${f.env}=${fromEnv} is not an executable ${f.binary}. Install it (Debian/Ubuntu: ${f.install}), or point ${f.env} at it.`
       : `${f.binary} was not found on PATH. Install it (Debian/Ubuntu: ${f.install}) or set ${f.env} to its path.`,
   );
 }

@@ -58,6 +58,45 @@ describe('runPlan on an injected clock', () => {
     expect(await run.done).toHaveLength(1);
   });
 
+  it('a deploy that overruns its window delays the next one on the same processes, never running two restarts of one process at once', async () => {
+    const clock = fakeClock();
+    const t0 = clock.now();
+    let inFlight = 0;
+    let most = 0;
+    // A slow start (a loaded machine): each restart takes 5 s, so a rolling restart of two with a 1 s gap takes 11 s.
+    const slow = (name: string) => {
+      const p = memoryProcess(name);
+      return {
+        ...p,
+        restart: async (o?: { schemaVersion?: number }) => {
+          most = Math.max(most, ++inFlight);
+          await p.restart(o);
+          await clock.sleep(5_000);
+          inFlight--;
+        },
+      };
+    };
+    const i1 = slow('i1');
+    const i2 = slow('i2');
+    const run = runPlan(
+      {
+        faults: [
+          { id: 'deploy-v2', at: 0, duration: '7s', target: 'i1,i2', fault: { type: 'rolling_restart', schemaVersion: 2, gapMs: 1_000 } },
+          { id: 'deploy-v3', at: '7s', duration: '7s', target: 'i1,i2', fault: { type: 'rolling_restart', schemaVersion: 3, gapMs: 1_000 } },
+        ],
+      },
+      { processes: { i1, i2 } },
+      { clock },
+    );
+    await clock.runUntilIdle();
+    const [v2, v3] = await run.done;
+    expect(most).toBe(1);
+    expect([i1.calls, i2.calls]).toEqual([['restart:v2', 'restart:v3'], ['restart:v2', 'restart:v3']]);
+    expect(v2).toMatchObject({ id: 'deploy-v2', actualStartMs: t0, actualEndMs: t0 + 11_000 });
+    expect(v3).toMatchObject({ id: 'deploy-v3', plannedStartMs: t0 + 7_000, actualStartMs: t0 + 11_000, actualEndMs: t0 + 22_000 });
+    expect(v3!.detail).toMatch(/^started 4000 ms late: waited for deploy-v2 to finish on i1, i2; /);
+  });
+
   it('on stop, ends the waits at once: what is active is undone at that time, what has not started is skipped', async () => {
     const clock = fakeClock();
     const t0 = clock.now();

@@ -82,6 +82,34 @@ describe('startProcess', () => {
     expect(await getJson(url)).toMatchObject({ version: 2 });
   });
 
+  it('runs overlapping restarts one after the other: each starts its own process, and one process is left, on the last version', async () => {
+    let port = 0;
+    const pids: number[] = [];
+    const p = await start((o) => ['--port', String(port), '--version', String(o.schemaVersion ?? 1), '--delay-ready-ms', '300']);
+    const url = p.ready.match![1]!;
+    port = Number(new URL(url).port);
+    pids.push(p.pid);
+    // A rolling deploy that overran into the next one: the second restart arrives mid-start of the first.
+    const first = p.restart({ schemaVersion: 2 }).then(() => pids.push(p.pid));
+    await new Promise((r) => setTimeout(r, 100));
+    const second = p.restart({ schemaVersion: 3 }).then(() => pids.push(p.pid));
+    await Promise.all([first, second]);
+    expect(new Set(pids).size).toBe(3);
+    expect(pids.slice(0, 2).filter(alive)).toEqual([]);
+    expect(await getJson(url)).toEqual(expect.objectContaining({ version: 3, pid: pids[2] }));
+  });
+
+  it('starts nothing for a restart still queued when it is stopped', async () => {
+    const p = await start((o) => ['--version', String(o.schemaVersion ?? 1), '--delay-ready-ms', '300']);
+    const restarting = p.restart({ schemaVersion: 2 });
+    const queued = p.restart({ schemaVersion: 3 });
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+    await expect(restarting).rejects.toThrow();
+    await expect(queued).rejects.toThrow(/was stopped; not starting it again/);
+    expect(p.running).toBe(false);
+  });
+
   it('stops a paused process', async () => {
     const p = await start([]);
     await p.pause();

@@ -64,7 +64,7 @@ describe('local topology on other stores', () => {
   it('a missing store binary: exit 3, one line naming what to install or set', async () => {
     const pgMissing = await cli(['up', '--store', 'postgres'], { env: { STATEPROOF_POSTGRES_BIN: '/nonexistent' }, timeoutMs: 60_000 });
     expect(pgMissing.code).toBe(3);
-    expect(pgMissing.stderr).toContain('stateproof up: STATEPROOF_POSTGRES_BIN=/nonexistent does not hold executable initdb and postgres.\n');
+    expect(pgMissing.stderr).toContain('stateproof up: STATEPROOF_POSTGRES_BIN=/nonexistent does not hold executable initdb and postgres. Install PostgreSQL (Debian/Ubuntu: `sudo apt-get install -y postgresql`)');
     expect(pgMissing.stderr).not.toMatch(/\n\s+at /);
     const vkMissing = await cli(['up', '--store', 'valkey'], { env: { STATEPROOF_VALKEY_SERVER: '/nonexistent' }, timeoutMs: 60_000 });
     expect(vkMissing.code).toBe(3);

@@ -10,7 +10,10 @@ import { didYouMean } from '../../base/suggest.ts';
 import { progressReporter, type RunProgress } from '../progress.ts';
 import { shownPath } from '../shown-path.ts';
 import { runVerdictJson, writeJson } from '../verdict-json.ts';
-import { listScenarios } from '../../run/scenarios.ts';
+import { listScenarios, resolveScenario } from '../../run/scenarios.ts';
+import { loadSpec } from '../../run/load-spec.ts';
+import { RUN_DEFAULTS } from '../../run/run-options.ts';
+import { adapterOf, adapterRunRefusal, adapterStore } from '../../run/adapter-run.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { writeSuiteReport } from '../../report/suite.ts';
 import { adapterFrom, backendFrom, interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
@@ -32,7 +35,8 @@ Options:
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
   -q, --quiet             no live progress lines
   --json                  the suite's verdict as JSON on stdout: verdict, exitCode, one entry per
-                          scenario (as \`run --json\` prints it), failed, notRun, report paths
+                          scenario (as \`run --json\` prints it), failed, notRun, notApplicable
+                          (scenarios an adapter cannot run, with the reason), report paths
                           (absolute). Nothing else goes to stdout: verdict lines, progress, logs
                           go to stderr.
   -h, --help
@@ -60,7 +64,19 @@ export async function run(argv: string[]): Promise<number> {
   const all = listScenarios();
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}.${didYouMean(name, all)}`);
-  const scenarios = only ?? all;
+  // On an adapter, the scenarios that need the reference service's internals (migration) do not
+  // apply; named with --only, they are refused as \`run\` refuses them.
+  const adapter = adapterOf(adapterFrom(settings));
+  const notApplicable: Array<{ scenario: string; reason: string }> = [];
+  if (adapter && !only) {
+    const env = { STATEPROOF_PROFILE: settings.profile ?? RUN_DEFAULTS.profile, STATEPROOF_STORE: adapterStore(adapter, settings.store), ...settings.env };
+    for (const name of all) {
+      const reason = adapterRunRefusal(adapter, await loadSpec(resolveScenario(name).scriptPath, env));
+      if (reason) notApplicable.push({ scenario: name, reason });
+    }
+  }
+  for (const n of notApplicable) process.stderr.write(`stateproof: not running ${n.scenario}: ${n.reason}\n`);
+  const scenarios = (only ?? all).filter((name) => !notApplicable.some((n) => n.scenario === name));
   const suiteDir = path.resolve(settings.out ?? 'reports', `suite-${newRunId('all').split('-all-')[0]}`);
   const stop = interruptible();
   const outcomes: RunOutcome[] = [];
@@ -114,13 +130,15 @@ export async function run(argv: string[]): Promise<number> {
       scenarios: outcomes.map((o) => runVerdictJson(o.result, o.runDir, o.exitCode)),
       failed,
       notRun: scenarios.slice(outcomes.length),
+      notApplicable,
       report: { dir: suiteDir, html: path.join(suiteDir, 'index.html'), summary: path.join(suiteDir, 'summary.md'), junit: path.join(suiteDir, 'junit.xml') },
     });
     return exitCode;
   }
   process.stdout.write(
     `\nsuite ${failed.length === 0 && skipped === 0 ? 'PASS' : 'FAIL'}: ${outcomes.length - failed.length}/${scenarios.length} scenarios held every invariant` +
-      `${failed.length ? ` (failed: ${failed.join(', ')})` : ''}${skipped ? ` (${skipped} not run: interrupted)` : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
+      `${failed.length ? ` (failed: ${failed.join(', ')})` : ''}${skipped ? ` (${skipped} not run: interrupted)` : ''}` +
+      `${notApplicable.length ? ` (not applicable to ${adapter!.name}: ${notApplicable.map((n) => n.scenario).join(', ')})` : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
       `report: ${shownPath(path.join(suiteDir, 'index.html'), settings.out)}\n`,
   );
   return exitCode;

@@ -53,9 +53,9 @@ export function describeTopology(t: Topology): Record<string, unknown> {
   };
 }
 
-function text(t: Topology): string {
+function text(t: Topology, adapter?: string): string {
   const rows: Array<[string, string]> = [['router', `${t.routerUrl}  (${t.routerPolicy})`]];
-  for (const i of t.instances) rows.push([i.id, `${i.url}  (schema ${i.schemaVersion ?? 'default'}${i.unsafe.length ? `, unsafe: ${i.unsafe.join(',')}` : ''}; link ${i.redisLink})`]);
+  for (const i of t.instances) rows.push([i.id, `${i.url}  (${adapter ?? `schema ${i.schemaVersion ?? 'default'}`}${i.unsafe.length ? `, unsafe: ${i.unsafe.join(',')}` : ''}; link ${i.redisLink})`]);
   if (t.redis) rows.push([t.store?.kind ?? 'redis', `${t.redis.url}${t.redis.server?.aof ? '  (AOF)' : ''}${t.store?.version ? `  (${t.store.version}${t.store.kind === 'postgres' ? `; ${t.store.notes.join('; ')}` : ''})` : ''}`]);
   if (t.redis?.replica) rows.push(['replica', t.redis.replica.url]);
   if (t.toxiproxy) rows.push(['toxiproxy', `${t.toxiproxy.url}  (${t.toxiproxy.embedded ? 'embedded' : 'external'}; proxies: ${t.toxiproxy.proxies.join(', ')})`]);
@@ -64,7 +64,7 @@ function text(t: Topology): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const [firstToken] = Object.values(t.tenants);
   return [
-    `stateproof up: ${t.instances.length} instance(s) behind a ${t.routerPolicy} router`,
+    `stateproof up: ${t.instances.length}${adapter ? ` ${adapter}` : ''} instance(s) behind a ${t.routerPolicy} router`,
     ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
     '',
     'Try:',
@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
     unsafe: values.unsafe ? values.unsafe.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     runDir: values.dir,
   });
-  process.stdout.write(values.json ? JSON.stringify(describeTopology(topology)) + '\n' : text(topology));
+  process.stdout.write(values.json ? JSON.stringify({ backend: adapter?.name ?? REFERENCE_BACKEND, ...describeTopology(topology) }) + '\n' : text(topology, adapter?.name));
 
   // Listeners stay registered until teardown is over: topology's own signal handler only exits the
   // process itself when nobody else is listening.
