@@ -22,8 +22,9 @@ import { interruptible, loadOverridesFrom } from './run.ts';
 
 export const help = `Usage: stateproof scorecard [--backends a,b,…] [--stores …] [--profile ci|full] [--out DIR] [--only scenarios]
 
-Runs the suite's scenarios (${listScenarios().join(', ')}) against each backend on each store
-it supports, under the same faults, then a short fault-free throughput run per pair, and writes
+Runs the suite's scenarios (${listScenarios().join(', ')})
+against each backend on each store it supports, under the same faults, then a short fault-free
+throughput run per pair, and writes
 one report: <out>/scorecard-<stamp>/scorecard.html, scorecard.md and scorecard.json (with the
 library and store versions, the command, the date and the machine), each run's own report beside
 them. Compare two scorecards with \`stateproof compare a/scorecard.json b/scorecard.json\`.
