@@ -26,6 +26,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   k6: { summary: 'run any k6 script with the built-in engine, as `k6 run` would', load: load('k6') },
   k8s: { summary: 'write k6-operator manifests (ConfigMap, TestRun, README) for a scenario; starts no cluster', load: load('k8s') },
   report: { summary: 're-render every report of a run from its result.json', load: load('report') },
+  scorecard: { summary: 'every backend × store pair under the same scenarios and faults, side by side', load: load('scorecard') },
   compare: { summary: 'put runs side by side; gate on regressions against a baseline', load: load('compare') },
   capacity: { summary: 'project session memory from a long-session run', load: load('capacity') },
   backend: { summary: 'backend check: probe what a backend profile declares against the live backend', load: load('backend') },

@@ -7,6 +7,7 @@ import { COMPARE_DEFAULTS, compareResults } from '../../report/compare.ts';
 import { compareJson, renderCompareHtml, renderCompareMd, renderCompareText } from '../../report/compare-render.ts';
 import { loadRun } from '../../report/load.ts';
 import { samplesToBound } from '../../report/noise-bounds.ts';
+import { diffScorecards, loadScorecard, renderDiffMd, renderDiffText, scorecardPath } from '../../scorecard/diff.ts';
 
 export const help = `Usage: stateproof compare <run-dir> <run-dir>... [--baseline <run-dir>] [--fail-on-regression]
                           [--noise-pct ${COMPARE_DEFAULTS.noisePct}] [--noise-floor-ms ${COMPARE_DEFAULTS.noiseFloorMs}] [--out <dir>] [--json]
@@ -36,8 +37,16 @@ Options:
   --out <dir>              where compare.md and compare.html go (default: beside the baseline run)
   --json                   print the comparison as JSON on stdout (messages go to stderr)
 
+Two scorecards (scorecard.json, or the directories holding them) are compared as scorecards: the
+cells that flipped (an invariant's status for a backend/store pair), the counts that moved
+(anomalies, lost writes, duplicates, divergences, failed operations under a fault) and the
+figures that moved beyond --noise-pct (p99 during a fault, time to recover, bytes per session,
+growth, turns/s); "WORSE" marks a change for the worse, which --fail-on-regression exits 1 for.
+compare-scorecards.md goes beside b (or into --out).
+
 Examples:
   stateproof compare reports/<run-a> reports/<run-b>
+  stateproof compare reports/scorecard-<a>/scorecard.json reports/scorecard-<b>/scorecard.json
   stateproof compare reports/<pr-run> --baseline reports/<main-run> --fail-on-regression --json > compare.json
 `;
 
@@ -62,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
+  const cards = await Promise.all(positionals.map(scorecardPath));
+  if (cards.some((c) => c !== null)) return compareScorecards(positionals, cards, values);
   const dirs = values.baseline ? [values.baseline, ...positionals.filter((p) => path.resolve(p) !== path.resolve(values.baseline!))] : positionals;
   if (dirs.length < 2) throw new UsageError(`compare needs at least two runs (got ${dirs.length}). Example: stateproof compare reports/<run-a> reports/<run-b>`);
   const runs = await Promise.all(dirs.map(loadRun));
@@ -82,4 +93,24 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(renderCompareText(comparison) + '\n' + wrote);
   }
   return values['fail-on-regression'] && comparison.regressions.length > 0 ? 1 : 0;
+}
+
+async function compareScorecards(given: string[], cards: Array<string | null>, values: { baseline?: string; 'fail-on-regression'?: boolean; 'noise-pct'?: string; out?: string; json?: boolean }): Promise<number> {
+  const notCard = given.filter((_, i) => cards[i] === null);
+  if (notCard.length) throw new UsageError(`compare takes runs or scorecards, not both: ${notCard.join(', ')} ${notCard.length === 1 ? 'is not a' : 'are not'} scorecard.json. Compare two scorecards: stateproof compare a/scorecard.json b/scorecard.json`);
+  if (cards.length !== 2) throw new UsageError(`compare of scorecards takes exactly two (a, then b); got ${cards.length}.`);
+  if (values.baseline !== undefined) throw new UsageError('--baseline is for runs; with two scorecards the first one given is the baseline.');
+  const [a, b] = await Promise.all(cards.map((c) => loadScorecard(c!)));
+  const diff = diffScorecards(a!, b!, { tolerancePct: num('noise-pct', values['noise-pct'], COMPARE_DEFAULTS.noisePct) });
+  const outDir = path.resolve(values.out ?? path.dirname(cards[1]!));
+  await mkdir(outDir, { recursive: true });
+  const md = path.join(outDir, 'compare-scorecards.md');
+  await writeFile(md, renderDiffMd(diff));
+  if (values.json) {
+    process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
+    process.stderr.write(`Wrote ${md}\n`);
+  } else {
+    process.stdout.write(renderDiffText(diff) + `\nWrote ${md}\n`);
+  }
+  return values['fail-on-regression'] && diff.changes.some((c) => c.worse) ? 1 : 0;
 }
