@@ -5,15 +5,17 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../base/errors.ts';
+import { EXIT_INTERRUPTED, UsageError } from '../../base/errors.ts';
 import { didYouMean } from '../../base/suggest.ts';
 import { progressReporter, type RunProgress } from '../progress.ts';
 import { shownPath } from '../shown-path.ts';
 import { runVerdictJson, writeJson } from '../verdict-json.ts';
 import { listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
-import { writeSuiteReport } from '../../report/suite.ts';
-import { backendFrom, interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
+import { suiteVerdict, writeSuiteReport } from '../../report/suite.ts';
+import { VERDICT_WORD } from '../../report/verdict.ts';
+import { interruptible } from '../interrupt.ts';
+import { backendFrom, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
 
@@ -98,27 +100,29 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     stop.dispose();
   }
+  const notRun = scenarios.slice(outcomes.length);
   await writeSuiteReport(
     outcomes.map((o) => o.result),
     suiteDir,
+    { notRun },
   );
-  const failed = outcomes.filter((o) => o.exitCode !== 0).map((o) => o.result.scenario.name);
-  const skipped = scenarios.length - outcomes.length;
-  const exitCode = failed.length === 0 && skipped === 0 ? 0 : 1;
+  const failed = outcomes.filter((o) => o.exitCode !== 0 && !o.result.verdict.interrupted).map((o) => o.result.scenario.name);
+  const kind = suiteVerdict(outcomes.map((o) => o.result), notRun);
+  const exitCode = kind === 'interrupted' ? EXIT_INTERRUPTED : kind === 'pass' ? 0 : 1;
   if (values.json) {
     writeJson({
-      verdict: exitCode === 0 ? 'pass' : 'fail',
+      verdict: kind,
       exitCode,
       scenarios: outcomes.map((o) => runVerdictJson(o.result, o.runDir, o.exitCode)),
       failed,
-      notRun: scenarios.slice(outcomes.length),
+      notRun,
       report: { dir: suiteDir, html: path.join(suiteDir, 'index.html'), summary: path.join(suiteDir, 'summary.md'), junit: path.join(suiteDir, 'junit.xml') },
     });
     return exitCode;
   }
   process.stdout.write(
-    `\nsuite ${failed.length === 0 && skipped === 0 ? 'PASS' : 'FAIL'}: ${outcomes.length - failed.length}/${scenarios.length} scenarios held every invariant` +
-      `${failed.length ? ` (failed: ${failed.join(', ')})` : ''}${skipped ? ` (${skipped} not run: interrupted)` : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
+    `\nsuite ${VERDICT_WORD[kind]}: ${outcomes.filter((o) => o.exitCode === 0).length}/${scenarios.length} scenarios held every invariant` +
+      `${failed.length ? ` (failed: ${failed.join(', ')})` : ''}${kind === 'interrupted' ? ` (interrupted${notRun.length ? `; not run: ${notRun.join(', ')}` : ''})` : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
       `report: ${shownPath(path.join(suiteDir, 'index.html'), settings.out)}\n`,
   );
   return exitCode;
