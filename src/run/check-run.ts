@@ -37,9 +37,11 @@ export interface CheckRunInput {
   backend?: ResolvedProfile;
   /** Tenants the scenario's traffic used. */
   tenants?: number;
+  /** Requests whose answers the engine threw away when the run stopped (EngineResult.requestsAbandoned). */
+  abandonedRequests?: number;
 }
 
-export function checkRun({ spec, history, witnesses, faultWindows, external, log, backend, tenants = 1 }: CheckRunInput): CheckedRun {
+export function checkRun({ spec, history, witnesses, faultWindows, external, log, backend, tenants = 1, abandonedRequests }: CheckRunInput): CheckedRun {
   const check = spec?.check ?? {};
   // An external backend is judged by what it declares; the scenario's settings are what the
   // harness gives its own service. Undeclared: the contract's minimum (trust the window a read
@@ -56,6 +58,7 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
     audit: witnesses.audit.length ? witnesses.audit : undefined,
     store: witnesses.store,
     metrics: witnesses.scrapes,
+    abandonedRequests,
     expectedSchemaVersion: spec?.invariants.includes('final-schema-version') ? NEWEST_SCHEMA_VERSION : undefined,
     faultWindows,
     storeTimeoutMs: check.storeTimeoutMs,

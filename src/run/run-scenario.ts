@@ -158,7 +158,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
 
   const witnesses = await witnessAfter(topology, endpoints, before, history.entries);
   const faultWindows = faultWindowsOf(timeline, endedAtMs);
-  const checked = checkRun({ spec, history: history.entries, witnesses, faultWindows, external: topology.provider === 'external', log, backend: ctx.backend, tenants: Object.keys(topology.tenants).length });
+  const checked = checkRun({ spec, history: history.entries, witnesses, faultWindows, external: topology.provider === 'external', log, backend: ctx.backend, tenants: Object.keys(topology.tenants).length, abandonedRequests: engine.requestsAbandoned });
   const interrupted = interruption.result(plannedMs);
   const result = await assembleResult({ ctx, topology, history: history.entries, startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked, ...(interrupted ? { interrupted } : {}) });
 
@@ -196,15 +196,17 @@ function watchInterruption(signal: AbortSignal | undefined, loadStartMs: number)
 }
 
 /**
- * STATEPROOF_SELFTEST_HOLD_CHECK=1 (tests only, as STATEPROOF_SELFTEST_CRASH): the run waits at the
- * start of the check stage until it is interrupted (at most a minute), so a test can signal it
- * there deterministically through the real binary (test/cli/interrupt.test.ts).
+ * STATEPROOF_SELFTEST_HOLD_CHECK (tests only, as STATEPROOF_SELFTEST_CRASH): the run waits at the
+ * start of its check stage, so a test can signal it there deterministically through the real
+ * binary (test/cli/interrupt.test.ts). `1`: until it is interrupted; `stuck`: past that too, as a
+ * check that does not end would, so only a second signal (force-quit) ends it. At most a minute.
  */
 async function holdCheckStageForSelfTest(signal: AbortSignal | undefined, log: (line: string) => void): Promise<void> {
-  if (process.env.STATEPROOF_SELFTEST_HOLD_CHECK !== '1' || !signal || signal.aborted) return;
+  const how = process.env.STATEPROOF_SELFTEST_HOLD_CHECK;
+  if ((how !== '1' && how !== 'stuck') || !signal || signal.aborted) return;
   log('stateproof: self-test: holding the check stage until a signal (STATEPROOF_SELFTEST_HOLD_CHECK)');
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 60_000);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    if (how === '1') signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 }
