@@ -70,7 +70,12 @@ flags, which need a unit and at least 1 VU, as k6's do.
 
 Exit codes: 0 every invariant and threshold held; 1 one failed; 2 usage or config error;
 3 environment problem (e.g. redis-server missing); 4 stateproof itself failed (a harness bug:
-one line names the crash log with the stack; the verdict is unknown).
+one line names the crash log with the stack; the verdict is unknown); 105 interrupted (k6's code).
+
+Ctrl-C (SIGINT) or SIGTERM stops the load, undoes the faults, checks the partial history and
+writes every report with the verdict INTERRUPTED (invariants marked partial: they inform, they do
+not decide), then stops what the run started; exit 105. A second Ctrl-C force-quits: every process
+the run started is killed, exit 105, no report beyond what was already written.
 
 Examples:
   stateproof run store-outage

@@ -22,7 +22,10 @@ export const help = `Usage: stateproof suite [options]
 Runs every scenario (${listScenarios().join(', ')}) against the embedded topology and writes one
 combined report: reports/suite-<stamp>/index.html (linking each scenario's report), summary.md
 and junit.xml (one test case per invariant per scenario). Exit code 0 only if every invariant and
-threshold of every scenario held.
+threshold of every scenario held; 1 if one failed; 105 if Ctrl-C (SIGINT) or SIGTERM interrupted
+the suite: the scenario running is cut short and reported as for \`stateproof run\` (verdict
+INTERRUPTED, invariants partial), the ones after it are listed as not run, and the suite report is
+written. A second Ctrl-C force-quits (everything started is killed; exit 105).
 
 Options:
   --profile <ci|full>     ci: a few minutes in all (default); full: the long versions
