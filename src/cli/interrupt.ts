@@ -25,7 +25,7 @@ export function interruptible(opts: { stream?: NodeJS.WritableStream; exit?: (co
     if (!controller.signal.aborted) {
       stream.write(
         `\nstateproof: ${sig} received — stopping the load; the partial history is checked and reported (verdict: interrupted, exit ${EXIT_INTERRUPTED}), then everything is torn down. ` +
-          `Ctrl-C again to force-quit (processes are killed, no report).\n`,
+          `${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to force-quit (processes are killed, no report).\n`,
       );
       controller.abort(sig);
       return;
