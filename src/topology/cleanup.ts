@@ -96,9 +96,15 @@ export function holdSignalTeardown(): () => void {
   };
 }
 
-/** The last resort at once, for a host that force-quits: SIGKILL every recorded pid, remove the dirs. */
+/**
+ * The last resort at once, for a host that force-quits: SIGKILL every recorded pid, remove the
+ * dirs, and forget the runs (nothing is left for a later sweep to find).
+ */
 export function killAllRunsSync(): void {
-  for (const r of live) r.killAllSync();
+  for (const r of [...live]) {
+    r.killAllSync();
+    r.close();
+  }
 }
 
 /** The record of one run: what it started, and how to tear it down. */

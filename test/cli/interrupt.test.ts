@@ -186,6 +186,7 @@ describe('an interrupted run (real binary)', () => {
     expect(await bounded(h.exit, 30_000, 'the force-quit')).toBe(105);
     expect(h.stderr()).toMatch(/SIGINT again — force-quitting/);
     for (const pid of pids) expect(alive(pid), `pid ${pid} still running`).toBe(false);
+    expect(readdirSync(h.stateDir).filter((f) => f.endsWith('.json'))).toEqual([]);
     // Any report directory there is holds a result; none is left empty.
     for (const run of existsSync(h.outDir) ? readdirSync(h.outDir) : []) expect(existsSync(path.join(h.outDir, run, 'result.json'))).toBe(true);
   });
