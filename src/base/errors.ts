@@ -4,13 +4,15 @@
  *
  * Exit codes: 0 all invariants and thresholds hold; 1 one failed; 2 usage or config error;
  * 3 environment problem (something missing or unreachable on this machine); 4 stateproof itself
- * failed (a harness bug: the verdict is unknown, not failed).
+ * failed (a harness bug: the verdict is unknown, not failed); 105 interrupted (SIGINT/SIGTERM: the
+ * run was cut short, its partial reports are written; k6's code for an external abort).
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_ENVIRONMENT = 3;
 export const EXIT_INTERNAL = 4;
+export const EXIT_INTERRUPTED = 105;
 
 const brand = Symbol.for('stateproof.UserError');
 

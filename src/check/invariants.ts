@@ -165,7 +165,7 @@ export const INVARIANTS = {
       "The service's /metrics agree with what the client saw: state metrics present, conflict and degraded counters match, migrations and state sizes recorded.",
     needs: ['metrics'],
     byDefault: true,
-    check: (c) => crossCheckMetrics(c.history, c.given.metrics!, { expectedMigrationsMin: c.given.expectedMigrationsMin, names: c.given.metricNames }),
+    check: (c) => crossCheckMetrics(c.history, c.given.metrics!, { expectedMigrationsMin: c.given.expectedMigrationsMin, names: c.given.metricNames, abandonedRequests: c.given.abandonedRequests }),
   },
   'fault-p99-within-budget': {
     description: "While a store fault is applied, p99 of answer time stays within the service's store timeout budget plus a small slack: a slow or dead store must not make users wait.",

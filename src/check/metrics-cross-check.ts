@@ -2,7 +2,8 @@
  * The service's /metrics against the client's view. Counters are compared as deltas between a
  * scrape before and after the run, summed over instances. Answers the client never got may have
  * been counted by the service, so the service's count may exceed the client's by at most that many;
- * never fall short.
+ * never fall short. Requests whose answers the client threw away when the run was stopped
+ * (abandoned, uncounted in the history) are answers it never got, too.
  *
  * Restarts: a process that restarted between its two scrapes (process_start_time_seconds changed)
  * lost its earlier counts, so only the client's answers from that instance (x-stateproof-instance)
@@ -35,6 +36,8 @@ export const REQUIRED_METRICS = [
 
 export interface MetricsCrossCheckOptions {
   expectedMigrationsMin?: number;
+  /** Requests sent whose answers were thrown away when the run stopped (no history entry); default 0. */
+  abandonedRequests?: number;
   /**
    * A backend profile's metric names per state-health concept (its own first, then the reference
    * name). Given, the check judges the backend by these: at least one state metric must exist
@@ -131,8 +134,10 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
     }
     return total;
   };
-  const noAnswer = history.filter((e) => e.status === 0).length;
-  const indefiniteAppends = history.filter((e) => e.op === 'append' && e.outcome === 'unknown').length;
+  const abandoned = opts.abandonedRequests ?? 0;
+  const abandonedNote = abandoned ? `, ${abandoned} abandoned when the run stopped` : '';
+  const noAnswer = history.filter((e) => e.status === 0).length + abandoned;
+  const indefiniteAppends = history.filter((e) => e.op === 'append' && e.outcome === 'unknown').length + abandoned;
 
   if (!missing.has(family.conflicts)) {
     const server = delta(family.conflicts);
@@ -140,7 +145,7 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
     if (server < low || server > high + indefiniteAppends) {
       anomalies.push({
         type: 'metrics-conflicts-mismatch',
-        message: `the service counted ${server} revision conflicts; the client saw ${range(low, high)} 409 revision_conflict answers (${indefiniteAppends} appends got no definite answer)`,
+        message: `the service counted ${server} revision conflicts; the client saw ${range(low, high)} 409 revision_conflict answers (${indefiniteAppends - abandoned} appends got no definite answer${abandonedNote})`,
         ops: [],
       });
     }
@@ -151,7 +156,7 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
     if (server < low || server > high + noAnswer) {
       anomalies.push({
         type: 'metrics-degraded-mismatch',
-        message: `the service counted ${server} degraded responses; the client saw ${range(low, high)} answers flagged degraded (${noAnswer} requests got no answer)`,
+        message: `the service counted ${server} degraded responses; the client saw ${range(low, high)} answers flagged degraded (${noAnswer - abandoned} requests got no answer${abandonedNote})`,
         ops: [],
       });
     }

@@ -39,6 +39,11 @@ export interface CheckInputs {
   metrics?: MetricsScrape[];
   /** For metrics-agree: least number of migrate lifecycle events the run must have caused. */
   expectedMigrationsMin?: number;
+  /**
+   * For metrics-agree: requests the client sent and threw the answer of away when the run stopped
+   * (an interrupted run): the service may have counted them, as it may a request that got no answer.
+   */
+  abandonedRequests?: number;
   /** For metrics-agree: the backend profile's metric names (absent: the reference service's names are required). */
   metricNames?: MetricNameMap;
   /** For idle-expired: the backend declares no TTL (null) or none was declared; idle sessions are then expected to linger, and that is the finding. */

@@ -27,9 +27,9 @@ export function keepInvariants(result: RunResult, names: readonly string[]): Run
   const invariants = result.invariants.filter((i) => chosen.has(i.name));
   const left = result.invariants.filter((i) => !chosen.has(i.name)).map((i) => i.name);
   // The reasons the full verdict got from invariants and thresholds; anything else it said stays.
-  const own = new Set(verdictOf(result).reasons);
+  const own = new Set(verdictOf(result, [], result.verdict.interrupted).reasons);
   const other = result.verdict.reasons.filter((r) => !own.has(r));
-  const recomputed = verdictOf({ invariants, thresholds: result.thresholds }, other);
+  const recomputed = verdictOf({ invariants, thresholds: result.thresholds }, other, result.verdict.interrupted);
   // An exit code the run gave for something other than a failed check (not 0 or 1) is the run's to keep.
   const exitCode = other.length && ![0, 1].includes(result.verdict.exitCode) ? result.verdict.exitCode : recomputed.exitCode;
   const proving = new Set(invariants.flatMap((i) => i.anomalies.flatMap((a) => a.ops)));

@@ -44,7 +44,8 @@ export function usage(): string {
     ...lines,
     '',
     'Exit codes: 0 pass, 1 an invariant or threshold failed, 2 usage or config error, 3 environment problem,',
-    '            4 stateproof itself failed (a harness bug; one line names the log file with the stack).',
+    '            4 stateproof itself failed (a harness bug; one line names the log file with the stack),',
+    '            105 interrupted (Ctrl-C or SIGTERM during run or suite: partial reports written; k6\'s code).',
   ].join('\n');
 }
 

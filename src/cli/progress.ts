@@ -16,19 +16,25 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
   const tty = stream.isTTY === true;
   let lastPlain = 0;
   let drawn = false;
+  // Plain: a line every `plainEveryMs` of the run, and its last state once, when it is done.
+  let pending: string | undefined;
   return {
     update(p) {
       const line = `${label}  ${progressLine(p)}`;
       if (tty) {
         stream.write(`\r\x1b[2K${line.slice(0, (stream.columns ?? 120) - 1)}`);
         drawn = true;
-      } else if (p.elapsedMs - lastPlain >= plainEveryMs || p.elapsedMs >= p.totalMs) {
+      } else if (p.elapsedMs - lastPlain >= plainEveryMs) {
         lastPlain = p.elapsedMs;
+        pending = undefined;
         stream.write(line + '\n');
-      }
+      } else pending = line;
     },
     done() {
       if (tty && drawn) stream.write('\r\x1b[2K');
+      drawn = false;
+      if (pending !== undefined) stream.write(pending + '\n');
+      pending = undefined;
     },
   };
 }

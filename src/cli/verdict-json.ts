@@ -4,17 +4,20 @@
  */
 import path from 'node:path';
 import type { RunResult } from '../report/result-schema.ts';
+import { verdictKind, type Interruption, type VerdictKind } from '../report/verdict.ts';
 
 export interface RunVerdictJson {
-  verdict: 'pass' | 'fail';
+  verdict: VerdictKind;
   exitCode: number;
+  /** Present when SIGINT/SIGTERM cut the run short: the signal, the stage, how long the load had run. */
+  interrupted?: Interruption;
   runId: string;
   scenario: string;
   profile: string;
   engine: string | undefined;
   backend: string | undefined;
   reasons: string[];
-  invariants: Array<{ name: string; holds: boolean; anomalies: number }>;
+  invariants: Array<{ name: string; holds: boolean; anomalies: number; partial?: true }>;
   thresholds: Array<{ metric: string; expression: string; ok: boolean; observed: string | undefined }>;
   notChecked: string[];
   notInjected: string[];
@@ -26,15 +29,16 @@ export function runVerdictJson(result: RunResult, runDir: string, exitCode: numb
   const dir = path.resolve(runDir);
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
   return {
-    verdict: result.verdict.pass ? 'pass' : 'fail',
+    verdict: verdictKind(result.verdict),
     exitCode,
+    ...(result.verdict.interrupted ? { interrupted: result.verdict.interrupted } : {}),
     runId: result.runId,
     scenario: result.scenario.name,
     profile: result.scenario.profile,
     engine: result.scenario.engine,
     backend: result.scenario.backend,
     reasons: result.verdict.reasons,
-    invariants: result.invariants.map((i) => ({ name: i.name, holds: i.holds, anomalies: i.anomalies.length })),
+    invariants: result.invariants.map((i) => ({ name: i.name, holds: i.holds, anomalies: i.anomalies.length, ...(i.partial ? { partial: true as const } : {}) })),
     thresholds: result.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, ok: t.ok, observed: t.observed })),
     notChecked: [...list(result.config.uncheckedInvariants), ...list(result.config.notSelectedInvariants)],
     notInjected: list(result.config.skippedFaults),

@@ -253,6 +253,7 @@ function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType
     historyEntries: run.historyEntries,
     durationMs,
     requestFailures: { reasons: run.failureReasons.list(), overflow: run.failureReasons.overflow },
+    requestsAbandoned: run.requestsAbandoned + run.requestsInFlight,
   };
 }
 

@@ -73,6 +73,10 @@ export class TestRun {
   requests = 0;
   historyEntries = 0;
   requestErrors = 0;
+  /** Requests awaiting their answer right now. */
+  requestsInFlight = 0;
+  /** Requests whose answer an interrupt (a stop, a VU interrupted) threw away. */
+  requestsAbandoned = 0;
   /** Why the failed requests failed (http_req_failed alone does not say). */
   readonly failureReasons = new FailureReasons();
   abort: Abort | undefined;

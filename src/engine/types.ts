@@ -109,4 +109,10 @@ export interface EngineResult {
   durationMs: number;
   /** Built-in engine: why failed requests failed, each distinct reason once, first seen first (real k6 logs its own WARN lines). */
   requestFailures?: { reasons: FailureReason[]; overflow: number };
+  /**
+   * Built-in engine: requests sent whose answer the client threw away when the test stopped
+   * (interrupted iterations, or still in flight at the end). The service may have served and
+   * counted them; no history entry records them. Real k6 does not say.
+   */
+  requestsAbandoned?: number;
 }

@@ -5,7 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { EXIT_INTERRUPTED } from '../base/errors.ts';
 import { redact } from './redact.ts';
+import { interruptionText, type Interruption } from './verdict.ts';
 import { parseResult, RESULT_SCHEMA_VERSION, type Environment, type RunResult, type RunResultInput } from './result-schema.ts';
 
 export { RESULT_SCHEMA_VERSION };
@@ -52,9 +54,10 @@ function gitCommit(cwd: string): string | null {
 
 /**
  * The verdict from invariants and thresholds: pass only if every invariant holds and every
- * threshold is met. Reasons list failed invariants first.
+ * threshold is met. Reasons list failed invariants first. An interrupted run is neither: its
+ * reasons say so first, then what the partial history showed, and it exits 105.
  */
-export function verdictOf(result: Pick<RunResult, 'invariants' | 'thresholds'>, extraReasons: string[] = []): RunResult['verdict'] {
+export function verdictOf(result: Pick<RunResult, 'invariants' | 'thresholds'>, extraReasons: string[] = [], interrupted?: Interruption): RunResult['verdict'] {
   const reasons = [
     ...result.invariants
       .filter((i) => !i.holds)
@@ -62,5 +65,8 @@ export function verdictOf(result: Pick<RunResult, 'invariants' | 'thresholds'>, 
     ...result.thresholds.filter((t) => !t.ok).map((t) => `threshold ${t.metric} ${t.expression} failed${t.observed ? ` (observed ${t.observed})` : ''}`),
     ...extraReasons,
   ];
+  if (interrupted) {
+    return { pass: false, exitCode: EXIT_INTERRUPTED, reasons: [`run ${interruptionText(interrupted)}`, ...reasons.map((r) => `${r} (partial history)`)], interrupted };
+  }
   return { pass: reasons.length === 0, exitCode: reasons.length === 0 ? 0 : 1, reasons };
 }

@@ -1,7 +1,10 @@
 /**
  * junit.xml: one <testsuite> per scenario run, one <testcase> per invariant (and per threshold),
  * failures carrying each anomaly with its proving operations — what CI systems show per test.
+ * An interrupted run adds one errored case ("run": it did not complete), and an invariant violated
+ * over its partial history is skipped, its anomalies kept as text: it decides nothing.
  */
+import { interruptionText, PARTIAL_NOTE, verdictKind } from './verdict.ts';
 import type { RunResult } from './result-schema.ts';
 
 export function xmlEscape(s: unknown): string {
@@ -16,22 +19,41 @@ export function xmlEscape(s: unknown): string {
 
 const MAX_ANOMALIES_IN_TEXT = 100;
 
-function testsuite(r: RunResult): { xml: string; tests: number; failures: number; timeSec: number } {
+function testsuite(r: RunResult): { xml: string; tests: number; failures: number; errors: number; timeSec: number } {
   const cls = `stateproof.${r.scenario.name}`;
   const cases: string[] = [];
   let failures = 0;
+  let errors = 0;
+  let skipped = 0;
+  if (r.verdict.interrupted) {
+    errors++;
+    cases.push(
+      `    <testcase classname="${xmlEscape(cls)}" name="run" time="0">\n` +
+        `      <error message="${xmlEscape(`run ${interruptionText(r.verdict.interrupted)}`)}" type="interrupted">${xmlEscape(PARTIAL_NOTE)}</error>\n` +
+        `    </testcase>`,
+    );
+  }
   for (const inv of r.invariants) {
     if (inv.holds) {
       cases.push(`    <testcase classname="${xmlEscape(cls)}" name="${xmlEscape(inv.name)}" time="0"/>`);
       continue;
     }
-    failures++;
     const lines = inv.anomalies
       .slice(0, MAX_ANOMALIES_IN_TEXT)
       .map((a) => `${a.type}${a.session ? ` session=${a.session}` : ''}: ${a.message} [ops ${a.ops.map((o) => `#${o}`).join(' ')}]`);
     if (inv.anomalies.length > MAX_ANOMALIES_IN_TEXT) lines.push(`... ${inv.anomalies.length - MAX_ANOMALIES_IN_TEXT} more in result.json`);
     const type = inv.anomalies[0]?.type ?? 'violated';
     const message = `${inv.name} violated: ${inv.anomalies.length} anomal${inv.anomalies.length === 1 ? 'y' : 'ies'}`;
+    if (inv.partial) {
+      skipped++;
+      cases.push(
+        `    <testcase classname="${xmlEscape(cls)}" name="${xmlEscape(inv.name)}" time="0">\n` +
+          `      <skipped message="${xmlEscape(`${message} over the partial history of an interrupted run`)}">${xmlEscape(`${inv.description}\n${lines.join('\n')}`)}</skipped>\n` +
+          `    </testcase>`,
+      );
+      continue;
+    }
+    failures++;
     cases.push(
       `    <testcase classname="${xmlEscape(cls)}" name="${xmlEscape(inv.name)}" time="0">\n` +
         `      <failure message="${xmlEscape(message)}" type="${xmlEscape(type)}">${xmlEscape(`${inv.description}\n${lines.join('\n')}`)}</failure>\n` +
@@ -41,7 +63,14 @@ function testsuite(r: RunResult): { xml: string; tests: number; failures: number
   for (const t of r.thresholds) {
     const name = `threshold ${t.metric} ${t.expression}`;
     if (t.ok) cases.push(`    <testcase classname="${xmlEscape(`${cls}.thresholds`)}" name="${xmlEscape(name)}" time="0"/>`);
-    else {
+    else if (r.verdict.interrupted) {
+      skipped++;
+      cases.push(
+        `    <testcase classname="${xmlEscape(`${cls}.thresholds`)}" name="${xmlEscape(name)}" time="0">\n` +
+          `      <skipped message="${xmlEscape(`threshold failed over the partial run${t.observed ? `: observed ${t.observed}` : ''}`)}"/>\n` +
+          `    </testcase>`,
+      );
+    } else {
       failures++;
       cases.push(
         `    <testcase classname="${xmlEscape(`${cls}.thresholds`)}" name="${xmlEscape(name)}" time="0">\n` +
@@ -55,28 +84,29 @@ function testsuite(r: RunResult): { xml: string; tests: number; failures: number
     ['runId', r.runId],
     ['profile', r.scenario.profile],
     ['backend', r.scenario.backend ?? ''],
-    ['verdict', r.verdict.pass ? 'pass' : 'fail'],
+    ['verdict', verdictKind(r.verdict)],
   ]
     .map(([k, v]) => `      <property name="${xmlEscape(k)}" value="${xmlEscape(v)}"/>`)
     .join('\n');
   const xml =
-    `  <testsuite name="${xmlEscape(r.scenario.name)}" id="${xmlEscape(r.runId)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" ` +
+    `  <testsuite name="${xmlEscape(r.scenario.name)}" id="${xmlEscape(r.runId)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" ` +
     `time="${timeSec.toFixed(3)}" timestamp="${new Date(r.startedAtMs).toISOString().replace(/\.\d{3}Z$/, '')}">\n` +
     `    <properties>\n${props}\n    </properties>\n` +
     cases.join('\n') +
     (cases.length ? '\n' : '') +
     `  </testsuite>`;
-  return { xml, tests: cases.length, failures, timeSec };
+  return { xml, tests: cases.length, failures, errors, timeSec };
 }
 
 export function renderJunit(results: readonly RunResult[], name = 'stateproof'): string {
   const suites = results.map(testsuite);
   const tests = suites.reduce((a, s) => a + s.tests, 0);
   const failures = suites.reduce((a, s) => a + s.failures, 0);
+  const errors = suites.reduce((a, s) => a + s.errors, 0);
   const time = suites.reduce((a, s) => a + s.timeSec, 0);
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<testsuites name="${xmlEscape(name)}" tests="${tests}" failures="${failures}" errors="0" time="${time.toFixed(3)}">\n` +
+    `<testsuites name="${xmlEscape(name)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">\n` +
     suites.map((s) => s.xml).join('\n') +
     (suites.length ? '\n' : '') +
     `</testsuites>\n`

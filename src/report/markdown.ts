@@ -9,6 +9,7 @@ import { proxyCostSentence } from './proxy-cost.ts';
 import { errorRateNote } from './derive/refusals.ts';
 import type { RunResult } from './result-schema.ts';
 import { backendWithVersions } from './format.ts';
+import { PARTIAL_NOTE, VERDICT_WORD, verdictKind } from './verdict.ts';
 
 export function mdCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -23,8 +24,9 @@ export function mdTable(headers: readonly string[], rows: ReadonlyArray<readonly
 export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = {}): string {
   const h = '#'.repeat(opts.headingLevel ?? 2);
   const out: string[] = [];
-  const icon = r.verdict.pass ? '✅' : '❌';
-  out.push(`${h} ${icon} ${r.verdict.pass ? 'PASS' : 'FAIL'} — ${r.scenario.name} (${r.scenario.profile})`);
+  const kind = verdictKind(r.verdict);
+  const icon = { pass: '✅', fail: '❌', interrupted: '⏹️' }[kind];
+  out.push(`${h} ${icon} ${VERDICT_WORD[kind]} — ${r.scenario.name} (${r.scenario.profile})`);
   out.push('');
   out.push(
     `Run \`${r.runId}\` · ${fmtDuration(r.endedAtMs - r.startedAtMs)} · ${fmtInt(r.metrics.totals.count)} requests · ${fmtNum(r.metrics.throughputPerSec)} req/s · error rate ${fmtPct(r.metrics.errorRate)}${errorRateNote(r) ? ` (${errorRateNote(r)})` : ''}` +
@@ -43,6 +45,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
   out.push('');
   if (r.invariants.length === 0) out.push('No invariants were checked.');
   else {
+    if (kind === 'interrupted') out.push(`Partial: ${PARTIAL_NOTE}.`, '');
     out.push(
       mdTable(
         ['Invariant', 'Result', 'Anomalies #', 'First anomaly'],
@@ -50,7 +53,7 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
           const a = i.anomalies[0];
           return [
             i.name,
-            i.holds ? 'holds' : '**violated**',
+            `${i.holds ? 'holds' : '**violated**'}${i.partial ? ' (partial)' : ''}`,
             fmtInt(i.anomalies.length),
             a ? `${a.type}${a.session ? ` (${a.session})` : ''}: ${a.message} — ops ${a.ops.slice(0, 10).map((o) => `#${o}`).join(' ')}` : DASH,
           ];

@@ -186,6 +186,11 @@ export const InvariantSchema = z
     evidence: z.string().optional(),
     /** Why it is not applicable or waived. */
     reason: z.string().optional(),
+    /**
+     * Judged over a run that was interrupted: the history (and the witnesses) stop where the run
+     * was cut short, so the outcome informs but does not decide the verdict.
+     */
+    partial: z.boolean().optional(),
   })
   .strict();
 
@@ -362,10 +367,19 @@ export const EnvironmentSchema = z
 export const VerdictSchema = z
   .object({
     pass: z.boolean(),
-    /** 0 pass, 1 invariant or threshold failed (as the CLI exits). */
+    /** 0 pass, 1 invariant or threshold failed, 105 interrupted (as the CLI exits). */
     exitCode: z.number().int(),
     /** One line per reason, most important first ("lost-write: 3 anomalies", "threshold p99<500 failed"). */
     reasons: z.array(z.string()).default([]),
+    /**
+     * Present when SIGINT/SIGTERM cut the run short: neither pass nor fail. `stage` is where the
+     * signal arrived (during the load, or after it while the witnesses were read and checked);
+     * `afterMs` is how long the load had run by then, of `plannedMs`.
+     */
+    interrupted: z
+      .object({ signal: z.string(), stage: z.enum(['load', 'check']), afterMs: nonneg, plannedMs: nonneg.nullable() })
+      .strict()
+      .optional(),
   })
   .strict();
 

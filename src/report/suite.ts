@@ -12,12 +12,23 @@ import { renderJunit } from './junit.ts';
 import { mdTable } from './markdown.ts';
 import type { RunResult } from './result-schema.ts';
 import { sanitize } from './write.ts';
+import { interruptionText, VERDICT_WORD, verdictKind, type VerdictKind } from './verdict.ts';
 
 export interface SuiteOptions {
   /** Link from the suite page to a run's index.html; default `<runId>/index.html` (runs under the suite dir). */
   hrefFor?: (r: RunResult) => string;
   title?: string;
+  /** Scenarios the suite did not get to because it was interrupted (SIGINT/SIGTERM). */
+  notRun?: readonly string[];
 }
+
+/** The suite's verdict: interrupted when a signal cut any scenario short or left one unrun. */
+export function suiteVerdict(results: readonly RunResult[], notRun: readonly string[] = []): VerdictKind {
+  if (notRun.length || results.some((r) => r.verdict.interrupted)) return 'interrupted';
+  return results.every((r) => r.verdict.pass) ? 'pass' : 'fail';
+}
+
+const CHIP = { pass: 'pass', fail: 'fail', interrupted: 'warn' } as const;
 
 function row(r: RunResult) {
   const s = findSnapshot(r.latency.histograms, {});
@@ -31,12 +42,15 @@ function row(r: RunResult) {
 
 export function renderSuiteHtml(results: readonly RunResult[], opts: SuiteOptions = {}): string {
   const href = opts.hrefFor ?? ((r: RunResult) => `${r.runId}/index.html`);
-  const failed = results.filter((r) => !r.verdict.pass);
-  const pass = failed.length === 0;
+  const failed = results.filter((r) => verdictKind(r.verdict) === 'fail');
+  const notRun = opts.notRun ?? [];
+  const kind = suiteVerdict(results, notRun);
+  const cut = results.find((r) => r.verdict.interrupted);
   const rows = results.map((r) => {
     const x = row(r);
+    const k = verdictKind(r.verdict);
     return [
-      r.verdict.pass ? chip('pass', 'PASS') : chip('fail', 'FAIL'),
+      chip(CHIP[k], VERDICT_WORD[k]),
       `<a href="${esc(href(r))}"><strong>${esc(r.scenario.name)}</strong></a><div class="note">${esc(r.scenario.profile)} · <code>${esc(r.runId)}</code></div>`,
       esc(x.held),
       fmtInt(r.metrics.totals.count),
@@ -48,11 +62,15 @@ export function renderSuiteHtml(results: readonly RunResult[], opts: SuiteOption
   });
   const title = opts.title ?? 'stateproof suite';
   return page({
-    title: `${pass ? 'PASS' : 'FAIL'} · ${title}`,
+    title: `${VERDICT_WORD[kind]} · ${title}`,
     body:
-      `<header><h1>${esc(title)}</h1><div class="sub"><span>${results.length} scenarios</span><span>${results.length - failed.length} passed</span><span>${failed.length} failed</span></div></header>` +
-      `<section class="verdict ${pass ? 'pass' : 'fail'}"><div class="badge-big">${pass ? 'PASS' : 'FAIL'}</div><div><div class="lead">${
-        pass ? 'Every scenario held all its invariants and thresholds.' : `${failed.length} of ${results.length} scenarios failed.`
+      `<header><h1>${esc(title)}</h1><div class="sub"><span>${results.length} scenarios</span><span>${results.filter((r) => r.verdict.pass).length} passed</span><span>${failed.length} failed</span>${notRun.length ? `<span>${notRun.length} not run</span>` : ''}</div></header>` +
+      `<section class="verdict ${kind}"><div class="badge-big">${VERDICT_WORD[kind]}</div><div><div class="lead">${
+        kind === 'pass'
+          ? 'Every scenario held all its invariants and thresholds.'
+          : kind === 'interrupted'
+            ? esc(`The suite was interrupted${cut ? ` (${cut.scenario.name}: ${interruptionText(cut.verdict.interrupted!)})` : ''}${notRun.length ? `; not run: ${notRun.join(', ')}` : ''}. ${failed.length} of ${results.length} scenarios run failed.`)
+            : `${failed.length} of ${results.length} scenarios failed.`
       }</div>${failed.length ? `<ul>${failed.map((r) => `<li>${esc(r.scenario.name)}: ${esc(r.verdict.reasons[0] ?? 'failed')}</li>`).join('')}</ul>` : ''}</div></section>` +
       `<h2>Scenarios</h2>` +
       table(['', 'Scenario', 'Invariants held', 'Requests #', 'Error rate #', 'p99 (ms) #', 'Faults recovered', 'Why'], rows, { id: 'suite-table' }),
@@ -61,14 +79,20 @@ export function renderSuiteHtml(results: readonly RunResult[], opts: SuiteOption
 }
 
 export function renderSuiteMd(results: readonly RunResult[], opts: SuiteOptions = {}): string {
-  const failed = results.filter((r) => !r.verdict.pass);
-  const out = [`## ${failed.length ? '❌' : '✅'} ${opts.title ?? 'stateproof suite'}: ${results.length - failed.length}/${results.length} scenarios passed`, ''];
+  const passed = results.filter((r) => r.verdict.pass).length;
+  const notRun = opts.notRun ?? [];
+  const kind = suiteVerdict(results, notRun);
+  const out = [
+    `## ${{ pass: '✅', fail: '❌', interrupted: '⏹️' }[kind]} ${opts.title ?? 'stateproof suite'}: ${kind === 'interrupted' ? 'INTERRUPTED, ' : ''}${passed}/${results.length + notRun.length} scenarios passed${notRun.length ? ` (not run: ${notRun.join(', ')})` : ''}`,
+    '',
+  ];
   out.push(
     mdTable(
       ['Scenario', 'Result', 'Invariants held', 'Requests #', 'Error rate #', 'p99 ms #', 'Faults recovered', 'Why'],
       results.map((r) => {
         const x = row(r);
-        return [r.scenario.name, r.verdict.pass ? 'pass' : '**FAIL**', x.held, fmtInt(r.metrics.totals.count), fmtPct(r.metrics.errorRate), fmtMs(x.p99), x.recovered, r.verdict.reasons.join('; ') || DASH];
+        const k = verdictKind(r.verdict);
+        return [r.scenario.name, k === 'pass' ? 'pass' : k === 'fail' ? '**FAIL**' : '**interrupted**', x.held, fmtInt(r.metrics.totals.count), fmtPct(r.metrics.errorRate), fmtMs(x.p99), x.recovered, r.verdict.reasons.join('; ') || DASH];
       }),
     ),
   );

@@ -10,7 +10,7 @@
  * history.json is the recorder's, written beside result.json by the run; writeReports writes it
  * only when handed a history, and `report --out` copies it.
  */
-import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeSnapshot } from '../record/hdr.ts';
 import { toHgrm } from './hgrm.ts';
@@ -58,6 +58,12 @@ export function renderReports(input: unknown): RenderedReports {
 
 export async function writeReports(result: unknown, runDir: string, opts: { history?: Iterable<unknown> } = {}): Promise<string[]> {
   const { files } = renderReports(result);
+  // result.json first, whole (renamed into place): a run dir that exists holds the result, even
+  // when a force-quit (a second Ctrl-C) ends the process before the other files are written.
+  await mkdir(runDir, { recursive: true });
+  const tmp = path.join(runDir, `.${RESULT_FILE}.tmp`);
+  await writeFile(tmp, files.get(RESULT_FILE)!);
+  await rename(tmp, path.join(runDir, RESULT_FILE));
   await mkdir(path.join(runDir, 'latency'), { recursive: true });
   // Stale .hgrm files from an earlier render would survive otherwise and no longer match result.json.
   for (const f of await readdir(path.join(runDir, 'latency'))) {
@@ -67,7 +73,7 @@ export async function writeReports(result: unknown, runDir: string, opts: { hist
   const written: string[] = [];
   for (const [rel, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (rel === HISTORY_FILE && opts.history) await writeJsonArray(path.join(runDir, rel), opts.history);
-    else await writeFile(path.join(runDir, rel), text);
+    else if (rel !== RESULT_FILE) await writeFile(path.join(runDir, rel), text);
     written.push(rel);
   }
   return written;

@@ -3,6 +3,7 @@
  * source of every report), with the verdict the invariants and thresholds decide.
  */
 import type { FaultTimeline } from '../../chaos/index.ts';
+import { EXIT_INTERRUPTED } from '../base/errors.ts';
 import type { EngineResult } from '../engine/types.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { collectEnvironment, createResult, verdictOf } from '../report/build.ts';
@@ -12,6 +13,7 @@ import { latencyFromHistory, metricsFromHistory } from '../report/derive/from-hi
 import { bytesByTurn, stateHealthFrom, type BreakerSample } from '../report/derive/state-health.ts';
 import { redactString } from '../report/redact.ts';
 import type { RunResult, TimelineEntry } from '../report/result-schema.ts';
+import type { Interruption } from '../report/verdict.ts';
 import type { Topology } from '../topology/index.ts';
 import type { CheckedRun } from './check-run.ts';
 import type { RunContext } from './run-options.ts';
@@ -30,6 +32,8 @@ export interface RunRecord {
   breakerSamples: BreakerSample[];
   witnesses: Witnesses;
   checked: CheckedRun;
+  /** Set when SIGINT/SIGTERM cut the run short: the verdict is "interrupted", the invariants partial. */
+  interrupted?: Interruption;
 }
 
 export async function assembleResult(r: RunRecord): Promise<RunResult> {
@@ -54,7 +58,10 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
       : null;
   if (capacity) capacity.bytesByTurn = bytesByTurn(history);
   const thresholds = r.engine.thresholds.map((t) => ({ metric: t.metric, expression: t.source, ok: t.ok, observed: String(t.observed) }));
-  const abortedReason = r.engine.aborted ? [`run stopped early: ${r.engine.aborted.reason}`] : [];
+  // The signal that interrupted the run is the verdict's first reason already; any other early stop
+  // (test.abort(), a threshold's abortOnFail) is a reason of its own.
+  const abortedReason = r.engine.aborted && !(r.interrupted && r.engine.aborted.exitCode === EXIT_INTERRUPTED) ? [`run stopped early: ${r.engine.aborted.reason}`] : [];
+  const invariants = r.interrupted ? checked.invariants.map((i) => ({ ...i, partial: true })) : checked.invariants;
   const staleness = checked.stats.staleness.bounded;
   const recovery = checked.stats.recovery ?? [];
   const base = {
@@ -81,7 +88,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     timeline,
     metrics,
     latency: { unit: 'us' as const, histograms: latencyFromHistory(history, timeline) },
-    invariants: checked.invariants,
+    invariants,
     provingOps: history.filter((e) => provingIds.has(e.id)),
     stalenessMs: staleness ? { p50: staleness.p50Ms, p99: staleness.p99Ms, max: staleness.maxMs, boundMs: check.stalenessBoundMs ?? null } : null,
     faults: faultImpacts(history, timeline, metrics, startedAtMs).map((f) => {
@@ -95,7 +102,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     historyEntries: history.length,
     proxyCost: topology.proxyCost,
   };
-  const verdict = verdictOf({ invariants: checked.invariants, thresholds }, abortedReason);
+  const verdict = verdictOf({ invariants, thresholds }, abortedReason, r.interrupted);
   return createResult({ ...base, verdict });
 }
 

@@ -39,9 +39,11 @@ export interface CheckRunInput {
   tenants?: number;
   /** Invariants this backend has no witness for, each with the reason (an adapter's audit trail, its store layout). */
   unreachable?: Readonly<Record<string, string>>;
+  /** Requests whose answers the engine threw away when the run stopped (EngineResult.requestsAbandoned). */
+  abandonedRequests?: number;
 }
 
-export function checkRun({ spec, history, witnesses, faultWindows, external, log, backend, tenants = 1, unreachable: noWitness = {} }: CheckRunInput): CheckedRun {
+export function checkRun({ spec, history, witnesses, faultWindows, external, log, backend, tenants = 1, unreachable: noWitness = {}, abandonedRequests }: CheckRunInput): CheckedRun {
   const check = spec?.check ?? {};
   // An external backend is judged by what it declares; the scenario's settings are what the
   // harness gives its own service. Undeclared: the contract's minimum (trust the window a read
@@ -58,6 +60,7 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
     audit: witnesses.audit.length ? witnesses.audit : undefined,
     store: witnesses.store,
     metrics: witnesses.scrapes,
+    abandonedRequests,
     expectedSchemaVersion: spec?.invariants.includes('final-schema-version') ? NEWEST_SCHEMA_VERSION : undefined,
     faultWindows,
     storeTimeoutMs: check.storeTimeoutMs,

@@ -29,6 +29,7 @@ import path from 'node:path';
 import { writeElle } from '../check/index.ts';
 import type { EngineResult } from '../engine/types.ts';
 import type { RunResult } from '../report/result-schema.ts';
+import type { Interruption } from '../report/verdict.ts';
 import { writeReports } from '../report/write.ts';
 import { redactString } from '../report/redact.ts';
 import { startTopology, TOPOLOGY_DEFAULTS, type Topology } from '../topology/index.ts';
@@ -131,6 +132,8 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const interruption = watchInterruption(opts.signal, startedAtMs);
+  let plannedMs: number | null = null;
   const { plan, skipped } = startFaultPlan(spec, topology, { seed: opts.seed, signal: abort.signal, log });
   const breaker = startBreakerSampler(endpoints, startedAtMs);
   let engine: EngineResult;
@@ -147,15 +150,20 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
       engine: opts.engine,
       k6Path: opts.k6Path,
       load: opts.load,
-      onProgress: opts.onProgress,
+      onProgress: (p) => {
+        plannedMs = p.totalMs || plannedMs;
+        opts.onProgress?.(p);
+      },
     });
   } finally {
+    interruption.loadEnded();
     breaker.stop();
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const timeline = plan ? await plan.stop() : [];
   const endedAtMs = Date.now();
   log(`stateproof: load finished (${history.entries.length} operations recorded); checking`);
+  await holdCheckStageForSelfTest(opts.signal, log);
 
   // An adapter's store holds the library's layout: a snapshot in the reference service's would read as empty.
   const witnesses = await witnessAfter(topology, endpoints, before, history.entries, { storeSnapshot: !ctx.adapter });
@@ -169,13 +177,57 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     log,
     backend: ctx.backend,
     tenants: Object.keys(topology.tenants).length,
+    abandonedRequests: engine.requestsAbandoned,
     ...(ctx.adapter ? { unreachable: adapterUnreachable(ctx.adapter) } : {}),
   });
-  const result = await assembleResult({ ctx, topology, history: history.entries, startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked });
+  const interrupted = interruption.result(plannedMs);
+  const result = await assembleResult({ ctx, topology, history: history.entries, startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked, ...(interrupted ? { interrupted } : {}) });
 
   await writeReports(result, ctx.runDir, { history: history.entries });
   // For sceptics: the same history in the form Jepsen's Elle (list-append) checks.
   const edn = await writeElle(history.entries, path.join(ctx.runDir, 'history.edn'), { windowTurns: spec?.check?.windowTurns, maxBytes: opts.elleMaxBytes });
   if (edn.truncated) log(`stateproof: history.edn holds the first ${edn.eventsWritten} of ${edn.events} Elle events (reads carry whole lists; the file stops at ${Math.round(edn.bytes / 2 ** 20)} MiB)`);
   return { result, runDir: ctx.runDir, exitCode: result.verdict.exitCode };
+}
+
+/**
+ * When the run's signal fired, and where: during the load (the signal stops it) or after it, while
+ * the witnesses were read and checked. The abort reason is the signal's name (cli/interrupt.ts).
+ */
+function watchInterruption(signal: AbortSignal | undefined, loadStartMs: number) {
+  let loadEndMs: number | undefined;
+  let at: { ms: number; stage: 'load' | 'check' } | undefined;
+  const mark = () => (at ??= { ms: Date.now(), stage: loadEndMs === undefined ? 'load' : 'check' });
+  if (signal?.aborted) mark();
+  else signal?.addEventListener('abort', mark, { once: true });
+  return {
+    loadEnded: () => void (loadEndMs ??= Date.now()),
+    result(plannedMs: number | null): Interruption | undefined {
+      signal?.removeEventListener('abort', mark);
+      if (!at) return undefined;
+      const reason: unknown = signal?.reason;
+      return {
+        signal: typeof reason === 'string' && /^SIG[A-Z]+$/.test(reason) ? reason : 'a signal',
+        stage: at.stage,
+        afterMs: Math.max(0, Math.min(at.ms, loadEndMs ?? at.ms) - loadStartMs),
+        plannedMs,
+      };
+    },
+  };
+}
+
+/**
+ * STATEPROOF_SELFTEST_HOLD_CHECK (tests only, as STATEPROOF_SELFTEST_CRASH): the run waits at the
+ * start of its check stage, so a test can signal it there deterministically through the real
+ * binary (test/cli/interrupt.test.ts). `1`: until it is interrupted; `stuck`: past that too, as a
+ * check that does not end would, so only a second signal (force-quit) ends it. At most a minute.
+ */
+async function holdCheckStageForSelfTest(signal: AbortSignal | undefined, log: (line: string) => void): Promise<void> {
+  const how = process.env.STATEPROOF_SELFTEST_HOLD_CHECK;
+  if ((how !== '1' && how !== 'stuck') || !signal || signal.aborted) return;
+  log('stateproof: self-test: holding the check stage until a signal (STATEPROOF_SELFTEST_HOLD_CHECK)');
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 60_000);
+    if (how === '1') signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 }

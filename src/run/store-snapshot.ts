@@ -69,7 +69,11 @@ const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
 const pgSnapshot = () => import('./store-snapshot-pg.ts');
 
 function connect(url: string): Redis {
-  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3_000, enableOfflineQueue: false });
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3_000, enableOfflineQueue: false });
+  // A lost connection reaches the caller as the command's rejection; unheard, the 'error' event
+  // would also print ioredis' "Unhandled error event" stack on stderr.
+  redis.on('error', () => {});
+  return redis;
 }
 
 export async function snapshotStore(redisUrl: string): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {

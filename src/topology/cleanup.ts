@@ -2,7 +2,9 @@
  * Nothing a run starts may outlive it. Three layers:
  *
  *  1. async teardown: each run registers its teardown; on SIGINT/SIGTERM the teardowns run (bounded in
- *     time) before the process exits;
+ *     time) before the process exits, unless a host holds the signal teardown (holdSignalTeardown):
+ *     then the host stops the load, checks and reports while the topology still stands, and tears
+ *     down itself;
  *  2. sync last resort: on process 'exit' (normal end, uncaught error) every pid still recorded gets
  *     SIGKILL and every temp dir is removed synchronously;
  *  3. a run file per run under the state dir ({pid of the harness, pids and start times of what it
@@ -77,6 +79,33 @@ function removeShmVerified(seg: { key: number; shmid: number }): boolean {
 const live = new Set<RunRegistry>();
 let handlersInstalled = false;
 let signalling = false;
+let holds = 0;
+
+/**
+ * While held, SIGINT/SIGTERM do not tear the topology down: the host (`stateproof run`, `suite`)
+ * turns the signal into an orderly end (stop the load, read the witnesses, check, report, stop)
+ * and still needs every process for it. The 'exit' hook (SIGKILL of every recorded pid) stays.
+ * Returns the release.
+ */
+export function holdSignalTeardown(): () => void {
+  holds++;
+  let released = false;
+  return () => {
+    if (!released) holds--;
+    released = true;
+  };
+}
+
+/**
+ * The last resort at once, for a host that force-quits: SIGKILL every recorded pid, remove the
+ * dirs, and forget the runs (nothing is left for a later sweep to find).
+ */
+export function killAllRunsSync(): void {
+  for (const r of [...live]) {
+    r.killAllSync();
+    r.close();
+  }
+}
 
 /** The record of one run: what it started, and how to tear it down. */
 export class RunRegistry {
@@ -181,6 +210,7 @@ function installHandlers(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
+      if (holds > 0) return;
       if (live.size === 0) {
         // Nothing of ours is running: behave as if we had no handler.
         if (process.listenerCount(signal) === 1) process.exit(signal === 'SIGINT' ? 130 : 143);

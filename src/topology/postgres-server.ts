@@ -200,7 +200,8 @@ export async function startPostgresServer(opts: PostgresServerOptions = {}): Pro
   const launch = async (): Promise<void> => {
     log = [];
     const args = ['-D', data, '-c', `port=${port}`, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-    const c = spawn(path.join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    // Its own process group, as redis-server's: Ctrl-C in the terminal is the harness's to handle.
+    const c = spawn(path.join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
     child = c;
     let gone = false;
     exited = new Promise<void>((resolve) => {

@@ -79,7 +79,9 @@ export async function startProcess(spec: ProcessSpec): Promise<StartedProcess> {
     listeners = new Set();
     paused = false;
     const args = typeof spec.args === 'function' ? spec.args(restartOpts) : spec.args;
-    const c = spawn(spec.command, args, { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C goes to the harness alone, which stops the load,
+    // reads this process's /metrics and then stops it (cleanup.ts kills it if the harness dies).
+    const c = spawn(spec.command, args, { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = c;
     exited = new Promise((resolve) => {
       c.once('exit', (code, signal) => {

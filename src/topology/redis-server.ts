@@ -105,7 +105,9 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
 
   const launch = async (): Promise<void> => {
     log = [];
-    const c = spawn(binary, args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C reaches the harness alone, which still needs the
+    // store to read the witnesses and then stops it (cleanup.ts kills it if the harness dies).
+    const c = spawn(binary, args(), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = c;
     const keep = (chunk: Buffer) => {
       log.push(...chunk.toString('utf8').split('\n').filter(Boolean));

@@ -42,6 +42,8 @@ export async function followPrimary(replica: RedisServer, source: { host: string
   const clock = opts.clock ?? systemClock;
   const timeoutMs = opts.timeoutMs ?? REDIS_STACK_DEFAULTS.replicaSyncTimeoutMs;
   const client = new Redis(replica.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  // Failures reach us as the commands' rejections; the event alone would print ioredis' stack.
+  client.on('error', () => {});
   try {
     await client.connect();
     await client.call('REPLICAOF', source.host, String(source.port));

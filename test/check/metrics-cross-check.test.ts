@@ -98,6 +98,20 @@ describe('crossCheckMetrics', () => {
     expect(found.map((a) => a.type)).toEqual(['metrics-degraded-mismatch']);
   });
 
+  it('counts requests abandoned when the run stopped (an interrupt) as answers the client never got, and no more', async () => {
+    const { registry, m } = serviceRegistry();
+    m.conflicts.inc(3); // two the client saw, one for an append whose answer was thrown away
+    m.degraded.inc(3); // one the client saw, two it threw away
+    m.size.observe(3500);
+    const scrape = [{ instance: 'i1', after: await registry.metrics() }];
+    const without = crossCheckMetrics(clientHistory().entries, scrape);
+    expect(without.map((a) => a.type).sort()).toEqual(['metrics-conflicts-mismatch', 'metrics-degraded-mismatch']);
+    expect(crossCheckMetrics(clientHistory().entries, scrape, { abandonedRequests: 2 })).toEqual([]);
+    const short = crossCheckMetrics(clientHistory().entries, scrape, { abandonedRequests: 1 });
+    expect(short.map((a) => a.type)).toEqual(['metrics-degraded-mismatch']);
+    expect(short[0]!.message).toContain('1 abandoned when the run stopped');
+  });
+
   it('flags missing migrations and state sizes smaller than the client read', async () => {
     const { registry, m } = serviceRegistry();
     m.conflicts.inc(2);

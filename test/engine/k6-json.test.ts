@@ -39,6 +39,33 @@ describe("k6's JSON output stream", () => {
 const k6 = findK6(process.env.STATEPROOF_K6);
 if (!k6) console.log('skipping the live k6 test: no k6 on PATH (set STATEPROOF_K6 to a k6 binary to run it)');
 describe.skipIf(!k6)('real k6 (live)', () => {
+  it("lists a submetric's thresholds as k6 judged them (its --summary-export), with the observed value, once a second in progress", async () => {
+    const { runScript } = await import('../../src/engine/index.ts');
+    const { startServer, writeScript } = await import('./helpers.ts');
+    const server = await startServer();
+    // Every request carries op:read and goes to a closed port: the submetric's rate is 1, which fails rate<0.5.
+    const s = writeScript(`import http from 'k6/http';
+export const options = { scenarios: { s: { executor: 'constant-vus', vus: 1, duration: '3s' } }, thresholds: { 'http_req_failed{op:read}': ['rate<0.5'], http_reqs: ['count>0'] } };
+export default async function () { await http.asyncRequest('GET', 'http://127.0.0.1:9/', null, { tags: { op: 'read' } }); await http.asyncRequest('GET', __ENV.URL + '/'); }`);
+    const progress: Array<{ totalMs: number; requestsPerSecond: number }> = [];
+    try {
+      const r = await runScript({ scriptPath: s.file, env: { URL: server.url }, engine: 'k6', k6Path: k6!, onProgress: (p) => progress.push(p) });
+      expect(r.exitCode).toBe(99);
+      expect(r.thresholds.map((t) => [t.metric, t.source, t.ok])).toEqual([
+        ['http_req_failed{op:read}', 'rate<0.5', false],
+        ['http_reqs', 'count>0', true],
+      ]);
+      expect(r.thresholds[0]!.observed).toBe(1);
+      // About one a second (the run is 3 s plus k6's start and end), each with the planned length.
+      expect(progress.length).toBeGreaterThanOrEqual(2);
+      expect(progress.length).toBeLessThanOrEqual(8);
+      for (const p of progress) expect(p.totalMs).toBe(3_000);
+    } finally {
+      s.cleanup();
+      await server.close();
+    }
+  });
+
   it('runs a script and streams its samples into the same result shape', async () => {
     const { runScript } = await import('../../src/engine/index.ts');
     const { startServer, writeScript } = await import('./helpers.ts');

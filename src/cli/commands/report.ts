@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
 import { loadRun } from '../../report/load.ts';
 import { HISTORY_FILE, writeReports } from '../../report/write.ts';
+import { VERDICT_WORD, verdictKind } from '../../report/verdict.ts';
 
 export const help = `Usage: stateproof report <run-dir> [--out <dir>]
 
@@ -29,6 +30,6 @@ export async function run(argv: string[]): Promise<number> {
     await copyFile(path.join(dir, HISTORY_FILE), path.join(outDir, HISTORY_FILE));
     written.push(HISTORY_FILE);
   }
-  process.stdout.write(`${result.verdict.pass ? 'PASS' : 'FAIL'} ${result.scenario.name} (${result.runId}): wrote ${written.length} files to ${outDir}\n  ${path.join(outDir, 'index.html')}\n`);
+  process.stdout.write(`${VERDICT_WORD[verdictKind(result.verdict)]} ${result.scenario.name} (${result.runId}): wrote ${written.length} files to ${outDir}\n  ${path.join(outDir, 'index.html')}\n`);
   return 0;
 }

@@ -14,7 +14,9 @@ import { progressReporter, type RunProgress } from '../progress.ts';
 import { keepInvariants, parseInvariantList } from '../invariant-subset.ts';
 import { shownPath } from '../shown-path.ts';
 import { runVerdictJson, writeJson } from '../verdict-json.ts';
+import { interruptible } from '../interrupt.ts';
 import { writeReports } from '../../report/write.ts';
+import { interruptionText, PARTIAL_NOTE, VERDICT_WORD, verdictKind } from '../../report/verdict.ts';
 import { loadSpec } from '../../run/load-spec.ts';
 import { listScenarios, resolveScenario } from '../../run/scenarios.ts';
 import { runScenario, type RunOutcome } from '../../run/run-scenario.ts';
@@ -73,7 +75,12 @@ flags, which need a unit and at least 1 VU, as k6's do.
 
 Exit codes: 0 every invariant and threshold held; 1 one failed; 2 usage or config error;
 3 environment problem (e.g. redis-server missing); 4 stateproof itself failed (a harness bug:
-one line names the crash log with the stack; the verdict is unknown).
+one line names the crash log with the stack; the verdict is unknown); 105 interrupted (k6's code).
+
+Ctrl-C (SIGINT) or SIGTERM stops the load, undoes the faults, checks the partial history and
+writes every report with the verdict INTERRUPTED (invariants marked partial: they inform, they do
+not decide), then stops what the run started; exit 105. A second Ctrl-C force-quits: every process
+the run started is killed, exit 105, no report beyond what was already written.
 
 Examples:
   stateproof run store-outage
@@ -184,29 +191,12 @@ export function loadOverridesFrom(values: Record<string, string | string[] | boo
   return load;
 }
 
-/** SIGINT/SIGTERM stop the load; teardown, checks and reports still run, then the process exits. */
-export function interruptible(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
-    process.stderr.write(`\nstateproof: ${sig} received — stopping the load, undoing faults, tearing down (Ctrl-C again does not skip this)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
 /** The verdict lines; `givenOut` is --out as the user typed it, so the report path reads as they gave it. */
 export function printOutcome(outcome: RunOutcome, givenOut?: string, stream: NodeJS.WritableStream = process.stdout): void {
   const r = outcome.result;
-  const lines = [`${r.verdict.pass ? 'PASS' : 'FAIL'}  ${r.scenario.name} (${r.scenario.profile}, ${r.scenario.backend ?? 'reference'})`];
+  const kind = verdictKind(r.verdict);
+  const lines = [`${VERDICT_WORD[kind]}  ${r.scenario.name} (${r.scenario.profile}, ${r.scenario.backend ?? 'reference'})${r.verdict.interrupted ? `: ${interruptionText(r.verdict.interrupted)}` : ''}`];
+  if (kind === 'interrupted') lines.push(`  partial: ${PARTIAL_NOTE}`);
   for (const inv of r.invariants) {
     const word = STATUS_WORD[inv.status ?? (inv.holds ? 'held' : 'violated')];
     const detail =
@@ -215,10 +205,10 @@ export function printOutcome(outcome: RunOutcome, givenOut?: string, stream: Nod
         : inv.holds
           ? inv.evidence ? `  (${inv.evidence})` : ''
           : inv.status === 'no-evidence' ? `: ${inv.evidence}` : `: ${inv.anomalies.length} anomal${inv.anomalies.length === 1 ? 'y' : 'ies'}`;
-    lines.push(`  ${word}  ${inv.name}${detail}`);
+    lines.push(`  ${word}  ${inv.name}${detail}${inv.partial ? '  [partial]' : ''}`);
     if (inv.status !== 'no-evidence' && inv.status !== 'waived') for (const a of inv.anomalies.slice(0, 3)) lines.push(`          ${a.message}${a.ops.length ? `  [ops ${a.ops.slice(0, 5).join(', ')}]` : ''}`);
   }
-  for (const t of r.thresholds) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'}  threshold ${t.metric} ${t.expression}${t.observed ? ` (observed ${t.observed})` : ''}`);
+  for (const t of r.thresholds) lines.push(`  ${t.ok ? 'ok  ' : 'FAIL'}  threshold ${t.metric} ${t.expression}${t.observed ? ` (observed ${t.observed})` : ''}${kind === 'interrupted' ? '  [partial]' : ''}`);
   const skipped = (r.config.skippedFaults as string[] | undefined) ?? [];
   const unchecked = (r.config.uncheckedInvariants as string[] | undefined) ?? [];
   if (skipped.length) lines.push(`  not injected (no access to the target): ${skipped.join(', ')}`);

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../base/errors.ts';
+import { EXIT_INTERRUPTED, UsageError } from '../../base/errors.ts';
 import { didYouMean } from '../../base/suggest.ts';
 import { ADAPTERS, REFERENCE_BACKEND } from '../../backend/adapters.ts';
 import { parseDurationMs } from '../../engine/duration.ts';
@@ -18,7 +18,8 @@ import { pairId, selectPairs } from '../../scorecard/pairs.ts';
 import { runScorecard, THROUGHPUT_DEFAULT_MS } from '../../scorecard/run-scorecard.ts';
 import { THROUGHPUT_CONNECTIONS } from '../../scorecard/aggregate.ts';
 import { scorecardSummaryText } from '../../scorecard/render-text.ts';
-import { interruptible, loadOverridesFrom } from './run.ts';
+import { interruptible } from '../interrupt.ts';
+import { loadOverridesFrom } from './run.ts';
 
 export const help = `Usage: stateproof scorecard [--backends a,b,…] [--stores …] [--profile ci|full] [--out DIR] [--only scenarios]
 
@@ -47,8 +48,9 @@ Options:
 
 Exit codes: 0 the scorecard is complete and the reference service held every invariant it was
 judged by (a library's violation is a finding in the scorecard, not a failure of the command);
-1 a run could not be made or was interrupted, or the reference service violated an invariant;
-2 bad input (unknown backend or store, empty selection).
+1 a run could not be made, or the reference service violated an invariant;
+2 bad input (unknown backend or store, empty selection); 105 interrupted (Ctrl-C or SIGTERM: the
+pairs done so far are written, marked interrupted).
 
 Examples:
   stateproof scorecard
@@ -123,7 +125,8 @@ export async function run(argv: string[]): Promise<number> {
   const { scorecard, files } = outcome;
   process.stdout.write(`\n${scorecardSummaryText(scorecard)}\nscorecard: ${shownPath(files.html, values.out)} (and scorecard.md, scorecard.json)\n`);
   if (outcome.harnessError !== undefined) throw outcome.harnessError;
-  const incomplete = scorecard.interrupted || scorecard.pairs.some((p) => p.runs.some((r) => r.error) || (p.throughput?.error !== undefined));
+  if (scorecard.interrupted) return EXIT_INTERRUPTED;
+  const incomplete = scorecard.pairs.some((p) => p.runs.some((r) => r.error) || (p.throughput?.error !== undefined));
   // The reference service must hold everything on every store: anything else is our own regression.
   const referenceFailed = scorecard.invariants.some((row) => scorecard.pairs.some((p) => p.backend === REFERENCE_BACKEND && ['violated', 'no-evidence'].includes(row.cells[p.id]?.status ?? '')));
   return incomplete || referenceFailed ? 1 : 0;

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../base/errors.ts';
+import { EXIT_INTERRUPTED, UsageError } from '../../base/errors.ts';
 import { didYouMean } from '../../base/suggest.ts';
 import { progressReporter, type RunProgress } from '../progress.ts';
 import { shownPath } from '../shown-path.ts';
@@ -15,28 +15,31 @@ import { loadSpec } from '../../run/load-spec.ts';
 import { RUN_DEFAULTS } from '../../run/run-options.ts';
 import { adapterOf, adapterRunRefusal, adapterStore } from '../../run/adapter-run.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
-import { writeSuiteReport } from '../../report/suite.ts';
-import { adapterFrom, backendFrom, interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
+import { suiteVerdict, writeSuiteReport } from '../../report/suite.ts';
+import { VERDICT_WORD } from '../../report/verdict.ts';
+import { interruptible } from '../interrupt.ts';
+import { adapterFrom, backendFrom, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
 
 Runs every scenario (${listScenarios().join(', ')}) against the embedded topology and writes one
 combined report: reports/suite-<stamp>/index.html (linking each scenario's report), summary.md
 and junit.xml (one test case per invariant per scenario). Exit code 0 only if every invariant and
-threshold of every scenario held.
+threshold of every scenario held; 1 if one failed; 105 if Ctrl-C (SIGINT) or SIGTERM interrupted
+the suite: the scenario running is cut short and reported as for \`stateproof run\` (verdict
+INTERRUPTED, invariants partial), the ones after it are listed as not run, and the suite report is
+written. A second Ctrl-C force-quits (everything started is killed; exit 105).
 
 Options:
   --profile <ci|full>     ci: a few minutes in all (default); full: the long versions
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
   --store <name>          redis | valkey | postgres: the store under the service (default redis)
-  --backend <name>        reference (default) or an adapter under backends/, as for \`stateproof run\`
   --vus <n>, --duration <d>   resize every scenario's executors, as for \`stateproof run\`
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
   -q, --quiet             no live progress lines
   --json                  the suite's verdict as JSON on stdout: verdict, exitCode, one entry per
-                          scenario (as \`run --json\` prints it), failed, notRun, notApplicable
-                          (scenarios an adapter cannot run, with the reason), report paths
+                          scenario (as \`run --json\` prints it), failed, notRun, report paths
                           (absolute). Nothing else goes to stdout: verdict lines, progress, logs
                           go to stderr.
   -h, --help
@@ -116,28 +119,30 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     stop.dispose();
   }
+  const notRun = scenarios.slice(outcomes.length);
   await writeSuiteReport(
     outcomes.map((o) => o.result),
     suiteDir,
+    { notRun },
   );
-  const failed = outcomes.filter((o) => o.exitCode !== 0).map((o) => o.result.scenario.name);
-  const skipped = scenarios.length - outcomes.length;
-  const exitCode = failed.length === 0 && skipped === 0 ? 0 : 1;
+  const failed = outcomes.filter((o) => o.exitCode !== 0 && !o.result.verdict.interrupted).map((o) => o.result.scenario.name);
+  const kind = suiteVerdict(outcomes.map((o) => o.result), notRun);
+  const exitCode = kind === 'interrupted' ? EXIT_INTERRUPTED : kind === 'pass' ? 0 : 1;
   if (values.json) {
     writeJson({
-      verdict: exitCode === 0 ? 'pass' : 'fail',
+      verdict: kind,
       exitCode,
       scenarios: outcomes.map((o) => runVerdictJson(o.result, o.runDir, o.exitCode)),
       failed,
-      notRun: scenarios.slice(outcomes.length),
+      notRun,
       notApplicable,
       report: { dir: suiteDir, html: path.join(suiteDir, 'index.html'), summary: path.join(suiteDir, 'summary.md'), junit: path.join(suiteDir, 'junit.xml') },
     });
     return exitCode;
   }
   process.stdout.write(
-    `\nsuite ${failed.length === 0 && skipped === 0 ? 'PASS' : 'FAIL'}: ${outcomes.length - failed.length}/${scenarios.length} scenarios held every invariant` +
-      `${failed.length ? ` (failed: ${failed.join(', ')})` : ''}${skipped ? ` (${skipped} not run: interrupted)` : ''}` +
+    `\nsuite ${VERDICT_WORD[kind]}: ${outcomes.filter((o) => o.exitCode === 0).length}/${scenarios.length} scenarios held every invariant` +
+      `${failed.length ? ` (failed: ${failed.join(', ')})` : ''}${kind === 'interrupted' ? ` (interrupted${notRun.length ? `; not run: ${notRun.join(', ')}` : ''})` : ''}` +
       `${notApplicable.length ? ` (not applicable to ${adapter!.name}: ${notApplicable.map((n) => n.scenario).join(', ')})` : ''} in ${((Date.now() - started) / 1000).toFixed(0)} s\n` +
       `report: ${shownPath(path.join(suiteDir, 'index.html'), settings.out)}\n`,
   );

@@ -148,6 +148,7 @@ export function createHttp(vu: VU) {
     let tHeaders = t0;
     const epoch = vu.epoch;
     vu.hold();
+    run.requestsInFlight++;
     try {
       const type = run.discardResponseBodies ? 'none' : (params.responseType ?? 'text');
       const r = await exchange(vu.pool(parsed.origin), { method, path: parsed.path, headers, body, timeoutMs, bodyType: type, maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes, sentAt: t0 }, res);
@@ -155,13 +156,17 @@ export function createHttp(vu: VU) {
       if (type !== 'none') res.body = r.body;
       if (r.headers['set-cookie'] !== undefined) res.cookies = jar.fromResponse(parsed.url, r.headers['set-cookie']);
     } catch (e) {
-      if (vu.epoch !== epoch || run.stopping) throw Object.assign(new Error('iteration interrupted'), { name: 'AbortError' });
+      if (vu.epoch !== epoch || run.stopping) {
+        run.requestsAbandoned++;
+        throw Object.assign(new Error('iteration interrupted'), { name: 'AbortError' });
+      }
       const { code, message } = errorCode(e);
       res.status = 0;
       tHeaders = performance.now();
       res.error = message;
       res.error_code = code;
     } finally {
+      run.requestsInFlight--;
       vu.release();
     }
     const tEnd = performance.now();

@@ -22,7 +22,29 @@ export class K6JsonStream {
     private readonly registry: Registry,
     /** Check results (from `checks` points), to rebuild the summary's group/check tree. */
     private readonly onCheck?: (group: string, name: string, ok: boolean) => void,
-  ) {}
+    /**
+     * Submetrics the script's thresholds name (`http_req_failed{op:read}`): k6 writes no point
+     * under a submetric's name, so each is bound to its parent before that parent's first sample
+     * and then filled from the parent's points by their tags.
+     */
+    private readonly submetricKeys: readonly string[] = [],
+  ) {
+    for (const name of registry.metrics.keys()) this.bindSubmetrics(name);
+  }
+
+  private bindSubmetrics(name: string): void {
+    const metric = this.registry.metrics.get(name);
+    if (!metric) return;
+    for (const key of this.submetricKeys) {
+      const brace = key.indexOf('{');
+      if (brace < 0 || key.slice(0, brace).trim() !== name || !key.endsWith('}')) continue;
+      try {
+        this.registry.submetric(metric, key.slice(brace + 1, -1));
+      } catch {
+        // A selector only k6 understands: k6's own verdict on it still stands, without an observed value.
+      }
+    }
+  }
 
   feed(chunk: string): void {
     const text = this.rest + chunk;
@@ -57,6 +79,7 @@ export class K6JsonStream {
         return;
       }
       this.registry.define(name, type, (o.data.contains as Contains) ?? 'default');
+      this.bindSubmetrics(name);
       const th = o.data.thresholds;
       if (Array.isArray(th) && th.length) this.thresholds.set(name, th.map(String));
       return;

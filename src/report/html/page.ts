@@ -20,9 +20,9 @@ pre{background:var(--card);border:1px solid var(--line);border-radius:6px;paddin
 .sub span+span:before{content:"·";margin:0 8px;color:var(--faint)}
 nav.toc{margin:14px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:13px}
 .verdict{display:flex;gap:20px;align-items:flex-start;margin-top:20px;padding:18px 20px;border-radius:10px;border:1px solid}
-.verdict.pass{background:var(--pass-bg);border-color:#b9dcc6}.verdict.fail{background:var(--fail-bg);border-color:#f0c2bd}
+.verdict.pass{background:var(--pass-bg);border-color:#b9dcc6}.verdict.fail{background:var(--fail-bg);border-color:#f0c2bd}.verdict.interrupted{background:var(--warn-bg);border-color:#ecd3a6}
 .badge-big{font-size:22px;font-weight:750;letter-spacing:.06em;padding:6px 16px;border-radius:8px;color:#fff;white-space:nowrap}
-.pass .badge-big{background:var(--pass)}.fail .badge-big{background:var(--fail)}
+.pass .badge-big{background:var(--pass)}.fail .badge-big{background:var(--fail)}.interrupted .badge-big{background:var(--warn)}
 .verdict ul{margin:4px 0 0;padding-left:18px}.verdict .lead{font-weight:600;font-size:15px}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin-top:14px}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}

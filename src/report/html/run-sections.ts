@@ -7,6 +7,7 @@ import type { ProvingOp, RunResult } from '../result-schema.ts';
 import { errorRateNote } from '../derive/refusals.ts';
 import { timelineCharts } from './charts.ts';
 import { chip, table, tile } from './page.ts';
+import { interruptionText, PARTIAL_NOTE, VERDICT_WORD, verdictKind } from '../verdict.ts';
 
 export function header(r: RunResult): string {
   const s = r.scenario;
@@ -30,12 +31,16 @@ export function verdict(r: RunResult): string {
   const lat = all && all.count > 0 ? percentilesMs(decodeSnapshot(all.snapshot)) : null;
   const recovered = r.faults.filter((f) => f.recovered).length;
   const m = r.metrics;
-  const lead = r.verdict.pass
-    ? `All ${r.invariants.length} invariants hold${r.thresholds.length ? ` and all ${r.thresholds.length} thresholds are met` : ''}.`
-    : `${r.verdict.reasons.length} problem${r.verdict.reasons.length === 1 ? '' : 's'} found.`;
+  const kind = verdictKind(r.verdict);
+  const lead =
+    kind === 'interrupted'
+      ? `Run ${interruptionText(r.verdict.interrupted!)}: ${PARTIAL_NOTE}.`
+      : r.verdict.pass
+        ? `All ${r.invariants.length} invariants hold${r.thresholds.length ? ` and all ${r.thresholds.length} thresholds are met` : ''}.`
+        : `${r.verdict.reasons.length} problem${r.verdict.reasons.length === 1 ? '' : 's'} found.`;
   return (
-    `<section id="verdict" class="verdict ${r.verdict.pass ? 'pass' : 'fail'}">` +
-    `<div class="badge-big">${r.verdict.pass ? 'PASS' : 'FAIL'}</div>` +
+    `<section id="verdict" class="verdict ${kind}">` +
+    `<div class="badge-big">${VERDICT_WORD[kind]}</div>` +
     `<div><div class="lead">${esc(lead)}</div>` +
     (r.verdict.reasons.length ? `<ul>${r.verdict.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '') +
     `</div></section>` +
@@ -64,7 +69,7 @@ function opChips(ids: readonly number[], known: ReadonlySet<number>): string {
 export function invariants(r: RunResult): string {
   const known = new Set(r.provingOps.map((o) => o.id));
   const rows = r.invariants.map((inv) => [
-    inv.holds ? chip('pass', 'holds') : chip('fail', 'violated'),
+    (inv.holds ? chip('pass', 'holds') : chip('fail', 'violated')) + (inv.partial ? ` ${chip('warn', 'partial')}` : ''),
     `<strong>${esc(inv.name)}</strong><div class="note">${esc(inv.description)}</div>`,
     fmtInt(inv.anomalies.length),
     inv.anomalies.length === 0
