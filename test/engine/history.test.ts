@@ -50,7 +50,7 @@ describe('history', () => {
       await using sink = await startHistorySink(viaSink);
       await runScript({
         scriptPath: s.file,
-        env: { URL: server.url, STATEPROOF_HISTORY_URL: sink.url, STATEPROOF_HISTORY_TRANSPORT: 'http' },
+        env: { URL: server.url, ...sink.runnerEnv(), STATEPROOF_HISTORY_TRANSPORT: 'http' },
       });
       expect(sink.received).toBe(15);
       expect(sink.rejected).toBe(0);
@@ -66,9 +66,10 @@ describe('history', () => {
   it('the sink refuses malformed batches and counts them', async () => {
     const rec = new HistoryRecorder();
     await using sink = await startHistorySink(rec);
-    const bad = await fetch(sink.url, { method: 'POST', body: '[{"op":"append"}]' });
+    const headers = { authorization: `Bearer ${sink.token}`, 'x-stateproof-runner': 'r1', 'x-stateproof-batch': '1' };
+    const bad = await fetch(sink.url, { method: 'POST', body: '[{"op":"append"}]', headers });
     expect(bad.status).toBe(400);
-    const notJson = await fetch(sink.url, { method: 'POST', body: 'nope' });
+    const notJson = await fetch(sink.url, { method: 'POST', body: 'nope', headers });
     expect(notJson.status).toBe(400);
     expect(sink.rejected).toBe(2);
     expect(rec.entries).toHaveLength(0);

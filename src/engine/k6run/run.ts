@@ -40,7 +40,7 @@ export async function runK6(opts: RunScriptOptions): Promise<EngineResult> {
   try {
     const bundle = await bundleScript(opts.scriptPath, { target: 'k6', outFile: path.join(dir, 'script.js') });
     const out = path.join(dir, 'samples.json');
-    const env = { ...(opts.env ?? {}), ...(sink ? { STATEPROOF_HISTORY_URL: sink.url } : {}) };
+    const env = { ...(opts.env ?? {}), ...(sink ? sink.runnerEnv() : {}) };
     const args = ['run', '--out', `json=${out}`];
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     if (opts.vus !== undefined) args.push('--vus', String(opts.vus));
