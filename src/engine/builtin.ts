@@ -13,13 +13,15 @@ import { BlockingScript } from './blocking/script.ts';
 import { defineWsMetrics } from './blocking/ws-metrics.ts';
 import { bundleScript, type Bundle } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
+import { ExecutionSegment, ExecutionSegmentError, ExecutionSegmentSequence, ExecutionTuple, SegmentedIndex } from './execution-segment.ts';
+import { hasWork, maxVUsOf } from './executors/segment-share.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
 import { applyLoadOverrides, hasLoadOverrides } from './load-overrides.ts';
 import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
 import { rampingVus } from './executors/ramping-vus.ts';
 import { ScenarioRun, waitUntil } from './executors/scenario-run.ts';
 import { EXIT_SCRIPT_ABORTED } from './k6/execution.ts';
-import { checkOptionKeys, EXECUTOR_DEFAULTS, maxVUsOf, plannedDurationMs, resolveScenarios, type ScenarioConfig } from './options.ts';
+import { checkOptionKeys, EXECUTOR_DEFAULTS, plannedDurationMs, resolveScenarios, type ScenarioConfig } from './options.ts';
 import { tlsConnectOptions } from './k6/tls-options.ts';
 import { Script } from './script.ts';
 import { scriptLocation } from './source-positions.ts';
@@ -61,6 +63,7 @@ async function loadScript(bundle: Bundle, model: Classification): Promise<Script
 
 async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript, model: Classification): Promise<EngineResult> {
   const env = { ...(opts.env ?? {}) };
+  const tuple = executionTuple(opts);
 
   // VU 0 runs init first to read options, then setup, teardown and handleSummary (as in k6).
   const probe = new TestRun(env, {}, opts.phase, opts.history, {});
@@ -81,7 +84,9 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     iterations: opts.iterations,
     durationMs: opts.duration === undefined ? undefined : parseDurationMs(opts.duration, '--duration'),
   });
-  const configs = hasLoadOverrides(opts.load) ? applyLoadOverrides(declared, opts.load) : declared;
+  const overridden = hasLoadOverrides(opts.load) ? applyLoadOverrides(declared, opts.load) : declared;
+  // k6 skips an executor that has no share in this segment (HasWork), as if it were not declared.
+  const configs = overridden.filter((c) => hasWork(c, tuple));
   for (const c of configs) {
     if (typeof vu0.exports[c.exec] !== 'function') {
       throw new UsageError(`scenario '${c.name}': the script exports no function '${c.exec}'${c.exec === 'default' ? ' (export default function)' : ''}`);
@@ -94,15 +99,17 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
   const all: VU[] = [];
   const free: VU[] = [];
   let setupJson: string | undefined;
+  // __VU counts this runner's VUs; vu.idInTest is the striped global index, unique across segments.
+  const vuIds = SegmentedIndex.of(tuple);
   const newVU = (): VU => {
-    const vu = new VU(all.length + 1, run);
+    const vu = new VU(all.length + 1, run, vuIds.next()[1]);
     vu.exports = instantiateChecked(script, vu, { ...env });
     vu.setupData = setupJson === undefined ? undefined : JSON.parse(setupJson);
     all.push(vu);
     run.vusInitialized++;
     return vu;
   };
-  const needed = configs.reduce((a, c) => a + maxVUsOf(c), 0);
+  const needed = configs.reduce((a, c) => a + maxVUsOf(c, tuple), 0);
   if (script instanceof BlockingScript) {
     checkBlockingVUs(configs, model.reasons);
     script.prestart(Array.from({ length: needed }, (_, i) => i + 1), env, options);
@@ -137,7 +144,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     };
     for (const c of configs) {
       runs.push(
-        new ScenarioRun(c, run, source, (vu) => vu.exports[c.exec] as (d: unknown) => unknown, (vu) => vu.setupData),
+        new ScenarioRun(c, run, source, (vu) => vu.exports[c.exec] as (d: unknown) => unknown, (vu) => vu.setupData, tuple),
       );
     }
     for (const s of runs) s.onTake = (vu) => (vu.env = Object.assign(vu.env, s.config.env));
@@ -201,6 +208,22 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     for (const s of runs) s.interruptAll();
     await Promise.all([...all, vu0].map((vu) => vu.close()));
   }
+}
+
+/** The run's execution tuple from k6's two flags; a bad value is the user's, with k6's message. */
+export function executionTuple(opts: Pick<RunScriptOptions, 'executionSegment' | 'executionSegmentSequence'>): ExecutionTuple {
+  const userError = <T>(flag: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof ExecutionSegmentError)) throw e;
+      throw new UsageError(`${flag}: ${e.message} (e.g. --execution-segment 1/3:2/3 --execution-segment-sequence 0,1/3,2/3,1)`);
+    }
+  };
+  const { executionSegment: seg, executionSegmentSequence: seq } = opts;
+  const segment = seg === undefined ? undefined : userError('--execution-segment', () => ExecutionSegment.parse(seg));
+  const sequence = seq === undefined ? undefined : userError('--execution-segment-sequence', () => ExecutionSegmentSequence.parse(seq));
+  return userError('--execution-segment', () => ExecutionTuple.of(segment, sequence));
 }
 
 function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType<typeof buildSummary>, outputs: Record<string, string | ArrayBuffer>, durationMs: number, runs: ScenarioRun[], exportState: boolean): EngineResult {

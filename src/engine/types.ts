@@ -57,6 +57,13 @@ export interface RunScriptOptions {
   vus?: number;
   duration?: string | number;
   iterations?: number;
+  /**
+   * k6's --execution-segment and --execution-segment-sequence ("1/3:2/3", "0,1/3,2/3,1", "50%"):
+   * this run does only its segment's share of every executor, as k6 computes it
+   * (execution-segment.ts, executors/segment-share.ts). Undefined: the whole test.
+   */
+  executionSegment?: string;
+  executionSegmentSequence?: string;
   /** stateproof's --vus / --duration / --rate: applied to each of the script's executors (load-overrides.ts). */
   load?: LoadOverrides;
   /** Receives history entries from scenarios/lib/history.ts (in-process, or via the sink under k6). */

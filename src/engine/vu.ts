@@ -56,8 +56,12 @@ export class VU {
   execFn: ((data: unknown) => unknown) | undefined;
   iterationInInstance = 0;
   iterationInScenario = 0;
-  /** k6's scenario.iterationInTest of the running iteration. */
+  /** k6's scenario.iterationInTest of the running iteration: unique across execution segments. */
   iterationInTest = 0;
+  /** k6's scenario.iterationInInstance: this runner's own count (equals iterationInTest unsegmented). */
+  scenarioIterationInInstance = 0;
+  /** k6's vu.idInTest: unique across execution segments (the VU's striped global index); `id` is __VU. */
+  idInTest: number;
   /** Called on interrupt, e.g. to drop the VU's timers. */
   onInterrupt: (() => void) | undefined;
   groupPath = '';
@@ -77,7 +81,10 @@ export class VU {
   constructor(
     readonly id: number,
     readonly run: TestRun,
-  ) {}
+    idInTest?: number,
+  ) {
+    this.idInTest = idInTest ?? id;
+  }
 
   pool(origin: string): OriginConnections {
     let p = this.pools.get(origin);

@@ -6,6 +6,7 @@
  */
 import { monotonicClock } from '../../src/base/clock.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ExecutionTuple } from '../../src/engine/execution-segment.ts';
 import { arrivalRate } from '../../src/engine/executors/arrival-rate.ts';
 import type { ScenarioRun } from '../../src/engine/executors/scenario-run.ts';
 import { resolveScenarios } from '../../src/engine/options.ts';
@@ -30,6 +31,9 @@ function fakeScenario(scenario: Record<string, unknown>, serviceMs: number) {
   let nextVu = 0;
   const fake = {
     config: config!,
+    // Unsegmented: the whole schedule (segmented schedules: test/engine/segments.test.ts).
+    tuple: ExecutionTuple.full(),
+    iterationTuple: ExecutionTuple.full(),
     startedAtMs: nowMs(),
     droppedIterations: 0,
     vusHeld: 0,

@@ -24,10 +24,20 @@ Options:
   -u, --vus N                number of VUs (at least 1)
   -d, --duration D           test duration with a unit, e.g. 30s, 1m30s, 500ms
   -i, --iterations N         total iterations (shared between VUs)
+      --execution-segment SEG
+                             run only this share of every executor, as k6 does: 1/3:2/3,
+                             0.5:1, 25%:50%, or a single value v meaning 0:v
+      --execution-segment-sequence SEQ
+                             all runners' segments, e.g. 0,1/3,2/3,1: k6 stripes VUs and
+                             iterations across them so the shares add up to the whole test
       --summary-export FILE  write the end-of-test summary as JSON (k6's legacy export format)
       --k6 PATH              run with the real k6 binary at PATH instead of the built-in engine
   -q, --quiet                no live progress line
   -h, --help                 this help
+
+Execution segments split one test across runners exactly as k6 (and k6-operator's
+parallelism) does: each runner computes its own share of VUs, iterations and arrivals from
+its segment and the sequence, and the runners together do what one run would.
 
 Exit codes (k6's): 0 pass, 99 a threshold failed, 105 interrupted, 107 setup/teardown
 script error, 108 test.abort(); 2 bad flags or a k6 feature the built-in engine lacks;
@@ -37,6 +47,7 @@ Examples:
   stateproof k6 script.js
   stateproof k6 scenarios/store-outage.ts -e STATEPROOF_TARGET=http://127.0.0.1:8080 --vus 10 --duration 30s
   stateproof k6 script.ts --iterations 100 --summary-export summary.json
+  stateproof k6 script.ts --execution-segment 1/3:2/3 --execution-segment-sequence 0,1/3,2/3,1
 `;
 
 function intFlag(v: string | undefined, flag: string, min: number): number | undefined {
@@ -75,6 +86,8 @@ export async function run(argv: string[]): Promise<number> {
       duration: { type: 'string', short: 'd' },
       iterations: { type: 'string', short: 'i' },
       'summary-export': { type: 'string' },
+      'execution-segment': { type: 'string' },
+      'execution-segment-sequence': { type: 'string' },
       k6: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     },
@@ -93,6 +106,8 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.iterations !== undefined ? { iterations: intFlag(values.iterations, '--iterations', 0) } : {}),
       // Checked as k6's flag parser would, then passed on in milliseconds, which both engines read alike.
       ...(values.duration !== undefined ? { duration: `${durationFlag(values.duration)}ms` } : {}),
+      ...(values['execution-segment'] !== undefined ? { executionSegment: values['execution-segment'] } : {}),
+      ...(values['execution-segment-sequence'] !== undefined ? { executionSegmentSequence: values['execution-segment-sequence'] } : {}),
       signal: controller.signal,
       ...(values.k6 !== undefined ? { engine: 'k6' as const, k6Path: values.k6 } : {}),
       ...(live ? { onProgress: (p: Progress) => process.stderr.write(`\r\x1b[K${progressLine(p)}`) } : {}),

@@ -141,6 +141,8 @@ export class BlockingHost {
       iterationInInstance: vu.iterationInInstance,
       iterationInScenario: vu.iterationInScenario,
       iterationInTest: vu.iterationInTest,
+      scenarioIterationInInstance: vu.scenarioIterationInInstance,
+      vuIdInTest: vu.idInTest,
       scenario: { name: vu.scenario?.config.name ?? '', executor: vu.scenario?.config.executor ?? '', startTime: vu.scenario ? Math.floor(vu.scenario.startedAtMs) : 0 },
       lagMs: vu.lagMs,
       epoch: vu.epoch,

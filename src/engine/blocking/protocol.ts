@@ -56,6 +56,9 @@ export interface IterationContext {
   iterationInInstance: number;
   iterationInScenario: number;
   iterationInTest: number;
+  /** k6's scenario.iterationInInstance (this runner's count) and vu.idInTest, for execution segments. */
+  scenarioIterationInInstance: number;
+  vuIdInTest: number;
   scenario: { name: string; executor: string; startTime: number };
   lagMs: number;
   epoch: number;

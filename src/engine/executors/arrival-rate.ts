@@ -16,55 +16,90 @@
 import type { Stage } from '../options.ts';
 import type { VU } from '../vu.ts';
 import { yieldToLoop } from './closed.ts';
+import { maxVUsOf } from './segment-share.ts';
 import { gracefulStop, waitUntil, type ScenarioRun } from './scenario-run.ts';
 
-/** Start offsets (ms from scenario start) of iterations 0, 1, 2...; undefined past the end. */
+/** Start offsets (ms from scenario start) of this segment's iterations 0, 1, 2...; undefined past the end. */
 export type Schedule = (k: number) => number | undefined;
 
-export function constantSchedule(rate: number, timeUnitMs: number, durationMs: number): Schedule {
-  const intervalMs = timeUnitMs / rate;
+/** Which global iteration indexes are this segment's: GetStripedOffsets of the executor's tuple. */
+export interface Striping {
+  start: number;
+  offsets: number[];
+  lcd: number;
+}
+
+export const UNSEGMENTED: Striping = Object.freeze({ start: 0, offsets: [1], lcd: 1 }) as Striping;
+
+/** The global index of this segment's k-th iteration (k6 walks it as gi += offsets[li % len]). */
+export function globalIndex(k: number, s: Striping): number {
+  const cycle = Math.floor(k / s.offsets.length);
+  let gi = s.start + cycle * s.lcd;
+  for (let j = 0; j < k % s.offsets.length; j++) gi += s.offsets[j]!;
+  return gi;
+}
+
+const NS_PER_MS = 1e6;
+
+/**
+ * constant-arrival-rate as k6 schedules it: the unscaled ticker period, truncated to whole
+ * nanoseconds as Go's time.Duration truncates it, times the global index; a segment starts only
+ * its striped indexes, so the segments together start exactly the unsegmented schedule.
+ */
+export function constantSchedule(rate: number, timeUnitMs: number, durationMs: number, striping: Striping = UNSEGMENTED): Schedule {
+  const periodNs = Math.trunc((timeUnitMs * NS_PER_MS) / rate);
   return (k) => {
-    const t = k * intervalMs;
-    return rate > 0 && t < durationMs ? t : undefined;
+    if (rate <= 0) return undefined;
+    const t = (periodNs * globalIndex(k, striping)) / NS_PER_MS;
+    return t < durationMs ? t : undefined;
   };
 }
 
 /**
- * Iteration k starts where the integral of the (piecewise linear) rate reaches k (k+1 when the
- * rate starts at 0, so nothing starts before the rate has risen).
+ * ramping-arrival-rate as k6's RampingArrivalRateConfig.cal computes it, in float64 nanoseconds:
+ * global iteration i (1-based) starts where the integral of the piecewise linear rate reaches i.
+ * Each stage's cumulative count (endCount) is accumulated in k6's order, so rounding matches too.
  */
-export function rampingSchedule(startRate: number, timeUnitMs: number, stages: Stage[]): Schedule {
-  const offset = startRate > 0 ? 0 : 1;
-  let stage = 0;
-  let stageStartMs = 0;
-  let countBefore = 0; // iterations due before the current stage
-  let from = startRate / timeUnitMs;
+export function rampingSchedule(startRate: number, timeUnitMs: number, stages: Stage[], striping: Striping = UNSEGMENTED): Schedule {
+  const timeUnit = timeUnitMs * NS_PER_MS;
+  const plan: Array<{ from: number; to: number; dur: number; doneSoFar: number; endCount: number; startNs: number }> = [];
+  let from = startRate / timeUnit;
+  let endCount = 0;
+  let doneSoFar = 0;
+  let startNs = 0;
+  for (const st of stages) {
+    const to = st.target / timeUnit;
+    const dur = Math.round(st.durationMs * NS_PER_MS);
+    endCount += from !== to ? dur * ((to - from) / 2 + from) : dur * to;
+    plan.push({ from, to, dur, doneSoFar, endCount, startNs });
+    doneSoFar = endCount;
+    from = to;
+    startNs += dur;
+  }
+  let p = 0;
   return (k) => {
-    const want = k + offset;
-    while (stage < stages.length) {
-      const st = stages[stage]!;
-      const to = st.target / timeUnitMs;
-      const d = st.durationMs;
-      const inStage = d > 0 ? ((from + to) / 2) * d : 0;
-      if (want < countBefore + inStage || (want === countBefore && from > 0)) {
-        const m = want - countBefore;
-        const a = (to - from) / (2 * d);
-        const tau = Math.abs(a) < 1e-15 ? m / from : (-from + Math.sqrt(Math.max(0, from * from + 4 * a * m))) / (2 * a);
-        return stageStartMs + tau;
-      }
-      countBefore += inStage;
-      stageStartMs += d;
-      from = to;
-      stage++;
-    }
-    return undefined;
+    const i = globalIndex(k, striping) + 1;
+    while (p < plan.length && !(i <= plan[p]!.endCount)) p++;
+    const st = plan[p];
+    if (!st) return undefined;
+    let x: number;
+    if (st.from !== st.to) {
+      const under = st.dur * (st.from * st.from * st.dur + 2 * (i - st.doneSoFar) * (st.to - st.from));
+      x = (st.from * st.dur - (under >= 0 ? Math.sqrt(under) : 0)) / (st.from - st.to);
+    } else x = (i - st.doneSoFar) / st.to;
+    return (Math.trunc(x) + st.startNs) / NS_PER_MS;
   };
 }
 
 export async function arrivalRate(s: ScenarioRun): Promise<void> {
   const c = s.config;
+  const striping = s.iterationTuple.stripedOffsets();
   const schedule =
-    c.executor === 'constant-arrival-rate' ? constantSchedule(c.rate, c.timeUnitMs, c.durationMs) : rampingSchedule(c.startRate, c.timeUnitMs, c.stages);
+    c.executor === 'constant-arrival-rate'
+      ? constantSchedule(c.rate, c.timeUnitMs, c.durationMs, striping)
+      : rampingSchedule(c.startRate, c.timeUnitMs, c.stages, striping);
+  const preAllocatedVUs = s.tuple.scaleInt64(c.preAllocatedVUs);
+  const maxVUs = maxVUsOf(c, s.tuple);
   const totalMs = c.executor === 'constant-arrival-rate' ? c.durationMs : c.stages.reduce((a, x) => a + x.durationMs, 0);
   const end = s.startedAtMs + totalMs;
   const signal = s.run.abortController.signal;
@@ -72,7 +107,7 @@ export async function arrivalRate(s: ScenarioRun): Promise<void> {
   s.setProgress(() => (clock.now() - s.startedAtMs) / totalMs);
 
   const free: VU[] = [];
-  for (let i = 0; i < c.preAllocatedVUs; i++) {
+  for (let i = 0; i < preAllocatedVUs; i++) {
     const vu = s.take();
     if (vu) free.push(vu);
   }
@@ -98,7 +133,7 @@ export async function arrivalRate(s: ScenarioRun): Promise<void> {
     if (!vu) {
       s.dropped(1);
       omitted.push(intended);
-      if (s.vusHeld < c.maxVUs) {
+      if (s.vusHeld < maxVUs) {
         const extra = s.take(true);
         if (extra) free.push(extra);
       }

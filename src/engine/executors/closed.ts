@@ -4,6 +4,7 @@
  * iterations never started when maxDuration runs out).
  */
 import { gracefulStop, type ScenarioRun } from './scenario-run.ts';
+import { sharedIterationsOf } from './segment-share.ts';
 
 /** Lets timers and I/O run between iterations that finish without awaiting anything. */
 export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -14,7 +15,7 @@ export async function constantVus(s: ScenarioRun): Promise<void> {
   const signal = s.run.abortController.signal;
   const clock = s.run.clock;
   s.setProgress(() => (clock.now() - s.startedAtMs) / c.durationMs);
-  const loops = Array.from({ length: c.vus }, async () => {
+  const loops = Array.from({ length: s.tuple.scaleInt64(c.vus) }, async () => {
     const vu = s.take();
     if (!vu) return;
     try {
@@ -36,8 +37,9 @@ export async function perVuIterations(s: ScenarioRun): Promise<void> {
   const signal = s.run.abortController.signal;
   const clock = s.run.clock;
   let started = 0;
-  s.setProgress(() => started / (c.vus * c.iterations));
-  const loops = Array.from({ length: c.vus }, async () => {
+  const vus = s.tuple.scaleInt64(c.vus);
+  s.setProgress(() => started / (vus * c.iterations));
+  const loops = Array.from({ length: vus }, async () => {
     const vu = s.take();
     if (!vu) return;
     let mine = 0;
@@ -62,13 +64,14 @@ export async function sharedIterations(s: ScenarioRun): Promise<void> {
   const signal = s.run.abortController.signal;
   const clock = s.run.clock;
   let started = 0;
-  s.setProgress(() => started / c.iterations);
-  const loops = Array.from({ length: c.vus }, async () => {
+  const iterations = sharedIterationsOf(c, s.tuple);
+  s.setProgress(() => started / iterations);
+  const loops = Array.from({ length: s.tuple.scaleInt64(c.vus) }, async () => {
     const vu = s.take();
     if (!vu) return;
     try {
       let n = 0;
-      while (started < c.iterations && clock.now() < end && !signal.aborted) {
+      while (started < iterations && clock.now() < end && !signal.aborted) {
         started++;
         if ((await s.iteration(vu)) === 'interrupted') break;
         if (++n % 32 === 0) await yieldToLoop();
@@ -78,5 +81,5 @@ export async function sharedIterations(s: ScenarioRun): Promise<void> {
     }
   });
   await gracefulStop(s, loops, end + c.gracefulStopMs);
-  s.dropped(c.iterations - started);
+  s.dropped(iterations - started);
 }

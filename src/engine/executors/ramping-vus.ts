@@ -1,27 +1,15 @@
 /**
  * ramping-vus: the number of looping VUs follows the stages linearly. As in k6's execution plan, a
  * VU slot i is active once the line reaches i+1 on the way up and until it falls to i on the way
- * down; a VU that leaves the plan finishes its iteration within gracefulRampDown or is interrupted.
+ * down (under an execution segment, the slots are the segment's striped share of the ramp: see
+ * segment-share.ts); a VU that leaves the plan finishes its iteration within gracefulRampDown or
+ * is interrupted.
  */
-import type { Stage } from '../options.ts';
 import { yieldToLoop } from './closed.ts';
 import { gracefulStop, waitUntil, type ScenarioRun } from './scenario-run.ts';
+import { rampingVuSteps, vusAtStep } from './segment-share.ts';
 
 const CONTROL_TICK_MS = 10;
-
-export function vusAt(startVUs: number, stages: Stage[], tMs: number): number {
-  let from = startVUs;
-  let t0 = 0;
-  for (const st of stages) {
-    if (tMs < t0 + st.durationMs) {
-      const v = from + ((st.target - from) * (tMs - t0)) / st.durationMs;
-      return st.target >= from ? Math.floor(v) : Math.ceil(v);
-    }
-    from = st.target;
-    t0 += st.durationMs;
-  }
-  return from;
-}
 
 export async function rampingVus(s: ScenarioRun): Promise<void> {
   const c = s.config;
@@ -29,8 +17,10 @@ export async function rampingVus(s: ScenarioRun): Promise<void> {
   const end = s.startedAtMs + total;
   const signal = s.run.abortController.signal;
   const clock = s.run.clock;
-  const maxVUs = Math.max(c.startVUs, ...c.stages.map((x) => x.target));
-  const planned = () => vusAt(c.startVUs, c.stages, clock.now() - s.startedAtMs);
+  // k6's raw execution steps of this segment (the whole ramp when unsegmented: vusAt's counts).
+  const steps = rampingVuSteps(c, s.tuple);
+  const maxVUs = Math.max(0, ...steps.map((x) => x.vus));
+  const planned = () => vusAtStep(steps, clock.now() - s.startedAtMs);
   s.setProgress(() => (clock.now() - s.startedAtMs) / total);
   const excessSince = new Array<number | undefined>(maxVUs).fill(undefined);
   const running = new Array<import('../vu.ts').VU | undefined>(maxVUs).fill(undefined);

@@ -4,10 +4,12 @@
  * end of its duration, a graceful-stop window for running ones, then a hard interrupt.
  */
 import { sleepUnlessAborted, type Clock } from '../../base/clock.ts';
+import { ExecutionTuple, type SegmentedIndex } from '../execution-segment.ts';
 import type { ScenarioConfig } from '../options.ts';
 import type { TestRun } from '../test-run.ts';
 import type { VuScenario } from '../types.ts';
 import type { VU } from '../vu.ts';
+import { iterationIndex, iterationTuple } from './segment-share.ts';
 
 export interface VuSource {
   /** A free initialised VU, or a new one when `create` is true (k6 initialises them up front). */
@@ -27,6 +29,10 @@ export class ScenarioRun implements VuScenario {
   private progressFn: () => number = () => 0;
   /** Called when a VU joins this scenario (e.g. to merge the scenario's env into its __ENV). */
   onTake: ((vu: VU) => void) | undefined;
+  /** The tuple this scenario's iteration indexes are striped by (segment-share.ts). */
+  readonly iterationTuple: ExecutionTuple;
+  /** k6's iterSegIndex: local (scaled) and global (unscaled) iteration numbers. */
+  private readonly counters: SegmentedIndex;
 
   constructor(
     readonly config: ScenarioConfig,
@@ -34,9 +40,13 @@ export class ScenarioRun implements VuScenario {
     private readonly vus: VuSource,
     private readonly fnOf: (vu: VU) => (data: unknown) => unknown,
     private readonly dataOf: (vu: VU) => unknown,
+    /** This runner's execution segment in its sequence; the whole test when unsegmented. */
+    readonly tuple: ExecutionTuple = ExecutionTuple.full(),
   ) {
     this.openModel = config.executor === 'constant-arrival-rate' || config.executor === 'ramping-arrival-rate';
     this.baseTags = { ...run.globalTags, ...config.tags, scenario: config.name };
+    this.iterationTuple = iterationTuple(config, tuple);
+    this.counters = iterationIndex(config, tuple);
   }
 
   get vusHeld(): number {
@@ -74,7 +84,10 @@ export class ScenarioRun implements VuScenario {
 
   /** Runs one iteration on `vu`, tracked (in `active`, until it ends) so a hard stop can interrupt it. */
   iteration(vu: VU, intendedStartMs: number = this.run.clock.now()): Promise<'completed' | 'interrupted'> {
-    vu.iterationInTest = this.iterationsStarted++;
+    this.iterationsStarted++;
+    const [scaled, unscaled] = this.counters.next();
+    vu.scenarioIterationInInstance = scaled - 1;
+    vu.iterationInTest = unscaled - 1;
     // The exported function is looked up once per VU and scenario (k6 resolves it on activation).
     if (vu.execFor !== this) {
       vu.execFor = this;

@@ -16,7 +16,7 @@ export function createExecution(vu: VU) {
       return vu.id;
     },
     get idInTest() {
-      return vu.id;
+      return vu.idInTest;
     },
     get iterationInInstance() {
       return vu.iterationInInstance;
@@ -53,7 +53,7 @@ export function createExecution(vu: VU) {
       return vu.scenario?.progress() ?? 0;
     },
     get iterationInInstance() {
-      return vu.iterationInTest;
+      return vu.scenarioIterationInInstance;
     },
     get iterationInTest() {
       return vu.iterationInTest;

@@ -48,7 +48,10 @@ export async function runK6(opts: RunScriptOptions): Promise<EngineResult> {
   const sink = opts.history ? await startHistorySink(opts.history) : undefined;
   try {
     const bundle = await bundleScript(opts.scriptPath, { target: 'k6', outFile: path.join(dir, 'script.js') });
-    const p = await runK6Process({ k6, opts, script: bundle.outFile!, out: path.join(dir, 'samples.json'), env: { ...(opts.env ?? {}), ...(sink ? sink.runnerEnv() : {}) }, onProgress: opts.onProgress });
+    const extraArgs: string[] = [];
+    if (opts.executionSegment !== undefined) extraArgs.push('--execution-segment', opts.executionSegment);
+    if (opts.executionSegmentSequence !== undefined) extraArgs.push('--execution-segment-sequence', opts.executionSegmentSequence);
+    const p = await runK6Process({ k6, opts, script: bundle.outFile!, out: path.join(dir, 'samples.json'), env: { ...(opts.env ?? {}), ...(sink ? sink.runnerEnv() : {}) }, extraArgs, onProgress: opts.onProgress });
     const { run, stream } = p;
     const durationMs = run.elapsedMs;
     const specs = parseThresholds(Object.fromEntries(stream.thresholds));

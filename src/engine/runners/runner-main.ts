@@ -11,7 +11,6 @@ import { isUserError } from '../../base/errors.ts';
 import { SinkClient } from '../../record/sink-client.ts';
 import { runBuiltin } from '../builtin.ts';
 import type { RunnerMessage, RunnerSpec } from './runner-spec.ts';
-import { segmentOptions } from './segment-options.ts';
 
 const EXIT_SINK = 3;
 
@@ -53,7 +52,8 @@ try {
     exportMetrics: true,
     signal: abort.signal,
     onProgress: (progress) => say({ type: 'progress', progress }),
-    ...segmentOptions(spec.segment, spec.sequence),
+    executionSegment: spec.segment,
+    executionSegmentSequence: spec.sequence,
   });
   await client.finish(result.metricsState);
   code = refused ? EXIT_SINK : result.exitCode;

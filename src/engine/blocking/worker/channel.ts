@@ -10,7 +10,7 @@ export class Channel {
   readonly ctl: Int32Array;
   /** The running iteration's context (the init context's before the first). */
   ctx: IterationContext = {
-    iter: 0, iterationInInstance: 0, iterationInScenario: 0, iterationInTest: 0,
+    iter: 0, iterationInInstance: 0, iterationInScenario: 0, iterationInTest: 0, scenarioIterationInInstance: 0, vuIdInTest: 0,
     scenario: { name: '', executor: '', startTime: 0 }, lagMs: 0, epoch: 0, startMs: 0,
   };
   /** True while the init code runs: the host is blocked waiting for it, so nothing may wait on the host. */

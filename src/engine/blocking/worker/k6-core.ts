@@ -126,7 +126,10 @@ export function createExecution(ch: Channel, vuId: number, options: Record<strin
   return {
     vu: {
       idInInstance: vuId,
-      idInTest: vuId,
+      // The striped global id under an execution segment; known once the host has sent an iteration.
+      get idInTest() {
+        return ch.ctx.vuIdInTest || vuId;
+      },
       get iterationInInstance() {
         return ch.ctx.iterationInInstance;
       },
@@ -162,7 +165,7 @@ export function createExecution(ch: Channel, vuId: number, options: Record<strin
         return live('progress');
       },
       get iterationInInstance() {
-        return ch.ctx.iterationInTest;
+        return ch.ctx.scenarioIterationInInstance;
       },
       get iterationInTest() {
         return ch.ctx.iterationInTest;
