@@ -101,6 +101,8 @@ export interface RunScriptOptions {
   sinkToken?: string;
   /** The run id in the sink's path (default: random). */
   runId?: string;
+  /** How long a runner process may say nothing before it is killed and reported vanished. Default 30 s. */
+  runnerSilenceMs?: number;
   /** Lines for the user (where the sink listens, runners starting and ending). Default stderr. */
   log?: (line: string) => void;
 }

@@ -54,7 +54,11 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
       : null;
   if (capacity) capacity.bytesByTurn = bytesByTurn(history);
   const thresholds = r.engine.thresholds.map((t) => ({ metric: t.metric, expression: t.source, ok: t.ok, observed: String(t.observed) }));
-  const abortedReason = r.engine.aborted ? [`run stopped early: ${r.engine.aborted.reason}`] : [];
+  const lostRunners = (r.engine.runners ?? []).filter((x) => x.status === 'died' || x.status === 'vanished');
+  const abortedReason = [
+    ...(r.engine.aborted ? [`run stopped early: ${r.engine.aborted.reason}`] : []),
+    ...lostRunners.map((x) => `${x.id} (segment ${x.segment}) ${x.status}: ${x.problem ?? 'no final metrics'}`),
+  ];
   const staleness = checked.stats.staleness.bounded;
   const recovery = checked.stats.recovery ?? [];
   const base = {
@@ -68,7 +72,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     },
     startedAtMs,
     endedAtMs,
-    config: { skippedFaults: r.skippedFaults, uncheckedInvariants: checked.unchecked, scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, ...(opts.load ? { load: { ...opts.load } } : {}), spec: spec ?? null },
+    config: { skippedFaults: r.skippedFaults, uncheckedInvariants: checked.unchecked, scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', ...(opts.runners !== undefined ? { runners: opts.runners } : {}), ...(opts.sinkListen ? { sinkListen: `${opts.sinkListen.host}:${opts.sinkListen.port}` } : {}), unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, ...(opts.load ? { load: { ...opts.load } } : {}), spec: spec ?? null },
     topology: {
       provider: topology.provider,
       description: ctx.backend ? `external backend ${redactString(ctx.backend.name)} at ${ctx.backend.instances.map((u) => redactString(u)).join(', ')}` : `${topology.instances.length} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, ${topology.store ? (/^[a-z]/i.test(topology.store.version ?? '') ? topology.store.version : `${topology.store.kind}${topology.store.version ? ` ${topology.store.version}` : ''}`) : 'redis-server'}${topology.redis?.replica ? ' + replica' : ''}${topology.store?.kind === 'postgres' && topology.store.notes.length ? ` (${topology.store.notes.join('; ')})` : ''}, fault proxy`,
@@ -94,6 +98,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     environment: collectEnvironment({ redis: topology.redis ? await redisVersion(topology.redis.url) : null, ...(ctx.backend ? { backend: { name: ctx.backend.name, versions: ctx.backend.versions } } : {}) }),
     historyEntries: history.length,
     proxyCost: topology.proxyCost,
+    ...(r.engine.runners ? { runners: { count: r.engine.runners.filter((x) => x.kind === 'local').length || 1, runners: r.engine.runners, sink: r.engine.sink ?? null } } : {}),
   };
   const verdict = verdictOf({ invariants: checked.invariants, thresholds }, abortedReason);
   return createResult({ ...base, verdict });

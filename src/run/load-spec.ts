@@ -21,6 +21,17 @@ function inert(): unknown {
 }
 
 export async function loadSpec(scriptPath: string, env: Record<string, string>): Promise<ScenarioSpec | undefined> {
+  const spec = (await scriptExports(scriptPath, env)).stateproof;
+  if (spec === undefined) return undefined;
+  if (typeof spec !== 'object' || spec === null || typeof (spec as ScenarioSpec).name !== 'string') {
+    throw new UsageError(`${scriptPath}: the 'stateproof' export must be a scenario spec object (see scenarios/lib/spec.ts)`);
+  }
+  // A plain-data copy: nothing from the script's realm leaks into the run.
+  return JSON.parse(JSON.stringify(spec)) as ScenarioSpec;
+}
+
+/** The script's exports after its init code ran with inert k6 modules (plain data such as options and stateproof). */
+export async function scriptExports(scriptPath: string, env: Record<string, string>): Promise<Record<string, unknown>> {
   const bundle = await bundleScript(scriptPath, { target: 'node' });
   const module = { exports: {} as Record<string, unknown> };
   const factory = vm.compileFunction(bundle.code, ['require', 'module', 'exports', '__ENV', '__VU', '__stateproof_ctx', 'open', 'console'], {
@@ -31,11 +42,5 @@ export async function loadSpec(scriptPath: string, env: Record<string, string>):
   } catch (e) {
     throw new UsageError(`cannot read the scenario's settings from ${scriptPath}: ${(e as Error).message}`);
   }
-  const spec = module.exports.stateproof;
-  if (spec === undefined) return undefined;
-  if (typeof spec !== 'object' || spec === null || typeof (spec as ScenarioSpec).name !== 'string') {
-    throw new UsageError(`${scriptPath}: the 'stateproof' export must be a scenario spec object (see scenarios/lib/spec.ts)`);
-  }
-  // A plain-data copy: nothing from the script's realm leaks into the run.
-  return JSON.parse(JSON.stringify(spec)) as ScenarioSpec;
+  return module.exports;
 }

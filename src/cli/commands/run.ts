@@ -21,6 +21,7 @@ import { runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { RUN_DEFAULTS } from '../../run/run-options.ts';
 import { loadProfile, parseTargets, resolveProfile, type BackendProfile, type ResolvedProfile } from '../../backend/profile.ts';
 import { knownInvariantNames } from '../../backend/invariant-names.ts';
+import { RUNNER_FLAGS_HELP, runnerFlags, runnerSettingsFrom } from '../runner-flags.ts';
 
 export const help = `Usage: stateproof run <scenario | path/to/script.ts> [options]
 
@@ -41,6 +42,7 @@ Options:
   --store <name>          ${STORE_KINDS.join(' | ')}: the store under the service (default ${TOPOLOGY_DEFAULTS.store})
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
+${RUNNER_FLAGS_HELP}
   --vus <n>               VUs of each of the scenario's executors (arrival-rate: the VU pool)
   --duration <d>          length of each executor, e.g. 30s or 2m (iteration-based ones: their
                           maxDuration; ramps keep their shape); the fault plan keeps its times
@@ -102,6 +104,7 @@ export const runFlags = {
   config: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
+  ...runnerFlags,
 } as const;
 
 /** Flags over the config file over defaults, validated as one. */
@@ -221,6 +224,7 @@ export async function run(argv: string[]): Promise<number> {
     chosen = parseInvariantList(values.invariants, resolved.name, spec?.invariants);
   }
   const load = loadOverridesFrom(values);
+  const runnerSettings = runnerSettingsFrom(values);
   const stop = interruptible();
   const progress = values.quiet ? undefined : progressReporter(positionals[0]!);
   try {
@@ -240,6 +244,7 @@ export async function run(argv: string[]): Promise<number> {
       redisUrl: settings.redisUrl,
       outDir: settings.out,
       load,
+      ...runnerSettings,
       signal: stop.signal,
       ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
     });

@@ -20,6 +20,8 @@ import type { RunnerMessage, RunnerSpec } from './runner-spec.ts';
 const RUNNER_MAIN = fileURLToPath(new URL('./runner-main.ts', import.meta.url));
 /** How long a runner may say nothing before it counts as vanished. */
 export const RUNNER_SILENCE_MS = 30_000;
+/** Before its first word a runner is still loading (TypeScript, the bundle): on a busy machine that takes a while. */
+const RUNNER_STARTUP_MS = 120_000;
 /** After asking runners to stop (Ctrl-C), how long before they are killed. */
 const STOP_GRACE_MS = 30_000;
 
@@ -46,7 +48,7 @@ export async function runLocalRunners(input: LocalRunnersInput): Promise<LocalRu
   const { opts, sink, segments, sequence, log } = input;
   const silenceMs = input.silenceMs ?? RUNNER_SILENCE_MS;
   const progress = new Map<string, Progress>();
-  const children: Array<{ id: string; child: ChildProcess; lastAliveMs: number; outcome: LocalRunnerOutcome; done: Promise<void> }> = [];
+  const children: Array<{ id: string; child: ChildProcess; lastAliveMs: number; spoke: boolean; outcome: LocalRunnerOutcome; done: Promise<void> }> = [];
   for (let i = 0; i < segments.length; i++) {
     const id = `runner-${i + 1}`;
     sink.expectRunner(id);
@@ -66,7 +68,7 @@ export async function runLocalRunners(input: LocalRunnersInput): Promise<LocalRu
     };
     const child = fork(RUNNER_MAIN, [JSON.stringify(spec)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     const outcome: LocalRunnerOutcome = { id, segment: spec.segment, exitCode: null, signal: null, vanished: false, lastError: undefined };
-    const entry = { id, child, lastAliveMs: Date.now(), outcome, done: Promise.resolve() };
+    const entry = { id, child, lastAliveMs: Date.now(), spoke: false, outcome, done: Promise.resolve() };
     let partial = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       const lines = (partial + d).split('\n');
@@ -79,6 +81,7 @@ export async function runLocalRunners(input: LocalRunnersInput): Promise<LocalRu
     });
     child.on('message', (m: RunnerMessage) => {
       entry.lastAliveMs = Date.now();
+      entry.spoke = true;
       if (m.type === 'progress') progress.set(id, m.progress);
     });
     entry.done = new Promise<void>((resolve) => {
@@ -100,7 +103,7 @@ export async function runLocalRunners(input: LocalRunnersInput): Promise<LocalRu
     const now = Date.now();
     for (const c of children) {
       if (c.outcome.exitCode !== null || c.outcome.signal !== null || c.outcome.vanished) continue;
-      if (now - c.lastAliveMs > silenceMs) {
+      if (now - c.lastAliveMs > (c.spoke ? silenceMs : Math.max(silenceMs, RUNNER_STARTUP_MS))) {
         c.outcome.vanished = true;
         log(`stateproof: ${c.id} has said nothing for ${Math.round((now - c.lastAliveMs) / 1000)} s; killing it and going on without it`);
         c.child.kill('SIGKILL');

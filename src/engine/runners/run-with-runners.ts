@@ -21,6 +21,7 @@ import { metricsStateProblem, type MetricsState } from '../metrics/transfer.ts';
 import type { EngineResult, HistorySink, RunnerReport, RunScriptOptions, SinkReport } from '../types.ts';
 import { runLocalRunners, type LocalRunnerOutcome } from './local-runners.ts';
 import { mergeRunnerStates } from './merge-results.ts';
+import { checkRunnerCount } from './runner-count.ts';
 import { equalSegments } from './runner-spec.ts';
 
 const REMOTE_QUIET_MS = 2_000;
@@ -32,6 +33,7 @@ export async function runWithRunners(opts: RunScriptOptions): Promise<EngineResu
   const n = opts.runners ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > MAX_LOCAL_RUNNERS) throw new UsageError(`--runners must be a whole number from 1 to ${MAX_LOCAL_RUNNERS}; got ${n}`);
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  await checkRunnerCount(opts, n);
   const recorder: HistorySink = {
     record(e) {
       // Runners do not know the fault plan: an entry's phase is the one active when it arrives.
@@ -67,7 +69,7 @@ export async function runWithRunners(opts: RunScriptOptions): Promise<EngineResu
       merged = r;
       local = [];
     } else {
-      const outs = await runLocalRunners({ opts, sink, segments, sequence, log });
+      const outs = await runLocalRunners({ opts, sink, segments, sequence, log, ...(opts.runnerSilenceMs !== undefined ? { silenceMs: opts.runnerSilenceMs } : {}) });
       local = outs.map((o) => {
         const state = sink.runners().find((r) => r.id === o.id)?.metrics as MetricsState | undefined;
         return { id: o.id, segment: o.segment, exitCode: o.exitCode, vanished: o.vanished, ...(state ? { state } : { problem: problemOf(o) }) };
