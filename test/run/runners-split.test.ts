@@ -49,7 +49,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const series = (o: RunOutcome) => Object.fromEntries(o.result.latency.histograms.map((h) => [`${h.metric} ${h.kind} ${JSON.stringify(h.tags)}`, h.count]));
+const series = (o: RunOutcome) => Object.fromEntries(o.result.latency.histograms.map((h) => [`${h.op} ${h.kind} ${h.phase} ${h.instance}`, h.count]));
 const anomalies = (o: RunOutcome) => o.result.invariants.flatMap((i) => i.anomalies.slice(0, 2).map((a) => `${i.name}: ${a.message}`));
 const verdicts = (o: RunOutcome) => o.result.invariants.map((i) => [i.name, i.status ?? (i.holds ? 'held' : 'violated')]);
 
@@ -67,6 +67,7 @@ describe('a scenario split across runners', () => {
     expect(one.result.metrics.totals.count).toBeGreaterThan(48);
     expect(three.result.metrics.byOp).toEqual(one.result.metrics.byOp);
     expect(three.result.metrics.totals.count).toBe(one.result.metrics.totals.count);
+    expect(Object.keys(series(one)).length).toBeGreaterThan(2);
     expect(series(three)).toEqual(series(one));
     expect(anomalies(three)).toEqual([]);
     expect(verdicts(three)).toEqual(verdicts(one));

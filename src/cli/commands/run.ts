@@ -22,6 +22,7 @@ import { RUN_DEFAULTS } from '../../run/run-options.ts';
 import { loadProfile, parseTargets, resolveProfile, type BackendProfile, type ResolvedProfile } from '../../backend/profile.ts';
 import { knownInvariantNames } from '../../backend/invariant-names.ts';
 import { RUNNER_FLAGS_HELP, runnerFlags, runnerSettingsFrom } from '../runner-flags.ts';
+import { checkRunnerCount } from '../../engine/runners/runner-count.ts';
 
 export const help = `Usage: stateproof run <scenario | path/to/script.ts> [options]
 
@@ -225,6 +226,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const load = loadOverridesFrom(values);
   const runnerSettings = runnerSettingsFrom(values);
+  if (runnerSettings.runners !== undefined) {
+    // Before the topology starts: a count the scenario cannot split must not cost a whole start-up.
+    const resolved = resolveScenario(positionals[0]!);
+    await checkRunnerCount({ scriptPath: resolved.scriptPath, env: { STATEPROOF_PROFILE: settings.profile ?? RUN_DEFAULTS.profile, ...settings.env }, ...(load ? { load } : {}) }, runnerSettings.runners);
+  }
   const stop = interruptible();
   const progress = values.quiet ? undefined : progressReporter(positionals[0]!);
   try {
