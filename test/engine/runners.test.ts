@@ -4,13 +4,15 @@
  * answering is killed and reported with its last batch, never waited on; bad counts are refused
  * in one line; real k6 processes split the same way (skipped without a k6 binary).
  */
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/base/errors.ts';
+import { EnvironmentError, UsageError } from '../../src/base/errors.ts';
 import { runScript, type EngineResult } from '../../src/engine/index.ts';
 import { findK6 } from '../../src/engine/k6run/run.ts';
 import { decodeSnapshot } from '../../src/record/hdr.ts';
-import { HistoryRecorder } from '../../src/record/sink.ts';
+import { HistoryRecorder, startHistorySink } from '../../src/record/sink.ts';
+import { runLocalRunners } from '../../src/engine/runners/local-runners.ts';
 import { startServer, writeScript, type TestServer } from './helpers.ts';
 
 const HELPER = path.resolve('scenarios/lib/history.ts');
@@ -140,6 +142,38 @@ describe('--runners', () => {
       expect((err as Error).message).toBe('--runners 9: the scenario runs at most 8 VUs, so 4 runners would have no VU; use --runners 5 or fewer (or more --vus)');
     } finally {
       s.cleanup();
+    }
+  });
+
+  it('a runner with the wrong token stops at once with exit 3, saying the sink refused it; the sink counts the refusal', { timeout: 120_000 }, async () => {
+    const s = writeScript(SCRIPT);
+    try {
+      await using sink = await startHistorySink(new HistoryRecorder());
+      const lines: string[] = [];
+      const wrong = { ...sink, url: sink.url, metricsUrl: sink.metricsUrl, runId: sink.runId, token: 'not-the-token', expectRunner: (id: string) => sink.expectRunner(id) } as typeof sink;
+      const [out] = await runLocalRunners({ opts: { scriptPath: s.file, env: { URL: server.url } }, sink: wrong, segments: ['0:1'], sequence: '0,1', log: (l) => lines.push(l) });
+      expect(out!.exitCode).toBe(3);
+      expect(out!.lastError).toMatch(/^stateproof runner runner-1: the history sink refused batch runner-1\/\d+: 401 missing or wrong bearer token: send Authorization: Bearer <the run's STATEPROOF_SINK_TOKEN>; stopping/);
+      expect(sink.stats().rejected.unauthorized).toBeGreaterThanOrEqual(1);
+      expect(sink.stats().entries).toBe(0);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('a sink port in use ends the run in one line (an environment problem: exit 3)', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const s = writeScript(SCRIPT);
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const err = await runScript({ scriptPath: s.file, env: { URL: server.url }, runners: 2, sinkListen: { host: '127.0.0.1', port }, log: () => {} }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EnvironmentError);
+      expect((err as EnvironmentError).exitCode).toBe(3);
+      expect((err as Error).message).toBe(`the history sink cannot listen on 127.0.0.1:${port}: the port is in use; free it or pick another with --sink-listen HOST:PORT`);
+    } finally {
+      s.cleanup();
+      await new Promise<void>((r) => taken.close(() => r()));
     }
   });
 
