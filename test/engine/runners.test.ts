@@ -177,6 +177,42 @@ describe('--runners', () => {
     }
   });
 
+  it('--sink-listen: a runner elsewhere records into the run with the printed URL and token, and is listed with its last batch', { timeout: 120_000 }, async () => {
+    const s = writeScript(`import { sleep } from 'k6';
+export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 1, iterations: 1 } } };
+export default function () { sleep(2); }`);
+    try {
+      const h = new HistoryRecorder();
+      let posted: Promise<number> | undefined;
+      const lines: string[] = [];
+      const r = await runScript({
+        scriptPath: s.file,
+        history: h,
+        sinkListen: { host: '127.0.0.1', port: 0 },
+        log: (l) => {
+          lines.push(l);
+          // What a user copies to the other machine: the URL and the token, from the printed line.
+          const m = /STATEPROOF_HISTORY_URL=http:\/\/<this machine>:(\d+)(\S+) STATEPROOF_SINK_TOKEN=(\S+)/.exec(l);
+          if (m) {
+            const entry = { op: 'append', session: 'remote', turnId: 'r1', intendedStartMs: 1, startMs: 1, endMs: 2, outcome: 'ok', status: 200, vu: 1 };
+            posted = fetch(`http://127.0.0.1:${m[1]}${m[2]}`, {
+              method: 'POST',
+              body: JSON.stringify([entry]),
+              headers: { authorization: `Bearer ${m[3]}`, 'x-stateproof-runner': 'pod-7', 'x-stateproof-batch': '1' },
+            }).then((res) => res.status);
+          }
+        },
+      });
+      expect(await posted).toBe(204);
+      expect(lines[0]).toMatch(/^stateproof: history sink for run run-\w+ listening on 127\.0\.0\.1:\d+$/);
+      expect(h.entries.map((e) => e.turnId)).toEqual(['r1']);
+      expect(r.runners).toEqual([{ id: 'pod-7', segment: null, kind: 'remote', status: 'remote', requests: null, iterations: null, entries: 1, batches: 1, lastBatchAtMs: expect.any(Number), exitCode: null }]);
+      expect(r.exitCode).toBe(0);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   const k6 = findK6(process.env.STATEPROOF_K6 ?? '/tmp/i16k6/k6');
   it.skipIf(!k6)('--engine k6: 3 real k6 processes on their segments give the same counts as one', { timeout: 180_000 }, async () => {
     const s = writeScript(SCRIPT);
