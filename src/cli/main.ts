@@ -24,6 +24,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   up: { summary: 'start Redis, fault proxies, service instances and a router; stay up until Ctrl-C', load: load('up') },
   proxy: { summary: 'a Toxiproxy-compatible fault proxy server (like toxiproxy-server)', load: load('proxy') },
   k6: { summary: 'run any k6 script with the built-in engine, as `k6 run` would', load: load('k6') },
+  k8s: { summary: 'write k6-operator manifests (ConfigMap, TestRun, README) for a scenario; starts no cluster', load: load('k8s') },
   report: { summary: 're-render every report of a run from its result.json', load: load('report') },
   compare: { summary: 'put runs side by side; gate on regressions against a baseline', load: load('compare') },
   capacity: { summary: 'project session memory from a long-session run', load: load('capacity') },

@@ -14,7 +14,7 @@ import { defineWsMetrics } from './blocking/ws-metrics.ts';
 import { bundleScript, type Bundle } from './bundle.ts';
 import { parseDurationMs } from './duration.ts';
 import { ExecutionSegment, ExecutionSegmentError, ExecutionSegmentSequence, ExecutionTuple, SegmentedIndex } from './execution-segment.ts';
-import { hasWork, maxVUsOf } from './executors/segment-share.ts';
+import { hasWork, vusOf } from './executors/segment-share.ts';
 import { arrivalRate } from './executors/arrival-rate.ts';
 import { applyLoadOverrides, hasLoadOverrides } from './load-overrides.ts';
 import { constantVus, perVuIterations, sharedIterations } from './executors/closed.ts';
@@ -63,7 +63,6 @@ async function loadScript(bundle: Bundle, model: Classification): Promise<Script
 
 async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript, model: Classification): Promise<EngineResult> {
   const env = { ...(opts.env ?? {}) };
-  const tuple = executionTuple(opts);
 
   // VU 0 runs init first to read options, then setup, teardown and handleSummary (as in k6).
   const probe = new TestRun(env, {}, opts.phase, opts.history, {});
@@ -71,6 +70,11 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
   const exports0 = instantiateChecked(script, vu0probe, { ...env });
   const options = (exports0.options ?? {}) as Record<string, unknown>;
   checkOptionKeys(options);
+  // The flags win over the script's options, as in k6.
+  const tuple = executionTuple({
+    executionSegment: opts.executionSegment ?? optionString(options.executionSegment, 'options.executionSegment'),
+    executionSegmentSequence: opts.executionSegmentSequence ?? optionString(options.executionSegmentSequence, 'options.executionSegmentSequence'),
+  });
   const run = new TestRun(env, strings(options.tags), opts.phase, opts.history, options, opts.clock);
   const clock = run.clock;
   run.discardResponseBodies = options.discardResponseBodies === true;
@@ -109,7 +113,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     run.vusInitialized++;
     return vu;
   };
-  const needed = configs.reduce((a, c) => a + maxVUsOf(c, tuple), 0);
+  const needed = configs.reduce((a, c) => a + vusOf(c, tuple), 0);
   if (script instanceof BlockingScript) {
     checkBlockingVUs(configs, model.reasons);
     script.prestart(Array.from({ length: needed }, (_, i) => i + 1), env, options);
@@ -224,6 +228,12 @@ export function executionTuple(opts: Pick<RunScriptOptions, 'executionSegment' |
   const segment = seg === undefined ? undefined : userError('--execution-segment', () => ExecutionSegment.parse(seg));
   const sequence = seq === undefined ? undefined : userError('--execution-segment-sequence', () => ExecutionSegmentSequence.parse(seq));
   return userError('--execution-segment', () => ExecutionTuple.of(segment, sequence));
+}
+
+function optionString(v: unknown, field: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new UsageError(`${field} must be a string such as "1/3:2/3", got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType<typeof buildSummary>, outputs: Record<string, string | ArrayBuffer>, durationMs: number, runs: ScenarioRun[], exportState: boolean): EngineResult {

@@ -68,6 +68,7 @@ const KNOWN_OPTIONS = new Set([
   'summaryTimeUnit', 'setupTimeout', 'teardownTimeout', 'tags', 'noColor', 'discardResponseBodies',
   'ext', 'cloud', 'userAgent', 'vusMax', 'minIterationDuration',
   'maxRedirects', 'insecureSkipTLSVerify', 'tlsVersion', 'tlsCipherSuites',
+  'executionSegment', 'executionSegmentSequence',
 ]);
 
 export function checkOptionKeys(options: Record<string, unknown>): void {
@@ -190,20 +191,6 @@ function strings(v: unknown, field: string): Record<string, string> {
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null) throw new UsageError(`${field} must be an object of strings`);
   return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
-}
-
-/** How many VUs a scenario needs at most (k6 initialises them before the test starts). */
-export function maxVUsOf(s: ScenarioConfig): number {
-  switch (s.executor) {
-    case 'constant-vus':
-    case 'per-vu-iterations':
-    case 'shared-iterations':
-      return s.vus;
-    case 'ramping-vus':
-      return Math.max(s.startVUs, ...s.stages.map((x) => x.target));
-    default:
-      return s.preAllocatedVUs;
-  }
 }
 
 /** Scheduled length without graceful stop (for progress totals). */

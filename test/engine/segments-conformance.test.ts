@@ -2,17 +2,19 @@
  * Execution segments against real k6: each fixture in fixtures/segments/ run by the built-in
  * engine with k6's --execution-segment / --execution-segment-sequence must start the same
  * iterations (count and exec.scenario.iterationInTest values), on the same VUs
- * (exec.vu.idInTest), with the same arrivals per second, as real k6 v1.3.0 did.
+ * (exec.vu.idInTest; vus_max in the summary), with the same arrivals per second, as real k6
+ * v1.3.0 did.
  *
  * The expected values in fixtures/segments/expected-k6-v1.3.0.json were recorded from k6 v1.3.0
  * built from source (grafana/k6 tag v1.3.0), by fixtures/segments/record.ts, which runs
- * `k6 run -q --summary-mode=disabled --console-output FILE [flags] FIXTURE` for every case.
+ * `k6 run -q --console-output FILE --summary-export FILE [flags] FIXTURE` for every case.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runScript } from '../../src/engine/index.ts';
+import { legacySummaryExport, runScript } from '../../src/engine/index.ts';
 import { CASES, condense, parseMarks, pick, runLabel, type Outcome } from './fixtures/segments/cases.ts';
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'segments');
@@ -31,7 +33,7 @@ describe('execution segments: the built-in engine does what real k6 v1.3.0 did',
         return true;
       });
       // The runs of one case go concurrently (they mostly wait); __ENV.RUN tells their marks apart.
-      const exitCodes = await Promise.all(
+      const results = await Promise.all(
         c.runs.map(async (r, i) => {
           const res = await runScript({
             scriptPath: path.join(DIR, c.script),
@@ -39,13 +41,13 @@ describe('execution segments: the built-in engine does what real k6 v1.3.0 did',
             ...(r.segment !== undefined ? { executionSegment: r.segment } : {}),
             ...(r.sequence !== undefined ? { executionSegmentSequence: r.sequence } : {}),
           });
-          return res.exitCode;
+          return { exitCode: res.exitCode, vusMax: (legacySummaryExport(res.summary) as { metrics: { vus_max?: { max: number } } }).metrics.vus_max?.max ?? 0 };
         }),
       );
       vi.restoreAllMocks();
       const marks = parseMarks(logged.join(''));
       const got = Object.fromEntries(
-        c.runs.map((r, i) => [runLabel(r), pick(condense(marks.filter((m) => m.r === String(i)), exitCodes[i]!), c.compare)]),
+        c.runs.map((r, i) => [runLabel(r), pick(condense(marks.filter((m) => m.r === String(i)), results[i]!.exitCode, results[i]!.vusMax), c.compare)]),
       );
       expect(got).toEqual(EXPECTED[name]);
     }, 30_000);
@@ -63,5 +65,22 @@ describe('execution segment flags', () => {
     await expect(runScript({ scriptPath: path.join(DIR, 'no-work.js'), executionSegment: '0:1/2', executionSegmentSequence: '0,1/3,2/3,1' })).rejects.toThrow(
       "couldn't find segment 0:1/2 in sequence 0,1/3,2/3,1",
     );
+  });
+
+  it("takes the script's options.executionSegment and options.executionSegmentSequence, the flags winning, as k6 v1.3.0 does (22 and 14 iterations there too)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'segment-options-'));
+    try {
+      const script = path.join(dir, 'options.js');
+      writeFileSync(
+        script,
+        `export const options = { executionSegment: '0:1/3', executionSegmentSequence: '0,1/3,2/3,1', scenarios: { s: { executor: 'shared-iterations', vus: 7, iterations: 50 } } };
+export default function () {}`,
+      );
+      const iterations = async (extra: Record<string, string>) => (await runScript({ scriptPath: script, ...extra })).metrics.iterations?.values.count;
+      expect(await iterations({})).toBe(22);
+      expect(await iterations({ executionSegment: '2/3:1' })).toBe(14);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

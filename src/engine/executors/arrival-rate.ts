@@ -125,8 +125,10 @@ export async function arrivalRate(s: ScenarioRun): Promise<void> {
   for (let k = 0; ; k++) {
     const offset = schedule(k);
     if (offset === undefined) break;
+    // Compared as offsets: at epoch-ms magnitudes a sum loses the nanoseconds k6's schedule keeps
+    // (rate 3/s puts the 4th start at 999.999999 ms of a 1 s scenario, and k6 starts it).
+    if (offset >= totalMs) break;
     const intended = s.startedAtMs + offset;
-    if (intended >= end) break;
     if (!(await waitUntil(clock, intended, signal))) break;
     if (k % 64 === 63) await yieldToLoop();
     const vu = free.pop();

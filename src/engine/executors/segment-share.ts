@@ -39,7 +39,10 @@ export function hasWork(c: ScenarioConfig, t: ExecutionTuple): boolean {
   }
 }
 
-/** The VUs this segment starts for the scenario (arrival-rate: preAllocated; more may follow up to maxVUsOf). */
+/**
+ * The VUs this segment initialises for the scenario before the test starts, as k6 plans them
+ * (arrival-rate: preAllocatedVUs; more may follow during the run, up to maxVUsOf).
+ */
 export function vusOf(c: ScenarioConfig, t: ExecutionTuple): number {
   switch (c.executor) {
     case 'constant-vus':
