@@ -26,6 +26,7 @@ import { tlsConnectOptions } from './k6/tls-options.ts';
 import { Script } from './script.ts';
 import { scriptLocation } from './source-positions.ts';
 import { buildSummary, textSummary } from './summary.ts';
+import { exportMetrics } from './metrics/transfer.ts';
 import { Abort, TestRun, UNMEASURED_METRICS } from './test-run.ts';
 import { parseThresholds, Thresholds, type ThresholdResult } from './thresholds.ts';
 import type { EngineResult, Progress, RunScriptOptions } from './types.ts';
@@ -135,7 +136,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
     if (typeof vu0.exports.setup === 'function') {
       const timeoutMs = options.setupTimeout !== undefined ? parseDurationMs(options.setupTimeout, 'options.setupTimeout') : EXECUTOR_DEFAULTS.setupTimeoutMs;
       const r = await inGroup(vu0, 'setup', () => callWithTimeout(vu0, vu0.exports.setup as () => unknown, undefined, timeoutMs));
-      if (r.error) return fail(run, `setup: ${describe(r.error)}`, r.timedOut ? EXIT.setupTimeout : EXIT.scriptException);
+      if (r.error) return fail(run, `setup: ${describe(r.error)}`, r.timedOut ? EXIT.setupTimeout : EXIT.scriptException, opts.exportMetrics === true);
       setupData = r.value;
       setupJson = setupData === undefined ? undefined : JSON.stringify(setupData);
       for (const vu of all) vu.setupData = setupJson === undefined ? undefined : JSON.parse(setupJson);
@@ -203,7 +204,7 @@ async function runLoaded(opts: RunScriptOptions, script: Script | BlockingScript
       } else summaryOutputs = {};
     }
     if (opts.onProgress) opts.onProgress(progress(run, Math.max(...configs.map(plannedDurationMs)), 0, runs));
-    return result(run, results, summary, summaryOutputs, durationMs, runs);
+    return result(run, results, summary, summaryOutputs, durationMs, runs, opts.exportMetrics === true);
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     opts.signal?.removeEventListener('abort', stopOnSignal);
@@ -235,12 +236,15 @@ function optionString(v: unknown, field: string): string | undefined {
   return v;
 }
 
-function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType<typeof buildSummary>, outputs: Record<string, string | ArrayBuffer>, durationMs: number, runs: ScenarioRun[]): EngineResult {
+function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType<typeof buildSummary>, outputs: Record<string, string | ArrayBuffer>, durationMs: number, runs: ScenarioRun[], exportState: boolean): EngineResult {
   const failed = thresholds.some((t) => !t.ok);
   let exitCode: number = EXIT.ok;
   if (run.abort) exitCode = run.abort.exitCode;
   if (failed && (exitCode === EXIT.ok || exitCode === EXIT.externalAbort)) exitCode = EXIT.thresholdsFailed;
+  const droppedIterations = runs.reduce((a, s) => a + s.droppedIterations, 0);
+  const aborted = run.abort ? { reason: run.abort.reason, exitCode: run.abort.exitCode } : undefined;
   return {
+    ...(exportState ? { metricsState: exportMetrics(run, { durationMs, exitCode, droppedIterations, ...(aborted ? { aborted } : {}) }) } : {}),
     engine: 'builtin',
     exitCode,
     ...(run.abort ? { aborted: { reason: run.abort.reason, exitCode: run.abort.exitCode } } : {}),
@@ -257,11 +261,11 @@ function result(run: TestRun, thresholds: ThresholdResult[], summary: ReturnType
   };
 }
 
-function fail(run: TestRun, reason: string, exitCode: number): EngineResult {
+function fail(run: TestRun, reason: string, exitCode: number, exportState: boolean): EngineResult {
   process.stderr.write(`ERRO ${reason}\n`);
   run.stop(new Abort(reason, exitCode));
   const summary = buildSummary(run, [], run.elapsedMs, EXECUTOR_DEFAULTS.summaryTrendStats, undefined);
-  return result(run, [], summary, {}, run.elapsedMs, []);
+  return result(run, [], summary, {}, run.elapsedMs, [], exportState);
 }
 
 function progress(run: TestRun, totalMs: number, rps: number, runs: ScenarioRun[]): Progress {

@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runBuiltin } from './builtin.ts';
 import { runK6 } from './k6run/run.ts';
+import { runWithRunners } from './runners/run-with-runners.ts';
 import type { EngineResult, RunScriptOptions } from './types.ts';
 
 export { bundleScript, type Bundle, type BundleTarget } from './bundle.ts';
@@ -14,6 +15,7 @@ export { formatFailureReasons } from './failure-reasons.ts';
 export type * from './types.ts';
 
 export async function runScript(opts: RunScriptOptions): Promise<EngineResult> {
+  if (opts.runners !== undefined || opts.sinkListen) return runWithRunners(opts);
   return opts.engine === 'k6' ? runK6(opts) : runBuiltin(opts);
 }
 

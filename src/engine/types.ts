@@ -2,6 +2,7 @@
 import type { Clock } from '../base/clock.ts';
 import type { LoadOverrides } from './load-overrides.ts';
 import type { HdrSnapshot } from './metrics/registry.ts';
+import type { MetricsState } from './metrics/transfer.ts';
 import type { SummaryData } from './summary.ts';
 import type { HistorySink } from './test-run.ts';
 import type { ThresholdResult } from './thresholds.ts';
@@ -87,6 +88,23 @@ export interface RunScriptOptions {
    * passes a fake one. Request timings always read the real clock (performance.now()).
    */
   clock?: Clock;
+  /** Built-in engine: also return the registry as mergeable data (`metricsState`), as a runner process does. */
+  exportMetrics?: boolean;
+  /**
+   * Split the load across this many runner processes, each with its execution segment i/N:(i+1)/N
+   * (as k6-operator's parallelism: N), all recording into this run through the history sink.
+   */
+  runners?: number;
+  /** Where the history sink listens (default 127.0.0.1 on an ephemeral port); runners elsewhere need a reachable one. */
+  sinkListen?: { host: string; port: number };
+  /** The sink's bearer token (default: random per run). */
+  sinkToken?: string;
+  /** The run id in the sink's path (default: random). */
+  runId?: string;
+  /** How long a runner process may say nothing before it is killed and reported vanished. Default 30 s. */
+  runnerSilenceMs?: number;
+  /** Lines for the user (where the sink listens, runners starting and ending). Default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface EngineResult {
@@ -115,4 +133,38 @@ export interface EngineResult {
    * counted them; no history entry records them. Real k6 does not say.
    */
   requestsAbandoned?: number;
+  /** With exportMetrics: the registry as data, merged exactly by the run that started this runner. */
+  metricsState?: MetricsState;
+  /** When the load came from runners (--runners, or remote ones through --sink-listen): what each did. */
+  runners?: RunnerReport[];
+  /** The history sink's book, when one served the run: applied, duplicates, refusals by reason. */
+  sink?: SinkReport;
+}
+
+export interface RunnerReport {
+  id: string;
+  /** Its execution segment, e.g. "1/3:2/3" (remote runners: unknown). */
+  segment: string | null;
+  /** local: a process this run started; remote: one that only posted to the sink. */
+  kind: 'local' | 'remote';
+  /** done: it finished and its metrics merged; died: it exited early; vanished: it stopped answering and was killed; remote: only its history is known. */
+  status: 'done' | 'died' | 'vanished' | 'remote';
+  requests: number | null;
+  iterations: number | null;
+  entries: number;
+  batches: number;
+  lastBatchAtMs: number | null;
+  exitCode: number | null;
+  /** What went wrong, in one line, when it did. */
+  problem?: string;
+}
+
+export interface SinkReport {
+  listen: string;
+  runId: string;
+  entries: number;
+  batches: number;
+  duplicateBatches: number;
+  rejected: Record<string, number>;
+  rejectedEntries: number;
 }

@@ -10,6 +10,7 @@ import { errorRateNote } from './derive/refusals.ts';
 import type { RunResult } from './result-schema.ts';
 import { backendWithVersions } from './format.ts';
 import { PARTIAL_NOTE, VERDICT_WORD, verdictKind } from './verdict.ts';
+import { RUNNER_HEADERS, runnerRows, runnersSentence } from './runners.ts';
 
 export function mdCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -39,6 +40,9 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
   if (r.proxyCost) {
     out.push('');
     out.push(proxyCostSentence(r.proxyCost));
+  }
+  if (r.runners) {
+    out.push('', `${h}# Runners`, '', runnersSentence(r)!, '', mdTable(RUNNER_HEADERS, runnerRows(r.runners)));
   }
   out.push('');
   out.push(`${h}# Invariants`);

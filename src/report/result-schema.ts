@@ -364,6 +364,35 @@ export const EnvironmentSchema = z
   })
   .strict();
 
+/** One runner of a run whose load was split (--runners) or came from other machines (--sink-listen). */
+export const RunnerSchema = z
+  .object({
+    id: z.string(),
+    segment: z.string().nullable(),
+    kind: z.enum(['local', 'remote']),
+    status: z.enum(['done', 'died', 'vanished', 'remote']),
+    requests: count.nullable(),
+    iterations: count.nullable(),
+    entries: count,
+    batches: count,
+    lastBatchAtMs: nonneg.nullable(),
+    exitCode: z.number().int().nullable(),
+    problem: z.string().optional(),
+  })
+  .strict();
+
+export const RunnersSchema = z
+  .object({
+    count: count,
+    runners: z.array(RunnerSchema),
+    /** The history sink's book: what it applied, answered as duplicates, and refused by reason. */
+    sink: z
+      .object({ listen: z.string(), runId: z.string(), entries: count, batches: count, duplicateBatches: count, rejected: z.record(z.string(), count), rejectedEntries: count })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+
 export const VerdictSchema = z
   .object({
     pass: z.boolean(),
@@ -395,6 +424,8 @@ export const RunResultSchema = z
     topology: TopologySchema,
     /** Optional (added in schema 1): absent where the harness did not measure it (external, docker). */
     proxyCost: ProxyCostSchema.optional(),
+    /** Optional (added in schema 1): present when the load came from runners (--runners, --sink-listen). */
+    runners: RunnersSchema.optional(),
     faultPlan: FaultPlanSchema,
     timeline: z.array(TimelineEntrySchema).default([]),
     metrics: MetricsSchema,
@@ -431,6 +462,7 @@ export type Metrics = z.infer<typeof MetricsSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type ProvingOp = z.infer<typeof ProvingOpSchema>;
 export type ProxyCostResult = z.infer<typeof ProxyCostSchema>;
+export type RunnersResult = z.infer<typeof RunnersSchema>;
 
 /** Validate a result (fills defaults). Throws a ZodError naming each bad field. */
 export function parseResult(input: unknown): RunResult {

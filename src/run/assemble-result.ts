@@ -59,8 +59,12 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
   if (capacity) capacity.bytesByTurn = bytesByTurn(history);
   const thresholds = r.engine.thresholds.map((t) => ({ metric: t.metric, expression: t.source, ok: t.ok, observed: String(t.observed) }));
   // The signal that interrupted the run is the verdict's first reason already; any other early stop
-  // (test.abort(), a threshold's abortOnFail) is a reason of its own.
-  const abortedReason = r.engine.aborted && !(r.interrupted && r.engine.aborted.exitCode === EXIT_INTERRUPTED) ? [`run stopped early: ${r.engine.aborted.reason}`] : [];
+  // (test.abort(), a threshold's abortOnFail) is a reason of its own, and so is a runner lost.
+  const lostRunners = (r.engine.runners ?? []).filter((x) => x.status === 'died' || x.status === 'vanished');
+  const abortedReason = [
+    ...(r.engine.aborted && !(r.interrupted && r.engine.aborted.exitCode === EXIT_INTERRUPTED) ? [`run stopped early: ${r.engine.aborted.reason}`] : []),
+    ...lostRunners.map((x) => `${x.id} (segment ${x.segment}) ${x.status}: ${x.problem ?? 'no final metrics'}`),
+  ];
   const invariants = r.interrupted ? checked.invariants.map((i) => ({ ...i, partial: true })) : checked.invariants;
   const staleness = checked.stats.staleness.bounded;
   const recovery = checked.stats.recovery ?? [];
@@ -75,7 +79,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     },
     startedAtMs,
     endedAtMs,
-    config: { skippedFaults: r.skippedFaults, uncheckedInvariants: checked.unchecked, scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, ...(opts.load ? { load: { ...opts.load } } : {}), spec: spec ?? null },
+    config: { skippedFaults: r.skippedFaults, uncheckedInvariants: checked.unchecked, scenario: opts.scenario, profile: ctx.profile, engine: opts.engine ?? 'builtin', ...(opts.runners !== undefined ? { runners: opts.runners } : {}), ...(opts.sinkListen ? { sinkListen: `${opts.sinkListen.host}:${opts.sinkListen.port}` } : {}), unsafe: ctx.unsafe, seed: opts.seed ?? null, env: opts.env ?? {}, target: opts.target ?? null, ...(opts.load ? { load: { ...opts.load } } : {}), spec: spec ?? null },
     topology: {
       provider: topology.provider,
       description: topology.provider === 'external' && ctx.backend ? `external backend ${redactString(ctx.backend.name)} at ${ctx.backend.instances.map((u) => redactString(u)).join(', ')}` : `${topology.instances.length}${ctx.adapter ? ` ${ctx.adapter.name}` : ''} instance(s) behind a ${topology.routerPolicy ?? 'router'} router, ${topology.store ? (/^[a-z]/i.test(topology.store.version ?? '') ? topology.store.version : `${topology.store.kind}${topology.store.version ? ` ${topology.store.version}` : ''}`) : 'redis-server'}${topology.redis?.replica ? ' + replica' : ''}${topology.store?.kind === 'postgres' && topology.store.notes.length ? ` (${topology.store.notes.join('; ')})` : ''}, fault proxy`,
@@ -101,6 +105,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     environment: collectEnvironment({ redis: topology.redis ? await redisVersion(topology.redis.url) : null, ...(ctx.backend ? { backend: { name: ctx.backend.name, versions: ctx.backend.versions } } : {}) }),
     historyEntries: history.length,
     proxyCost: topology.proxyCost,
+    ...(r.engine.runners ? { runners: { count: r.engine.runners.filter((x) => x.kind === 'local').length || 1, runners: r.engine.runners, sink: r.engine.sink ?? null } } : {}),
   };
   const verdict = verdictOf({ invariants, thresholds }, abortedReason, r.interrupted);
   return createResult({ ...base, verdict });

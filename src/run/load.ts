@@ -24,6 +24,12 @@ export interface LoadInput {
   k6Path?: string;
   load?: LoadOverrides;
   onProgress?: (p: LiveProgress) => void;
+  runners?: number;
+  sinkListen?: { host: string; port: number };
+  sinkToken?: string;
+  /** The run's id: the sink's path carries it, so a runner from another run is refused. */
+  runId?: string;
+  log?: (line: string) => void;
 }
 
 export async function runLoad(input: LoadInput): Promise<EngineResult> {
@@ -46,6 +52,11 @@ export async function runLoad(input: LoadInput): Promise<EngineResult> {
     engine: input.engine,
     k6Path: input.k6Path,
     load: input.load,
+    ...(input.runners !== undefined ? { runners: input.runners } : {}),
+    ...(input.sinkListen ? { sinkListen: input.sinkListen } : {}),
+    ...(input.sinkToken ? { sinkToken: input.sinkToken } : {}),
+    ...(input.runId ? { runId: input.runId } : {}),
+    ...(input.log ? { log: input.log } : {}),
     onProgress: onProgress ? (p) => onProgress({ ...p, activeFaults: plan?.active() ?? [], anomalies: liveAnomalies }) : undefined,
   });
 }

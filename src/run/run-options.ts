@@ -47,6 +47,12 @@ export interface RunOptions {
   runId?: string;
   /** --vus / --duration / --rate, applied to each of the scenario's executors (built-in engine). */
   load?: LoadOverrides;
+  /** --runners: engine processes that split the load by execution segment (built-in engine or real k6). */
+  runners?: number;
+  /** --sink-listen: where the history sink listens, so runners on other machines can record into this run. */
+  sinkListen?: { host: string; port: number };
+  /** The sink's bearer token (STATEPROOF_SINK_TOKEN); default random per run. */
+  sinkToken?: string;
   /** history.edn's byte budget (reads carry whole lists, so it grows as reads × session length). Default ELLE_MAX_BYTES. */
   elleMaxBytes?: number;
   /** A label for compare, e.g. "reference --unsafe cas". */

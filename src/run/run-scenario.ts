@@ -150,6 +150,11 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
       engine: opts.engine,
       k6Path: opts.k6Path,
       load: opts.load,
+      runners: opts.runners,
+      sinkListen: opts.sinkListen,
+      sinkToken: opts.sinkToken,
+      runId: ctx.runId,
+      log,
       onProgress: (p) => {
         plannedMs = p.totalMs || plannedMs;
         opts.onProgress?.(p);

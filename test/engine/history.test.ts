@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '../../src/engine/index.ts';
@@ -50,7 +52,7 @@ describe('history', () => {
       await using sink = await startHistorySink(viaSink);
       await runScript({
         scriptPath: s.file,
-        env: { URL: server.url, STATEPROOF_HISTORY_URL: sink.url, STATEPROOF_HISTORY_TRANSPORT: 'http' },
+        env: { URL: server.url, ...sink.runnerEnv(), STATEPROOF_HISTORY_TRANSPORT: 'http' },
       });
       expect(sink.received).toBe(15);
       expect(sink.rejected).toBe(0);
@@ -63,12 +65,49 @@ describe('history', () => {
     }
   });
 
+  it('a batch whose answer is lost is sent again with the same id and applied once (the k6 helper)', async () => {
+    const s = writeScript(SCRIPT);
+    const viaSink = new HistoryRecorder();
+    await using sink = await startHistorySink(viaSink);
+    // In front of the sink: every batch reaches it, but the first answer for each id is replaced by a 503.
+    const seen = new Set<string>();
+    let lost = 0;
+    const flaky = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const pass = ['authorization', 'x-stateproof-runner', 'x-stateproof-batch', 'content-type'];
+        const headers = Object.fromEntries(pass.flatMap((k) => (typeof req.headers[k] === 'string' ? [[k, req.headers[k]]] : [])));
+        const a = await fetch(sink.url, { method: 'POST', body: Buffer.concat(chunks), headers });
+        const id = `${req.headers['x-stateproof-runner']}/${req.headers['x-stateproof-batch']}`;
+        if (!seen.has(id)) {
+          seen.add(id);
+          lost++;
+          res.writeHead(503).end('answer lost on the way');
+        } else res.writeHead(a.status).end(await a.text());
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = sink.url.replace(/:\d+\//, `:${(flaky.address() as AddressInfo).port}/`);
+      await runScript({ scriptPath: s.file, env: { URL: server.url, ...sink.runnerEnv(), STATEPROOF_HISTORY_URL: url, STATEPROOF_HISTORY_TRANSPORT: 'http' } });
+      expect(lost).toBe(15);
+      expect(viaSink.entries).toHaveLength(15);
+      expect(new Set(viaSink.entries.map((e) => e.turnId)).size).toBe(15);
+      expect(sink.stats()).toMatchObject({ entries: 15, batches: 15, duplicateBatches: 15 });
+    } finally {
+      flaky.close();
+      s.cleanup();
+    }
+  });
+
   it('the sink refuses malformed batches and counts them', async () => {
     const rec = new HistoryRecorder();
     await using sink = await startHistorySink(rec);
-    const bad = await fetch(sink.url, { method: 'POST', body: '[{"op":"append"}]' });
+    const headers = { authorization: `Bearer ${sink.token}`, 'x-stateproof-runner': 'r1', 'x-stateproof-batch': '1' };
+    const bad = await fetch(sink.url, { method: 'POST', body: '[{"op":"append"}]', headers });
     expect(bad.status).toBe(400);
-    const notJson = await fetch(sink.url, { method: 'POST', body: 'nope' });
+    const notJson = await fetch(sink.url, { method: 'POST', body: 'nope', headers });
     expect(notJson.status).toBe(400);
     expect(sink.rejected).toBe(2);
     expect(rec.entries).toHaveLength(0);

@@ -24,6 +24,8 @@ import { RUN_DEFAULTS } from '../../run/run-options.ts';
 import { loadProfile, parseTargets, resolveProfile, type BackendProfile, type ResolvedProfile } from '../../backend/profile.ts';
 import { knownInvariantNames } from '../../backend/invariant-names.ts';
 import { ADAPTERS, adapterNamed, REFERENCE_BACKEND } from '../../backend/adapters.ts';
+import { RUNNER_FLAGS_HELP, runnerFlags, runnerSettingsFrom } from '../runner-flags.ts';
+import { checkRunnerCount } from '../../engine/runners/runner-count.ts';
 
 export const help = `Usage: stateproof run <scenario | path/to/script.ts> [options]
 
@@ -48,6 +50,7 @@ Options:
                           judged by its own backend profile, under the same faults (not with --unsafe)
   --unsafe <list>         switch safeguards off: ${SAFEGUARDS.join(',')}
   --seed <n>              seed of the fault plan's randomness
+${RUNNER_FLAGS_HELP}
   --vus <n>               VUs of each of the scenario's executors (arrival-rate: the VU pool)
   --duration <d>          length of each executor, e.g. 30s or 2m (iteration-based ones: their
                           maxDuration; ramps keep their shape); the fault plan keeps its times
@@ -116,6 +119,7 @@ export const runFlags = {
   config: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
+  ...runnerFlags,
 } as const;
 
 /** Flags over the config file over defaults, validated as one. */
@@ -239,6 +243,12 @@ export async function run(argv: string[]): Promise<number> {
     chosen = parseInvariantList(values.invariants, resolved.name, spec?.invariants);
   }
   const load = loadOverridesFrom(values);
+  const runnerSettings = runnerSettingsFrom(values);
+  if (runnerSettings.runners !== undefined) {
+    // Before the topology starts: a count the scenario cannot split must not cost a whole start-up.
+    const resolved = resolveScenario(positionals[0]!);
+    await checkRunnerCount({ scriptPath: resolved.scriptPath, env: { STATEPROOF_PROFILE: settings.profile ?? RUN_DEFAULTS.profile, ...settings.env }, ...(load ? { load } : {}) }, runnerSettings.runners);
+  }
   const stop = interruptible();
   const progress = values.quiet ? undefined : progressReporter(positionals[0]!);
   try {
@@ -259,6 +269,7 @@ export async function run(argv: string[]): Promise<number> {
       redisUrl: settings.redisUrl,
       outDir: settings.out,
       load,
+      ...runnerSettings,
       signal: stop.signal,
       ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
     });

@@ -18,6 +18,7 @@ import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.t
 import { suiteVerdict, writeSuiteReport } from '../../report/suite.ts';
 import { VERDICT_WORD } from '../../report/verdict.ts';
 import { interruptible } from '../interrupt.ts';
+import { runnerSettingsFrom } from '../runner-flags.ts';
 import { adapterFrom, backendFrom, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
@@ -37,6 +38,7 @@ Options:
   --store <name>          redis | valkey | postgres: the store under the service (default redis)
   --vus <n>, --duration <d>   resize every scenario's executors, as for \`stateproof run\`
   --engine, --k6, --seed, --out, --config, -e    as for \`stateproof run\`
+  --runners, --sink-listen                      as for \`stateproof run\`, for each scenario
   -q, --quiet             no live progress lines
   --json                  the suite's verdict as JSON on stdout: verdict, exitCode, one entry per
                           scenario (as \`run --json\` prints it), failed, notRun, report paths
@@ -64,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   // With --target or a backend profile, every scenario runs against that backend, judged by its profile.
   const backend = await backendFrom(values, settings);
   const load = loadOverridesFrom(values);
+  const runnerSettings = runnerSettingsFrom(values);
   const all = listScenarios();
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}.${didYouMean(name, all)}`);
@@ -105,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
           redisUrl: settings.redisUrl,
           outDir: suiteDir,
           load,
+          ...runnerSettings,
           signal: stop.signal,
           ...(progress ? { onProgress: (p: RunProgress) => progress.update(p) } : {}),
         });

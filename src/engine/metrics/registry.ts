@@ -11,7 +11,7 @@
  *                                └─> series[key].hdr (trends only)     (compressed snapshots, merge)
  */
 import { UsageError } from '../../base/errors.ts';
-import { LatencyHistogram, msToUs, type EncodedHistogram } from '../../record/hdr.ts';
+import { decodeSnapshot, LatencyHistogram, msToUs, type EncodedHistogram } from '../../record/hdr.ts';
 import { newSink, TrendSink, type Contains, type MetricType, type Sink } from './sinks.ts';
 
 export type Tags = Record<string, string>;
@@ -147,6 +147,16 @@ export class Registry {
     }
     cache.set(metric, s);
     return s;
+  }
+
+  /** Adds a series snapshot from another registry (a runner's): exact, counts and saturation add. */
+  addSnapshot(s: HdrSnapshot): void {
+    const h = decodeSnapshot(s.snapshot);
+    try {
+      this.seriesFor(s.metric, s.kind, this.buildRef(s.tags)).hdr.add(h, s.saturated);
+    } finally {
+      h.destroy();
+    }
   }
 
   allSeries(): Series[] {

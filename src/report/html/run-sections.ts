@@ -8,6 +8,7 @@ import { errorRateNote } from '../derive/refusals.ts';
 import { timelineCharts } from './charts.ts';
 import { chip, table, tile } from './page.ts';
 import { interruptionText, PARTIAL_NOTE, VERDICT_WORD, verdictKind } from '../verdict.ts';
+import { RUNNER_HEADERS, runnerRows, runnersSentence } from '../runners.ts';
 
 export function header(r: RunResult): string {
   const s = r.scenario;
@@ -54,7 +55,12 @@ export function verdict(r: RunResult): string {
     tile('Invariants held', `${held}/${r.invariants.length}`) +
     tile('Faults recovered', r.faults.length ? `${recovered}/${r.faults.length}` : DASH) +
     `</div>` +
-    (r.proxyCost ? `<p class="note" id="proxy-cost">${esc(proxyCostSentence(r.proxyCost))}</p>` : '')
+    (r.proxyCost ? `<p class="note" id="proxy-cost">${esc(proxyCostSentence(r.proxyCost))}</p>` : '') +
+    (r.runners
+      ? `<section id="runners"><h2>Runners</h2><p>${esc(runnersSentence(r))}</p>` +
+        table(RUNNER_HEADERS, runnerRows(r.runners).map((row) => row.map((c) => esc(c)))) +
+        `</section>`
+      : '')
   );
 }
 
