@@ -137,7 +137,7 @@ export async function runK6Runners(opts: RunScriptOptions, sink: HistorySinkServ
         const state = exportMetrics(p.run, { durationMs: p.run.elapsedMs, exitCode: p.exitCode, droppedIterations: dropped(p.run) });
         state.counts.requests = count(p.run, 'http_reqs');
         state.counts.iterations = count(p.run, 'iterations');
-        return { id, segment, exitCode: p.exitCode, state, thresholds: Object.fromEntries(p.stream.thresholds) };
+        return { id, segment, exitCode: p.exitCode, state, thresholds: plan.thresholds ?? Object.fromEntries(p.stream.thresholds) };
       }),
     );
   } finally {
@@ -148,6 +148,8 @@ export async function runK6Runners(opts: RunScriptOptions, sink: HistorySinkServ
 interface K6Plan {
   totalMs: number;
   thresholdOrder: string[];
+  /** The script's options.thresholds as declared, submetrics included (k6's JSON stream omits those). */
+  thresholds?: Record<string, unknown>;
 }
 
 interface K6Process {
@@ -248,17 +250,18 @@ async function planOf(opts: RunScriptOptions): Promise<K6Plan> {
   } catch {
     // k6 itself says what is wrong with the script.
   }
-  const thresholdOrder = options.thresholds && typeof options.thresholds === 'object' ? Object.keys(options.thresholds) : [];
+  const declared = options.thresholds && typeof options.thresholds === 'object' ? (options.thresholds as Record<string, unknown>) : undefined;
+  const thresholdOrder = declared ? Object.keys(declared) : [];
   try {
     const configs = resolveScenarios(options, {
       vus: opts.vus,
       iterations: opts.iterations,
       durationMs: opts.duration === undefined ? undefined : parseDurationMs(opts.duration, '--duration'),
     });
-    return { totalMs: Math.max(0, ...configs.map(plannedDurationMs)), thresholdOrder };
+    return { totalMs: Math.max(0, ...configs.map(plannedDurationMs)), thresholdOrder, ...(declared ? { thresholds: declared } : {}) };
   } catch {
     // Options only k6 understands: the progress line then shows no total.
-    return { totalMs: 0, thresholdOrder };
+    return { totalMs: 0, thresholdOrder, ...(declared ? { thresholds: declared } : {}) };
   }
 }
 
