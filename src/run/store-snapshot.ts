@@ -10,7 +10,7 @@ import type { StoreSnapshot } from '../check/types.ts';
 import { parseEnvelope } from '../../reference-service/schema/envelope.ts';
 import { decodeAnyVersion } from '../../reference-service/schema/migrate.ts';
 import { encodeV1Session } from '../../reference-service/schema/v1.ts';
-import { sessionKey } from '../../reference-service/store/keys.ts';
+import { keyKind, parseSessionKey, sessionKey } from '../../reference-service/store/keys.ts';
 
 import type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
 import { redisServerVersion } from '../topology/store-version.ts';
@@ -18,15 +18,7 @@ import { redisServerVersion } from '../topology/store-version.ts';
 /** MEMORY USAGE per key costs a round trip (and O(n) for a sorted set): a few hundred per kind is plenty for a mean. */
 export const KEY_MEMORY_SAMPLES_PER_KIND = 300;
 
-const SESSION_KEY = /^sp:\{([^}]*)\}:session:(.*)$/s;
-
 export type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
-
-function keyKind(key: string): KeyMemorySample['kind'] {
-  if (/^sp:\{[^}]*\}:session:/s.test(key)) return 'state';
-  if (/^sp:\{[^}]*\}:turnids:/s.test(key)) return 'turn-id index';
-  return 'other';
-}
 
 /**
  * Every key counted by kind, the first KEY_MEMORY_SAMPLES_PER_KIND of each measured with
@@ -82,14 +74,15 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
     let cursor = '0';
     // Bounded: SCAN returns every key once within a full cycle; the cap only guards a runaway store.
     for (let rounds = 0; rounds < 100_000; rounds++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sp:*:session:*', 'COUNT', 500);
+      // Both key layouts (keys.ts): a session an older service wrote and nobody touched since is still one.
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sp:*:session*', 'COUNT', 500);
       for (const key of keys) {
-        const m = SESSION_KEY.exec(key);
+        const m = parseSessionKey(key);
         if (!m) continue;
         const [raw, ttl] = await Promise.all([redis.get(key), redis.ttl(key)]);
         if (raw === null) continue; // expired between SCAN and GET
-        const tenant = m[1]!;
-        const session = m[2]!;
+        const { tenant, session } = m;
+        if (m.layout === 1 && (await redis.exists(sessionKey(tenant, session))) === 1) continue; // moved; the old copy is going
         try {
           const env = parseEnvelope(raw);
           const state = decodeAnyVersion(env);
