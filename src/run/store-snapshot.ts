@@ -18,7 +18,7 @@ import { redisServerVersion } from '../topology/store-version.ts';
 /** MEMORY USAGE per key costs a round trip (and O(n) for a sorted set): a few hundred per kind is plenty for a mean. */
 export const KEY_MEMORY_SAMPLES_PER_KIND = 300;
 
-export type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
+export type { KeyMemorySample, ShardSample, SnapshotExtras } from './store-snapshot-types.ts';
 
 /**
  * Every key counted by kind, the first KEY_MEMORY_SAMPLES_PER_KIND of each measured with
@@ -59,6 +59,8 @@ export async function sampleKeyMemory(redis: Redis, perKind = KEY_MEMORY_SAMPLES
 
 const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
 const pgSnapshot = () => import('./store-snapshot-pg.ts');
+const isCluster = (url: string) => url.startsWith('redis-cluster://');
+const clusterSnapshot = () => import('./store-snapshot-cluster.ts');
 
 function connect(url: string): Redis {
   return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3_000, enableOfflineQueue: false });
@@ -66,6 +68,7 @@ function connect(url: string): Redis {
 
 export async function snapshotStore(redisUrl: string): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).snapshotPostgres(redisUrl);
+  if (isCluster(redisUrl)) return (await clusterSnapshot()).snapshotCluster(redisUrl);
   const redis = connect(redisUrl);
   await redis.connect();
   const sessions: StoreSnapshot[] = [];
@@ -82,7 +85,8 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
         const [raw, ttl] = await Promise.all([redis.get(key), redis.ttl(key)]);
         if (raw === null) continue; // expired between SCAN and GET
         const { tenant, session } = m;
-        if (m.layout === 1 && (await redis.exists(sessionKey(tenant, session))) === 1) continue; // moved; the old copy is going
+        // Moved already (the old copy is going). On a cluster node the new key may live elsewhere (MOVED): keep the old one then.
+        if (m.layout === 1 && (await redis.exists(sessionKey(tenant, session)).catch(() => 0)) === 1) continue;
         try {
           const env = parseEnvelope(raw);
           const state = decodeAnyVersion(env);
@@ -115,6 +119,7 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
 
 export async function usedMemoryBytes(redisUrl: string): Promise<number | null> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).postgresUsedBytes(redisUrl);
+  if (isCluster(redisUrl)) return (await clusterSnapshot()).clusterUsedBytes(redisUrl);
   const redis = connect(redisUrl);
   try {
     await redis.connect();
@@ -130,15 +135,18 @@ export async function usedMemoryBytes(redisUrl: string): Promise<number | null> 
 
 export async function redisVersion(redisUrl: string): Promise<string | null> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).postgresVersion(redisUrl);
+  if (isCluster(redisUrl)) return redisServerVersion(`redis://${redisUrl.slice('redis-cluster://'.length).split(',')[0]}`);
   return redisServerVersion(redisUrl);
 }
 
 /** Writes `count` sessions in schema v1 straight into Redis, each with a few turns. */
 export async function seedV1Sessions(redisUrl: string, opts: { tenant: string; prefix: string; count: number; turns?: number }): Promise<void> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).seedV1SessionsPostgres(redisUrl, opts);
-  const redis = connect(redisUrl);
-  await redis.connect();
+  const cluster = isCluster(redisUrl) ? await (await clusterSnapshot()).clusterClient(redisUrl) : undefined;
+  const redis = cluster ?? connect(redisUrl);
+  if (!cluster) await (redis as Redis).connect();
   try {
+    // A cluster pipeline splits by node itself; every key here names its own slot.
     const pipeline = redis.pipeline();
     for (let s = 0; s < opts.count; s++) {
       const id = `${opts.prefix}${s}`;
