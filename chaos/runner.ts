@@ -19,6 +19,7 @@ import { storeFailover } from './failover.ts';
 import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall, type FaultableStore } from './store-faults.ts';
 import { pgConnectionsExhausted, pgReadOnly, pgRestart, pgStall, pgTerminateBackends, type FaultablePostgres } from './pg-faults.ts';
 import type { StoreKind } from './store-kinds.ts';
+import { clusterFailover, clusterReshard, type FaultableCluster } from './cluster-faults.ts';
 
 export interface PlanTargets {
   /** Toxiproxy API URL; default TOXIPROXY_URL from the environment. */
@@ -34,6 +35,8 @@ export interface PlanTargets {
   /** The primary's async replica, which a `failover` fault promotes. */
   replica?: { url: string; server?: FaultableStore };
   processes?: Record<string, FaultableProcess>;
+  /** A Redis or Valkey cluster: its nodes, for cluster_failover and reshard. */
+  cluster?: FaultableCluster;
 }
 
 export interface RunPlanOptions {
@@ -99,6 +102,11 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
     }
     case 'store': {
       if (targets.postgres) return applyPostgresFault(fault, targets.postgres);
+      if (targets.cluster) {
+        if (fault.type === 'cluster_failover') return clusterFailover(targets.cluster, { shard: fault.shard, mode: fault.mode, clock });
+        if (fault.type === 'reshard') return clusterReshard(targets.cluster, { slots: fault.slots, from: fault.from, to: fault.to });
+        throw new Error(`a cluster cannot have a ${fault.type} fault`);
+      }
       const redis = targets.redis;
       if (!redis) throw new Error(`no redis-server for target ${STORE_TARGET}`);
       switch (fault.type) {
@@ -176,8 +184,8 @@ async function applyPostgresFault(fault: Fault, pg: NonNullable<PlanTargets['pos
 export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOptions = {}): PlanRun {
   const valid: FaultPlan = validatePlan(plan, {
     proxies: targets.proxies,
-    store: targets.redis !== undefined || targets.postgres !== undefined,
-    storeKind: targets.storeKind ?? (targets.postgres ? 'postgres' : 'redis'),
+    store: targets.redis !== undefined || targets.postgres !== undefined || targets.cluster !== undefined,
+    storeKind: targets.storeKind ?? (targets.postgres ? 'postgres' : targets.cluster ? 'redis-cluster' : 'redis'),
     replica: targets.replica !== undefined,
     processes: Object.keys(targets.processes ?? {}),
   });

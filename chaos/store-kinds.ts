@@ -9,7 +9,7 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 
 const REDIS_PROTOCOL_FAULTS = ['oom', 'evict', 'pause_writes', 'stall', 'flushall', 'redis_restart', 'store_restart', 'failover'] as const;
 
-const CLUSTER_FAULTS: readonly string[] = [];
+const CLUSTER_FAULTS: readonly string[] = ['cluster_failover', 'reshard'];
 
 /** Store faults per store, in the order the refusal message lists them. */
 export const STORE_FAULTS_BY_KIND: Readonly<Record<StoreKind, readonly string[]>> = {

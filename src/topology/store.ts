@@ -43,7 +43,7 @@ export interface StartedStore {
   readonly processes: Record<string, FaultableProcess>;
   /** Direct (unproxied) access for seeding and snapshots: topology.redis (a postgres:// URL on Postgres). */
   readonly direct: NonNullable<Topology['redis']>;
-  readonly planTargets: Pick<PlanTargets, 'storeKind' | 'redis' | 'replica' | 'postgres'>;
+  readonly planTargets: Pick<PlanTargets, 'storeKind' | 'redis' | 'replica' | 'postgres' | 'cluster'>;
   readonly info: StoreInfo;
   /** A cluster: its nodes, each to be put behind its own link (redis-cluster.ts). */
   readonly cluster?: RedisCluster;
@@ -115,7 +115,7 @@ async function startClusterStore(kind: 'redis-cluster' | 'valkey-cluster', opts:
     },
     processes: { ...cluster.processes },
     direct: { url },
-    planTargets: { storeKind: kind },
+    planTargets: { storeKind: kind, cluster },
     info: {
       kind,
       version,
