@@ -74,6 +74,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const backend: ResolvedProfile | undefined = opts.backend ?? (opts.target ? resolveProfile({ instances: opts.target }, '--target') : undefined);
 
   const topologyOptions = topologyFor(spec, opts, unsafe, log, backend);
+  // A scenario may name its store (a cluster scenario does); the script sees the one that runs.
+  if (env.STATEPROOF_STORE !== undefined && topologyOptions.store !== undefined && opts.env?.STATEPROOF_STORE === undefined) env.STATEPROOF_STORE = topologyOptions.store;
   log(`stateproof: starting ${backend ? `the external target ${backend.instances.map((u) => redactString(u)).join(', ')}` : describeTopology(topologyOptions)}`);
   const topology = await startTopology(topologyOptions);
   try {
