@@ -65,7 +65,28 @@ function clusterClient(cfg: ResolvedConfig): Cluster {
     slotsRefreshTimeout: 1_000,
     clusterRetryStrategy: (times) => Math.min(times * 100, 1_000),
   };
-  return new Cluster(clusterSeeds(cfg.redisClusterUrl!), options);
+  const cluster = new Cluster(clusterSeeds(cfg.redisClusterUrl!), options);
+  if (Object.keys(nat).length) followRedirectsThroughNat(cluster, natMap);
+  return cluster;
+}
+
+type RedirectHandler = (error: Error, ttl: unknown, handlers: unknown) => void;
+
+/**
+ * ioredis 5 maps the address in an ASK through natMap but records the address in a MOVED unmapped
+ * in its slot table, where no connection has that name: the command then goes to a random node
+ * (more MOVEDs, up to maxRedirections) until the next slot refresh. Rewriting the address in both
+ * replies to the mapped one before ioredis reads them makes a MOVED go straight to the new owner.
+ */
+function followRedirectsThroughNat(cluster: Cluster, natMap: (key: string) => { host: string; port: number } | null): void {
+  const proto = Object.getPrototypeOf(cluster) as { handleError: RedirectHandler };
+  const original = proto.handleError;
+  (cluster as unknown as { handleError: RedirectHandler }).handleError = function (this: Cluster, error, ttl, handlers) {
+    const m = /^(MOVED|ASK) (\d+) (\S+)$/.exec(error.message);
+    const to = m ? natMap(m[3]!) : null;
+    if (m && to) error.message = `${m[1]} ${m[2]} ${to.host}:${to.port}`;
+    return original.call(this, error, ttl, handlers);
+  };
 }
 
 /** Log each distinct connection error once, to stderr: stdout carries only the ready line. */
