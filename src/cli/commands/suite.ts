@@ -10,14 +10,15 @@ import { didYouMean } from '../../base/suggest.ts';
 import { progressReporter, type RunProgress } from '../progress.ts';
 import { shownPath } from '../shown-path.ts';
 import { runVerdictJson, writeJson } from '../verdict-json.ts';
-import { listScenarios } from '../../run/scenarios.ts';
+import { CLUSTER_SCENARIOS, listScenarios } from '../../run/scenarios.ts';
 import { newRunId, runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { writeSuiteReport } from '../../report/suite.ts';
 import { backendFrom, interruptible, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
 
-Runs every scenario (${listScenarios().join(', ')}) against the embedded topology and writes one
+Runs every scenario (${listScenarios().filter((n) => !CLUSTER_SCENARIOS.includes(n)).join(', ')}; the cluster ones,
+${CLUSTER_SCENARIOS.join(', ')}, with --only) against the embedded topology and writes one
 combined report: reports/suite-<stamp>/index.html (linking each scenario's report), summary.md
 and junit.xml (one test case per invariant per scenario). Exit code 0 only if every invariant and
 threshold of every scenario held.
@@ -59,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   const all = listScenarios();
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const name of only ?? []) if (!all.includes(name)) throw new UsageError(`--only: unknown scenario '${name}'; scenarios: ${all.join(', ')}.${didYouMean(name, all)}`);
-  const scenarios = only ?? all;
+  const scenarios = only ?? all.filter((n) => !CLUSTER_SCENARIOS.includes(n));
   const suiteDir = path.resolve(settings.out ?? 'reports', `suite-${newRunId('all').split('-all-')[0]}`);
   const stop = interruptible();
   const outcomes: RunOutcome[] = [];
