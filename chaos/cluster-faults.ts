@@ -251,5 +251,7 @@ export async function clusterReshard(cluster: FaultableCluster, opts: ReshardOpt
     detail: `moved slots ${first}-${last} (${moved} of ${slots}) from ${from.name} (shard ${fromShard}, ${slotCount(from)} → ${count(from)}) to ${to.name} (shard ${toShard}, ${slotCount(to)} → ${count(to)}) in ${took} ms`,
     // Back to where they were, so the store the harness snapshots is laid out as it started.
     undo: async () => moveSlots(cluster, await cluster.roles(), to, from, first, last),
+    // As long as the move took, and then some: the runner's default bound is for undos that are one call.
+    undoTimeoutMs: Math.max(10_000, took * 3),
   };
 }

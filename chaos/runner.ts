@@ -77,6 +77,8 @@ export interface PlanRun extends AsyncDisposable {
 }
 
 export const DEFAULTS = { undoTimeoutMs: 5_000, applyTimeoutMs: 15_000 } as const;
+/** Apply and undo bound of a reshard. */
+export const RESHARD_BOUND_MS = 60_000;
 
 /** On real timers whatever the clock: it bounds I/O that hangs in real time (a stuck proxy API). */
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -214,7 +216,8 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
     active.add(id);
     const applying = applyFault(id, entry.target, entry.fault, end - start, targets, signal, clock);
     try {
-      applied = await withTimeout(applying, applyTimeoutMs, `applying ${id}`);
+      // Moving hundreds of slots is real work (Valkey 8 waits for replicas on every SETSLOT): its own bound.
+      applied = await withTimeout(applying, entry.fault.type === 'reshard' ? Math.max(applyTimeoutMs, RESHARD_BOUND_MS) : applyTimeoutMs, `applying ${id}`);
       record.verified = applied.verified;
       if (applied.detail) record.detail = applied.detail;
     } catch (e) {
@@ -225,7 +228,7 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
     await sleepUnlessAborted(clock, end - clock.now(), signal);
     if (applied) {
       try {
-        await withTimeout(applied.undo(), undoTimeoutMs, `undoing ${id}`);
+        await withTimeout(applied.undo(), Math.max(undoTimeoutMs, applied.undoTimeoutMs ?? 0), `undoing ${id}`);
       } catch (e) {
         record.undoError = message(e);
       }
