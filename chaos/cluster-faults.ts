@@ -158,6 +158,8 @@ export async function clusterFailover(cluster: FaultableCluster, opts: ClusterFa
   return {
     verified: serving?.name === replica.name,
     detail,
+    // A restart and a resync, or a resync and a switch back: longer than one call may take.
+    undoTimeoutMs: CLUSTER_FAULT_DEFAULTS.rejoinTimeoutMs + CLUSTER_FAULT_DEFAULTS.promotionTimeoutMs,
     undo: async () => {
       if (mode === 'kill') {
         // nodes.conf brings it back with its id; it learns it was failed over and follows the new primary.
@@ -166,8 +168,14 @@ export async function clusterFailover(cluster: FaultableCluster, opts: ClusterFa
       } else {
         // A manual failover needs the replica in sync first: the old primary has just become one.
         await rejoined(cluster, primary.name, clock, CLUSTER_FAULT_DEFAULTS.rejoinTimeoutMs);
-        await command(oldPrimary.url, 'CLUSTER', 'FAILOVER');
-        await until(`${primary.name} taking its shard back`, CLUSTER_FAULT_DEFAULTS.promotionTimeoutMs, clock, async () => ((await cluster.roles()).find((r) => owns(r, slot))?.name === primary.name ? true : undefined));
+        // A manual failover the primary does not answer in time is abandoned by the replica: ask again.
+        const deadline = clock.now() + CLUSTER_FAULT_DEFAULTS.promotionTimeoutMs;
+        for (;;) {
+          await command(oldPrimary.url, 'CLUSTER', 'FAILOVER');
+          const back = await until(`${primary.name} taking its shard back`, 4_000, clock, async () => ((await cluster.roles()).find((r) => owns(r, slot))?.name === primary.name ? true : undefined)).catch((e: Error) => e);
+          if (back === true) break;
+          if (clock.now() > deadline) throw back;
+        }
       }
     },
   };
@@ -250,7 +258,10 @@ export async function clusterReshard(cluster: FaultableCluster, opts: ReshardOpt
     verified: moved === slots && slotCount(from) - count(from) === slots && owns(ownedByTo, first) && owns(ownedByTo, last),
     detail: `moved slots ${first}-${last} (${moved} of ${slots}) from ${from.name} (shard ${fromShard}, ${slotCount(from)} → ${count(from)}) to ${to.name} (shard ${toShard}, ${slotCount(to)} → ${count(to)}) in ${took} ms`,
     // Back to where they were, so the store the harness snapshots is laid out as it started.
-    undo: async () => moveSlots(cluster, await cluster.roles(), to, from, first, last),
+    undo: async () => {
+      await moveSlots(cluster, await cluster.roles(), to, from, first, last);
+      await until('every node hearing of the slots moved back', 5_000, systemClock, async () => (slotCount((await cluster.roles()).find((x) => x.id === from.id)!) === slotCount(from) ? true : undefined));
+    },
     // As long as the move took, and then some: the runner's default bound is for undos that are one call.
     undoTimeoutMs: Math.max(10_000, took * 3),
   };
