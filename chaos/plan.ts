@@ -63,6 +63,10 @@ export const storeFaultSchemas = [
   z.object({ type: z.literal('connections_exhausted') }).strict(),
   /** kill -9 the primary, promote the replica, re-point the proxies at it (chaos/failover.ts). */
   z.object({ type: z.literal('failover'), proxies: z.array(z.string().min(1)).optional(), detectionDelayMs: count.optional(), dropInFlight: z.boolean().optional() }).strict(),
+  /** A cluster: a shard's primary killed (the cluster promotes its replica) or failed over by CLUSTER FAILOVER (chaos/cluster-faults.ts). */
+  z.object({ type: z.literal('cluster_failover'), shard: z.number().int().min(1).max(3).optional(), mode: z.enum(['kill', 'manual']).optional() }).strict(),
+  /** A cluster: `slots` slots moved from shard `from` to shard `to` under traffic, moved back at the end. */
+  z.object({ type: z.literal('reshard'), slots: z.number().int().min(1).max(5_000).optional(), from: z.number().int().min(1).max(3).optional(), to: z.number().int().min(1).max(3).optional() }).strict(),
 ] as const;
 
 export const processFaultSchemas = [
@@ -174,6 +178,9 @@ export function validatePlan(input: unknown, targets: TargetNames): FaultPlan {
     if (family === 'store') {
       const refusal = storeFaultRefusal(targets.storeKind ?? 'redis', entry.fault.type);
       if (refusal) throw new UsageError(`fault plan: ${name}: ${refusal}`);
+    }
+    if (entry.fault.type === 'reshard' && (entry.fault.from ?? 1) === (entry.fault.to ?? 2)) {
+      throw new UsageError(`fault plan: ${name}: a reshard moves slots between two shards; from and to are both ${entry.fault.from ?? 1}`);
     }
     if (entry.fault.type === 'failover') {
       if (!targets.replica) throw new UsageError(`fault plan: ${name}: a failover promotes the replica, and this run has none; start the topology with a replica (scenario topology \`replica: true\`)`);

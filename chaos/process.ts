@@ -21,6 +21,8 @@ export interface AppliedFault {
   /** What the check saw, for the report (e.g. "SET answered OOM"). */
   detail?: string;
   undo(): Promise<void>;
+  /** A bound on this undo longer than the run's, for an undo that is real work (moving slots back). */
+  undoTimeoutMs?: number;
 }
 
 const nothingToUndo = async (): Promise<void> => {};

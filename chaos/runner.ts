@@ -19,6 +19,7 @@ import { storeFailover } from './failover.ts';
 import { storeEviction, storeFlushAll, storeOutOfMemory, storePauseWrites, storeRestart, storeStall, type FaultableStore } from './store-faults.ts';
 import { pgConnectionsExhausted, pgReadOnly, pgRestart, pgStall, pgTerminateBackends, type FaultablePostgres } from './pg-faults.ts';
 import type { StoreKind } from './store-kinds.ts';
+import { clusterFailover, clusterReshard, type FaultableCluster } from './cluster-faults.ts';
 
 export interface PlanTargets {
   /** Toxiproxy API URL; default TOXIPROXY_URL from the environment. */
@@ -34,6 +35,8 @@ export interface PlanTargets {
   /** The primary's async replica, which a `failover` fault promotes. */
   replica?: { url: string; server?: FaultableStore };
   processes?: Record<string, FaultableProcess>;
+  /** A Redis or Valkey cluster: its nodes, for cluster_failover and reshard. */
+  cluster?: FaultableCluster;
 }
 
 export interface RunPlanOptions {
@@ -74,6 +77,8 @@ export interface PlanRun extends AsyncDisposable {
 }
 
 export const DEFAULTS = { undoTimeoutMs: 5_000, applyTimeoutMs: 15_000 } as const;
+/** Apply and undo bound of a reshard. */
+export const RESHARD_BOUND_MS = 60_000;
 
 /** On real timers whatever the clock: it bounds I/O that hangs in real time (a stuck proxy API). */
 /** Resolves when `p` does or when `signal` aborts, whichever is first. */
@@ -112,6 +117,11 @@ async function applyFault(entryId: string, target: string, fault: Fault, faultDu
     }
     case 'store': {
       if (targets.postgres) return applyPostgresFault(fault, targets.postgres);
+      if (targets.cluster) {
+        if (fault.type === 'cluster_failover') return clusterFailover(targets.cluster, { shard: fault.shard, mode: fault.mode, clock });
+        if (fault.type === 'reshard') return clusterReshard(targets.cluster, { slots: fault.slots, from: fault.from, to: fault.to });
+        throw new Error(`a cluster cannot have a ${fault.type} fault`);
+      }
       const redis = targets.redis;
       if (!redis) throw new Error(`no redis-server for target ${STORE_TARGET}`);
       switch (fault.type) {
@@ -189,8 +199,8 @@ async function applyPostgresFault(fault: Fault, pg: NonNullable<PlanTargets['pos
 export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOptions = {}): PlanRun {
   const valid: FaultPlan = validatePlan(plan, {
     proxies: targets.proxies,
-    store: targets.redis !== undefined || targets.postgres !== undefined,
-    storeKind: targets.storeKind ?? (targets.postgres ? 'postgres' : 'redis'),
+    store: targets.redis !== undefined || targets.postgres !== undefined || targets.cluster !== undefined,
+    storeKind: targets.storeKind ?? (targets.postgres ? 'postgres' : targets.cluster ? 'redis-cluster' : 'redis'),
     replica: targets.replica !== undefined,
     processes: Object.keys(targets.processes ?? {}),
   });
@@ -245,8 +255,10 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
     const applying = applyFault(id, entry.target, entry.fault, end - start, targets, signal, clock);
     onApplying(applying);
     try {
-      // A rolling restart is one restart per process, each of which may take the whole budget.
-      const budgetMs = entry.fault.type === 'rolling_restart' ? applyTimeoutMs * processTargets(entry.target).length : applyTimeoutMs;
+      // A rolling restart is one restart per process, each of which may take the whole budget; moving
+      // hundreds of slots is real work (Valkey 8 waits for replicas on every SETSLOT): its own bound.
+      const budgetMs =
+        entry.fault.type === 'rolling_restart' ? applyTimeoutMs * processTargets(entry.target).length : entry.fault.type === 'reshard' ? Math.max(applyTimeoutMs, RESHARD_BOUND_MS) : applyTimeoutMs;
       applied = await withTimeout(applying, budgetMs, `applying ${id}`);
       record.verified = applied.verified;
       if (applied.detail) record.detail = record.detail ? `${record.detail}; ${applied.detail}` : applied.detail;
@@ -258,7 +270,7 @@ export function runPlan(plan: unknown, targets: PlanTargets, opts: RunPlanOption
     await sleepUnlessAborted(clock, end - clock.now(), signal);
     if (applied) {
       try {
-        await withTimeout(applied.undo(), undoTimeoutMs, `undoing ${id}`);
+        await withTimeout(applied.undo(), Math.max(undoTimeoutMs, applied.undoTimeoutMs ?? 0), `undoing ${id}`);
       } catch (e) {
         record.undoError = message(e);
       }

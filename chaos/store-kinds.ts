@@ -4,10 +4,12 @@
  * read-only on Postgres; `stall`: DEBUG SLEEP there, SIGSTOP of every Postgres process here;
  * `store_restart`). A fault a store cannot have is refused before the run starts.
  */
-export const STORE_KINDS = ['redis', 'valkey', 'postgres'] as const;
+export const STORE_KINDS = ['redis', 'valkey', 'postgres', 'redis-cluster', 'valkey-cluster'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 const REDIS_PROTOCOL_FAULTS = ['oom', 'evict', 'pause_writes', 'stall', 'flushall', 'redis_restart', 'store_restart', 'failover'] as const;
+
+const CLUSTER_FAULTS: readonly string[] = ['cluster_failover', 'reshard'];
 
 /** Store faults per store, in the order the refusal message lists them. */
 export const STORE_FAULTS_BY_KIND: Readonly<Record<StoreKind, readonly string[]>> = {
@@ -15,6 +17,9 @@ export const STORE_FAULTS_BY_KIND: Readonly<Record<StoreKind, readonly string[]>
   // Valkey 8 speaks the Redis protocol and keeps its commands: the Redis faults apply unchanged.
   valkey: REDIS_PROTOCOL_FAULTS,
   postgres: ['pause_writes', 'stall', 'terminate_backends', 'connections_exhausted', 'store_restart'],
+  // A cluster's faults act on its shards (chaos/cluster-faults.ts); a node link's faults are network faults.
+  'redis-cluster': CLUSTER_FAULTS,
+  'valkey-cluster': CLUSTER_FAULTS,
 };
 
 /** Undefined when `kind` can have `fault`, else the one-line reason naming what it does have. */

@@ -5,7 +5,12 @@
 import { z } from 'zod';
 import { CONSISTENCY_MODES, type Consistency } from '../src/contract/wire.ts';
 
-export const SAFEGUARDS = ['breaker', 'bounds', 'cas', 'migrations', 'observability'] as const;
+/**
+ * `slot-aware` matters on a Redis Cluster only: off, the service takes the slot map once at start and
+ * treats every redirect (MOVED, ASK, a failed-over primary) as an error, as a client that shards by a
+ * fixed map would.
+ */
+export const SAFEGUARDS = ['breaker', 'bounds', 'cas', 'migrations', 'observability', 'slot-aware'] as const;
 export type Safeguard = (typeof SAFEGUARDS)[number];
 export { CONSISTENCY_MODES, type Consistency };
 export const LATEST_SCHEMA_VERSION = 3;
@@ -53,8 +58,24 @@ export const DEFAULTS = {
   casMaxAttempts: 100,
 };
 
-/** Exactly one store: Redis or Valkey (`redisUrl`), or PostgreSQL (`postgresUrl`). */
-export type ServiceConfig = typeof DEFAULTS & { redisUrl?: string; postgresUrl?: string };
+/**
+ * Exactly one store: Redis or Valkey (`redisUrl`), a Redis or Valkey cluster (`redisClusterUrl`,
+ * redis-cluster://host:port,host:port: seed nodes), or PostgreSQL (`postgresUrl`). `clusterNat` maps
+ * the address a cluster node announces to where this instance reaches it ("127.0.0.1:7000" →
+ * "127.0.0.1:41000"), for nodes behind a proxy or NAT.
+ */
+export type ServiceConfig = typeof DEFAULTS & { redisUrl?: string; redisClusterUrl?: string; clusterNat?: Record<string, string>; postgresUrl?: string };
+
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const CLUSTER_URL = /^redis-cluster:\/\/[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/;
+
+/** The seed nodes of a redis-cluster:// URL. */
+export function clusterSeeds(url: string): Array<{ host: string; port: number }> {
+  return url
+    .slice('redis-cluster://'.length)
+    .split(',')
+    .map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) }));
+}
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -65,6 +86,8 @@ const schema = z
     port: z.number().int().min(0).max(65_535),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
     postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    redisClusterUrl: z.string().regex(CLUSTER_URL, 'must be redis-cluster://host:port[,host:port…]').optional(),
+    clusterNat: z.record(z.string().regex(HOST_PORT, 'host:port'), z.string().regex(HOST_PORT, 'host:port')).optional(),
     replicaRedisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
     instanceId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1-64)'),
     schemaVersion: z.number().int().min(1).max(LATEST_SCHEMA_VERSION),
@@ -89,14 +112,16 @@ const schema = z
     casMaxAttempts: positiveInt,
   })
   .strict()
-  .refine((c) => (c.redisUrl === undefined) !== (c.postgresUrl === undefined), { message: 'exactly one store: a redis:// or a postgres:// URL', path: ['storeUrl'] })
+  .refine((c) => [c.redisUrl, c.redisClusterUrl, c.postgresUrl].filter((u) => u !== undefined).length === 1, { message: 'exactly one store: a redis://, redis-cluster:// or postgres:// URL', path: ['storeUrl'] })
+  .refine((c) => c.clusterNat === undefined || c.redisClusterUrl !== undefined, { message: 'an address map goes with a redis-cluster:// store', path: ['clusterNat'] })
   .refine((c) => c.replicaRedisUrl === undefined || c.redisUrl !== undefined, { message: 'a Redis replica goes with a Redis store', path: ['replicaRedisUrl'] });
 
-/** A store URL by its scheme: redis:// or rediss:// (Redis, Valkey), postgres:// or postgresql://. */
-export function storeUrlConfig(url: string): Pick<ServiceConfig, 'redisUrl' | 'postgresUrl'> {
+/** A store URL by its scheme: redis:// or rediss:// (Redis, Valkey), redis-cluster://, postgres:// or postgresql://. */
+export function storeUrlConfig(url: string): Pick<ServiceConfig, 'redisUrl' | 'redisClusterUrl' | 'postgresUrl'> {
   if (/^rediss?:\/\//.test(url)) return { redisUrl: url };
+  if (url.startsWith('redis-cluster://')) return { redisClusterUrl: url };
   if (/^postgres(ql)?:\/\//.test(url)) return { postgresUrl: url };
-  throw new RangeError(`--store-url must be a redis:// (Redis, Valkey) or postgres:// URL; got "${url}"`);
+  throw new RangeError(`--store-url must be a redis:// (Redis, Valkey), redis-cluster://host:port,… or postgres:// URL; got "${url}"`);
 }
 
 export interface LatencyRange {

@@ -17,9 +17,12 @@ Options:
   --host <h>                     listen address (default ${DEFAULTS.host})
   --port <n>                     listen port; 0 = ephemeral (default ${DEFAULTS.port})
   --redis <url>                  Redis (or Valkey) primary, e.g. redis://127.0.0.1:6379
-  --store-url <url>              the store by its scheme: redis://… (Redis, Valkey) or
-                                 postgres://user@host:port/db (PostgreSQL); one of the two is required
+  --store-url <url>              the store by its scheme: redis://… (Redis, Valkey),
+                                 redis-cluster://host:port,host:port (a Redis or Valkey cluster's seed
+                                 nodes) or postgres://user@host:port/db (PostgreSQL)
   --replica-redis <url>          Redis replica; eventual reads may use it
+  --cluster-nat <map>            with redis-cluster://: announced=reachable,… e.g.
+                                 127.0.0.1:7000=127.0.0.1:41000 (nodes behind a proxy or NAT)
   --instance-id <name>           echoed in audit records and /healthz (default ${DEFAULTS.instanceId})
   --schema-version <1|2|3>       state schema this instance writes (default ${DEFAULTS.schemaVersion})
   --unsafe <list>                safeguards to switch off: ${SAFEGUARDS.join(',')}
@@ -67,6 +70,7 @@ export function configFromArgv(argv: string[]): Partial<ServiceConfig> | 'help' 
         redis: str,
         'store-url': str,
         'replica-redis': str,
+        'cluster-nat': str,
         'instance-id': str,
         unsafe: str,
         tokens: str,
@@ -92,6 +96,7 @@ export function configFromArgv(argv: string[]): Partial<ServiceConfig> | 'help' 
   }
   if (v.host) cfg.host = v.host;
   if (v['replica-redis']) cfg.replicaRedisUrl = v['replica-redis'];
+  if (v['cluster-nat']) cfg.clusterNat = parseNatMap(v['cluster-nat']);
   if (v['instance-id']) cfg.instanceId = v['instance-id'];
   if (v['audit-log']) cfg.auditLog = v['audit-log'];
   if (v['model-latency-ms'] !== undefined) cfg.modelLatencyMs = v['model-latency-ms'];
@@ -116,6 +121,16 @@ export function configFromArgv(argv: string[]): Partial<ServiceConfig> | 'help' 
   }
   if (v.tokens) cfg.tokens = readTokens(v.tokens);
   return cfg;
+}
+
+function parseNatMap(spec: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of spec.split(',').filter(Boolean)) {
+    const [from, to, extra] = pair.split('=');
+    if (!from || !to || extra !== undefined) throw new UsageError(`--cluster-nat: "${pair}" is not announced=reachable (e.g. 127.0.0.1:7000=127.0.0.1:41000)`);
+    map[from] = to;
+  }
+  return map;
 }
 
 function readTokens(file: string): Record<string, string> {

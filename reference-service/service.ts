@@ -3,8 +3,8 @@
  * and the HTTP server wired together. main.ts is the CLI around it.
  */
 import type { AddressInfo } from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
-import { resolveConfig, type ResolvedConfig, type ServiceConfig } from './config.ts';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { clusterSeeds, resolveConfig, type ResolvedConfig, type ServiceConfig } from './config.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createAuditLog } from './observability/audit.ts';
 import { createStoreGuard } from './safeguards/breaker.ts';
@@ -34,6 +34,61 @@ const redisOptions: RedisOptions = {
   connectTimeout: 2_000,
 };
 
+/**
+ * A Redis Cluster client. Slot-aware (the default): it follows MOVED (and refreshes its slot map)
+ * and ASK, retries TRYAGAIN and CLUSTERDOWN, and after a lost connection to a primary re-reads the
+ * map, so a promoted replica takes over. `slot-aware` off: the map is read once and any redirect or
+ * lost primary is an error (maxRedirections 0), which is how a client sharding by a fixed map
+ * behaves when slots move.
+ */
+function clusterClient(cfg: ResolvedConfig): Cluster {
+  const nat = cfg.clusterNat ?? {};
+  const natMap = (key: string) => {
+    const to = nat[key];
+    if (!to) return null;
+    const i = to.lastIndexOf(':');
+    return { host: to.slice(0, i), port: Number(to.slice(i + 1)) };
+  };
+  const slotAware = cfg.safe['slot-aware'];
+  const options: ClusterOptions = {
+    natMap,
+    redisOptions: { connectTimeout: redisOptions.connectTimeout, maxRetriesPerRequest: redisOptions.maxRetriesPerRequest },
+    enableAutoPipelining: true,
+    scaleReads: 'master',
+    maxRedirections: slotAware ? 16 : 0,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 50,
+    retryDelayOnMoved: 0,
+    // A map re-read each second even without a redirect, so a failover is noticed between requests.
+    slotsRefreshInterval: slotAware ? 1_000 : 0,
+    slotsRefreshTimeout: 1_000,
+    clusterRetryStrategy: (times) => Math.min(times * 100, 1_000),
+  };
+  const cluster = new Cluster(clusterSeeds(cfg.redisClusterUrl!), options);
+  if (Object.keys(nat).length) followRedirectsThroughNat(cluster, natMap);
+  return cluster;
+}
+
+type RedirectHandler = (error: Error, ttl: unknown, handlers: unknown) => void;
+
+/**
+ * ioredis 5 maps the address in an ASK through natMap but records the address in a MOVED unmapped
+ * in its slot table, where no connection has that name: the command then goes to a random node
+ * (more MOVEDs, up to maxRedirections) until the next slot refresh. Rewriting the address in both
+ * replies to the mapped one before ioredis reads them makes a MOVED go straight to the new owner.
+ */
+function followRedirectsThroughNat(cluster: Cluster, natMap: (key: string) => { host: string; port: number } | null): void {
+  const proto = Object.getPrototypeOf(cluster) as { handleError: RedirectHandler };
+  const original = proto.handleError;
+  (cluster as unknown as { handleError: RedirectHandler }).handleError = function (this: Cluster, error, ttl, handlers) {
+    const m = /^(MOVED|ASK) (\d+) (\S+)$/.exec(error.message);
+    const to = m ? natMap(m[3]!) : null;
+    if (m && to) error.message = `${m[1]} ${m[2]} ${to.host}:${to.port}`;
+    return original.call(this, error, ttl, handlers);
+  };
+}
+
 /** Log each distinct connection error once, to stderr: stdout carries only the ready line. */
 function errorLogger(cfg: ResolvedConfig, name: string): { onError(e: Error): void; onReady(): void } {
   let last = '';
@@ -54,6 +109,15 @@ async function openStore(cfg: ResolvedConfig, guard: ReturnType<typeof createSto
     const store = new PgSessionStore(PgSessionStore.create(cfg.postgresUrl, log.onError), guard, metrics);
     await firstContact(store.ensureSchema());
     return store;
+  }
+  if (cfg.redisClusterUrl) {
+    const cluster = clusterClient(cfg);
+    const log = errorLogger(cfg, 'redis-cluster');
+    cluster.on('error', log.onError);
+    cluster.on('node error', log.onError);
+    cluster.on('ready', log.onReady);
+    await firstContact(new Promise<void>((resolve) => cluster.once('ready', () => resolve())));
+    return new SessionStore(cluster, undefined, guard, metrics);
   }
   const redis = new Redis(cfg.redisUrl!, redisOptions);
   const replica = cfg.replicaRedisUrl ? new Redis(cfg.replicaRedisUrl, redisOptions) : undefined;

@@ -31,8 +31,12 @@ describe('built-in scenarios', () => {
         expect(spec.name).toBe(name);
         const n = Array.isArray(spec.topology.instances) ? spec.topology.instances.length : spec.topology.instances;
         const ids = Array.from({ length: n }, (_, i) => `i${i + 1}`);
-        const proxies = [LINK_NAMES.redis, ...ids.map(LINK_NAMES.instance), ...(spec.topology.replica ? [LINK_NAMES.replication, LINK_NAMES.replicaReads] : [])];
-        expect(() => validatePlan(spec.plan, { proxies, store: true, replica: spec.topology.replica === true, processes: [...ids, 'redis-server', ...(spec.topology.replica ? ['redis-replica'] : [])] })).not.toThrow();
+        // A cluster scenario names its store; the topology then has one link per node instead of the front door.
+        const cluster = spec.topology.store === 'redis-cluster' || spec.topology.store === 'valkey-cluster';
+        const nodes = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+        const proxies = cluster ? nodes.map(LINK_NAMES.clusterNode) : [LINK_NAMES.redis, ...ids.map(LINK_NAMES.instance), ...(spec.topology.replica ? [LINK_NAMES.replication, LINK_NAMES.replicaReads] : [])];
+        const processes = cluster ? [...ids, ...nodes.map((n) => `cluster-${n}`)] : [...ids, 'redis-server', ...(spec.topology.replica ? ['redis-replica'] : [])];
+        expect(() => validatePlan(spec.plan, { proxies, store: true, storeKind: spec.topology.store, replica: spec.topology.replica === true, processes })).not.toThrow();
         // Every invariant a scenario names is in the checkers' one registry.
         for (const inv of spec.invariants) expect(isInvariantName(inv), `unknown invariant ${inv}`).toBe(true);
       });

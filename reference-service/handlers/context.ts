@@ -1,6 +1,7 @@
 /** What every handler gets, and what it hands back to the HTTP layer (response + audit fields). */
 import type { ResolvedConfig } from '../config.ts';
-import type { StateStore } from '../store/state-store.ts';
+import type { Loaded, StateStore } from '../store/state-store.ts';
+import { legacyKeys, sessionKey, turnIdsKey } from '../store/keys.ts';
 import type { LocalCache } from '../safeguards/cache.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Model } from '../model.ts';
@@ -73,4 +74,19 @@ export function decodeStored(ctx: ServiceContext, raw: string): Decoded & { revi
 
 export function unavailable(ctx: ServiceContext): ProblemError {
   return new ProblemError('store_unavailable', undefined, ctx.cfg.retryAfterSeconds);
+}
+
+/**
+ * The session from the primary store; a session only layout 1 holds (keys.ts) is moved to layout 2
+ * first, so sessions an older service wrote stay readable and writable. Costs one more round trip
+ * when the session does not exist.
+ */
+export async function loadSession(ctx: ServiceContext, tenant: string, sessionId: string, turnId?: string): Promise<Loaded> {
+  const key = sessionKey(tenant, sessionId);
+  const idsKey = turnIdsKey(tenant, sessionId);
+  const load = () => storeCall(ctx, () => (turnId === undefined ? ctx.store.load(key) : ctx.store.load(key, idsKey, turnId)));
+  const loaded = await load();
+  if (loaded.raw !== null) return loaded;
+  const moved = await storeCall(ctx, () => ctx.store.adoptLegacy(legacyKeys(tenant, sessionId), { key, idsKey }));
+  return moved ? load() : loaded;
 }

@@ -13,7 +13,7 @@ import type { Consistency } from '../config.ts';
 import { summaryText, type SessionState } from '../schema/state.ts';
 import { sessionKey } from '../store/keys.ts';
 import type { Loaded } from '../store/session-store.ts';
-import { decodeStored, storeCall, StoreUnavailable, type Mode, type Outcome, type ServiceContext } from './context.ts';
+import { decodeStored, loadSession, storeCall, StoreUnavailable, type Mode, type Outcome, type ServiceContext } from './context.ts';
 
 type Source = 'store' | 'replica' | 'cache' | 'default';
 
@@ -35,9 +35,9 @@ export async function readSessionHandler(ctx: ServiceContext, tenant: string, se
     if (consistency === 'eventual' && ctx.store.hasReplica) {
       loaded = await loadReplica(ctx, key);
       if (loaded.raw !== null) source = 'replica';
-      else loaded = await storeCall(ctx, () => ctx.store.load(key));
+      else loaded = await loadSession(ctx, tenant, sessionId);
     } else {
-      loaded = await storeCall(ctx, () => ctx.store.load(key));
+      loaded = await loadSession(ctx, tenant, sessionId);
     }
   } catch (e) {
     if (!(e instanceof StoreUnavailable)) throw e;

@@ -16,7 +16,7 @@ import { emptyState, type SessionState } from '../schema/state.ts';
 import { appendTurn } from '../safeguards/compact.ts';
 import { sessionKey, turnIdsKey } from '../store/keys.ts';
 import type { TurnBody } from '../http/input.ts';
-import { decodeStored, storeCall, StoreUnavailable, unavailable, type Outcome, type ServiceContext } from './context.ts';
+import { decodeStored, loadSession, storeCall, StoreUnavailable, unavailable, type Outcome, type ServiceContext } from './context.ts';
 
 export async function appendTurnHandler(ctx: ServiceContext, tenant: string, sessionId: string, body: TurnBody, ifMatch: number | undefined): Promise<Outcome> {
   const { cfg, metrics } = ctx;
@@ -31,7 +31,7 @@ export async function appendTurnHandler(ctx: ServiceContext, tenant: string, ses
   for (let attempt = 0; attempt < cfg.casMaxAttempts; attempt++) {
     let loaded;
     try {
-      loaded = await storeCall(ctx, () => ctx.store.load(key, idsKey, body.turnId));
+      loaded = await loadSession(ctx, tenant, sessionId, body.turnId);
     } catch (e) {
       if (e instanceof StoreUnavailable) throw unavailable(ctx);
       throw e;

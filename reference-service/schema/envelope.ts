@@ -1,5 +1,5 @@
 /**
- * The versioned state envelope stored at `sp:{<tenant>}:session:<id>`:
+ * The versioned state envelope stored at `sp:{<tenant>:<id>}:session`:
  *
  *   {"schemaVersion":n,"revision":n,"data":{...}}
  *

@@ -53,3 +53,20 @@ if keep > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -keep - 1) end
 if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
 return {1, rev + 1, ver}
 `;
+
+/**
+ * Key layout 1 → 2 (keys.ts), on the new pair only, so it runs in the new slot of a cluster:
+ * KEYS[1] new session key, KEYS[2] new turn-id index; ARGV[1] envelope, ARGV[2] TTL ms (0 = none),
+ * ARGV[3..] score, member, … of the old index. Nothing is written if KEYS[1] exists: a session that
+ * was moved (and maybe written since) is never overwritten with the older copy. Returns 1 if moved.
+ */
+export const ADOPT_LEGACY_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
+for i = 3, #ARGV, 400 do
+  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 399, #ARGV)))
+end
+if ttl > 0 and #ARGV > 2 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
+`;

@@ -3,7 +3,7 @@
  * as one function, so one statement (one transaction, committed inside the server) does what the
  * Redis Lua script does:
  *
- *   sp_sessions   key (the Redis key, sp:{tenant}:session:id) → the JSON envelope, its revision and
+ *   sp_sessions   key (the Redis key, sp:{tenant:id}:session) → the JSON envelope, its revision and
  *                 schemaVersion as columns (the schema guard reads them), expires_at (TTL)
  *   sp_turn_ids   (key, turn_id) → the revision it produced; deleted with its session (cascade)
  *

@@ -16,7 +16,7 @@ import type { StoreGuard } from '../safeguards/breaker.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { CAS_STATUS } from './cas-script.ts';
 import { DEADLINE_SQLSTATE, SCHEMA_LOCK_ID, SCHEMA_PRESENT_SQL, SCHEMA_SQL } from './pg-schema.ts';
-import type { CasArgs, CasOutcome, Loaded, StateStore } from './state-store.ts';
+import type { CasArgs, CasOutcome, Loaded, SessionKeys, StateStore } from './state-store.ts';
 
 export const PG_STORE_DEFAULTS = {
   /** Connections per instance. */
@@ -161,11 +161,41 @@ export class PgSessionStore implements StateStore {
   }
 
   /** True when a live session existed. */
-  async remove(key: string): Promise<boolean> {
+  async remove(key: string, _idsKey?: string, legacy?: SessionKeys): Promise<boolean> {
     const t0 = performance.now();
-    const { rows } = await this.guard.run(() => this.query<{ live: boolean }>(`DELETE FROM sp_sessions WHERE key = $1 RETURNING (expires_at IS NULL OR expires_at > now()) AS live`, [key]));
+    const { rows } = await this.guard.run(() => this.query<{ live: boolean }>(`DELETE FROM sp_sessions WHERE key = ANY($1) RETURNING (expires_at IS NULL OR expires_at > now()) AS live`, [[key, ...(legacy ? [legacy.key] : [])]]));
     this.metrics.opDuration('delete', 'postgres', (performance.now() - t0) / 1000);
     return rows.some((r) => r.live);
+  }
+
+  /** Layout 1 → 2 in one transaction: copy the live row and its turn ids unless the new row exists, then drop the old. */
+  async adoptLegacy(from: SessionKeys, to: SessionKeys): Promise<boolean> {
+    const t0 = performance.now();
+    const moved = await this.guard.run(async () => {
+      await this.ensureSchema();
+      const c = await this.pool.connect();
+      try {
+        await c.query('BEGIN');
+        const { rowCount } = await c.query(
+          `INSERT INTO sp_sessions (key, value, revision, schema_version, expires_at)
+             SELECT $2, value, revision, schema_version, expires_at FROM sp_sessions WHERE key = $1 AND (expires_at IS NULL OR expires_at > now())
+             ON CONFLICT (key) DO NOTHING`,
+          [from.key, to.key],
+        );
+        if (rowCount) await c.query(`INSERT INTO sp_turn_ids (key, turn_id, revision) SELECT $2, turn_id, revision FROM sp_turn_ids WHERE key = $1 ON CONFLICT DO NOTHING`, [from.key, to.key]);
+        const { rowCount: old } = await c.query(`DELETE FROM sp_sessions WHERE key = $1`, [from.key]);
+        await c.query('COMMIT');
+        return (rowCount ?? 0) > 0 || (old ?? 0) > 0;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        c.release();
+      }
+    });
+    // Timed only when it moved a session: a miss is the common case, and load already counted it.
+    if (moved) this.metrics.opDuration('load', 'postgres', (performance.now() - t0) / 1000);
+    return moved;
   }
 
   /** "ready" when a query answers within the probe timeout; else what went wrong. */

@@ -6,29 +6,38 @@
  *   casAppend EVALSHA of cas-script.ts        (one round trip, atomic)
  *   naiveSave SET then ZADD                   (cas off: no compare, not atomic)
  *   remove    DEL session + turn ids
+ *   adoptLegacy  GET + ZRANGE + PTTL of the layout-1 pair, the copy script on the new pair, DEL old
+ *
+ * `primary` is one Redis or a Redis Cluster client (ioredis Cluster follows MOVED and ASK): every
+ * command names keys of one slot, so either works unchanged.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { StoreGuard } from '../safeguards/breaker.ts';
 import type { Metrics, Tier } from '../observability/metrics.ts';
-import { CAS_APPEND_LUA, CAS_STATUS } from './cas-script.ts';
-import type { CasArgs, CasOutcome, Loaded, StateStore } from './state-store.ts';
+import { ADOPT_LEGACY_LUA, CAS_APPEND_LUA, CAS_STATUS } from './cas-script.ts';
+import type { CasArgs, CasOutcome, Loaded, SessionKeys, StateStore } from './state-store.ts';
 
 export type { CasArgs, CasOutcome, Loaded } from './state-store.ts';
 
+export type StoreClient = Redis | Cluster;
+type AdoptCommand = (k1: string, k2: string, ...args: Array<string | number>) => Promise<number>;
 type CasCommand = (k1: string, k2: string, ...args: Array<string | number>) => Promise<[number, number, number]>;
 
 export class SessionStore implements StateStore {
   private readonly cas: CasCommand;
+  private readonly adopt: AdoptCommand;
 
   constructor(
-    private readonly primary: Redis,
-    private readonly replica: Redis | undefined,
+    private readonly primary: StoreClient,
+    private readonly replica: StoreClient | undefined,
     private readonly guard: StoreGuard,
     private readonly metrics: Metrics,
   ) {
     // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (e.g. after a Redis restart).
     primary.defineCommand('spCasAppend', { numberOfKeys: 2, lua: CAS_APPEND_LUA });
     this.cas = (primary as unknown as { spCasAppend: CasCommand }).spCasAppend.bind(primary);
+    primary.defineCommand('spAdoptLegacy', { numberOfKeys: 2, lua: ADOPT_LEGACY_LUA });
+    this.adopt = (primary as unknown as { spAdoptLegacy: AdoptCommand }).spAdoptLegacy.bind(primary);
   }
 
   get hasReplica(): boolean {
@@ -82,11 +91,29 @@ export class SessionStore implements StateStore {
   }
 
   /** True when the session existed. */
-  async remove(key: string, idsKey: string): Promise<boolean> {
+  async remove(key: string, idsKey: string, legacy?: SessionKeys): Promise<boolean> {
     const t0 = performance.now();
-    const n = await this.guard.run(() => this.primary.del(key, idsKey));
+    // Two DELs: on a cluster the layout-1 pair lives in another slot.
+    const n = await this.guard.run(async () => (await Promise.all([this.primary.del(key, idsKey), legacy ? this.primary.del(legacy.key, legacy.idsKey) : 0])).reduce((a, b) => a + b, 0));
     this.metrics.opDuration('delete', 'redis', (performance.now() - t0) / 1000);
     return n > 0;
+  }
+
+  async adoptLegacy(from: SessionKeys, to: SessionKeys): Promise<boolean> {
+    const t0 = performance.now();
+    const moved = await this.guard.run(async () => {
+      const [raw, ids, pttl] = await Promise.all([this.primary.get(from.key), this.primary.zrange(from.idsKey, 0, -1, 'WITHSCORES'), this.primary.pttl(from.key)]);
+      if (raw === null) return false;
+      const flat: string[] = [];
+      // WITHSCORES answers member, score; ZADD takes score, member.
+      for (let i = 0; i + 1 < ids.length; i += 2) flat.push(ids[i + 1]!, ids[i]!);
+      await this.adopt(to.key, to.idsKey, raw, pttl > 0 ? pttl : 0, ...flat);
+      await this.primary.del(from.key, from.idsKey);
+      return true;
+    });
+    // Timed only when it moved a session: a miss is the common case, and load already counted it.
+    if (moved) this.metrics.opDuration('load', 'redis', (performance.now() - t0) / 1000);
+    return moved;
   }
 
   async status(): Promise<string> {

@@ -32,6 +32,11 @@ export interface CasArgs {
 }
 
 
+export interface SessionKeys {
+  key: string;
+  idsKey: string;
+}
+
 export interface StateStore {
   readonly hasReplica: boolean;
   load(key: string, idsKey?: string, turnId?: string, tier?: Tier): Promise<Loaded>;
@@ -39,8 +44,13 @@ export interface StateStore {
   casAppend(a: CasArgs): Promise<CasOutcome>;
   /** The naive write (cas off): no revision guard, not atomic. */
   naiveSave(key: string, idsKey: string, value: string, turnId: string, revision: number, ttlSeconds: number): Promise<void>;
-  /** True when the session existed. */
-  remove(key: string, idsKey: string): Promise<boolean>;
+  /** True when the session existed. `legacy`: its layout-1 pair (keys.ts), removed with it. */
+  remove(key: string, idsKey: string, legacy?: SessionKeys): Promise<boolean>;
+  /**
+   * Moves a session from key layout 1 to layout 2 (keys.ts): copied only while `to` is absent, then
+   * the old pair deleted. True when a layout-2 session exists afterwards (moved by this call or another).
+   */
+  adoptLegacy(from: SessionKeys, to: SessionKeys): Promise<boolean>;
   /** "ready" when the store can take commands now (for /readyz); else what it is. */
   status(): Promise<string>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@
  * ignores the export, the harness reads it. Plain data only, so it is written into the report.
  * Types only (no k6 globals), so the harness's own program can import them.
  */
-export type Safeguard = 'breaker' | 'bounds' | 'cas' | 'migrations' | 'observability';
+export type Safeguard = 'breaker' | 'bounds' | 'cas' | 'migrations' | 'observability' | 'slot-aware';
 export type Profile = 'ci' | 'full';
 
 export interface ScenarioTopology {
@@ -12,6 +12,8 @@ export interface ScenarioTopology {
   instances: number | Array<{ schemaVersion?: number }>;
   router?: 'sticky' | 'round-robin' | 'random';
   replica?: boolean;
+  /** The store the scenario needs when --store does not say, e.g. redis-cluster. */
+  store?: 'redis' | 'valkey' | 'postgres' | 'redis-cluster' | 'valkey-cluster';
   aof?: boolean;
   redisConfig?: Record<string, string>;
   /** Extra flags for every instance, e.g. ['--ttl-seconds', '6']. */

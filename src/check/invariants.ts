@@ -12,6 +12,7 @@
 import type { HistoryEntry } from '../record/history.ts';
 import { checkCas } from './conflicts.ts';
 import { checkDegradationFlagged, checkNoStore5xx } from './degradation.ts';
+import { checkRedirectsFollowed } from './scenario/redirects.ts';
 import { checkDivergence } from './divergence.ts';
 import { checkDuplicates } from './duplicates.ts';
 import type { LostWritesResult } from './lost-writes.ts';
@@ -206,6 +207,10 @@ export const INVARIANTS = {
     description: 'Acknowledged writes lost when the async replica is promoted are measured and confined to the window just before the kill; a write acknowledged earlier, or sent after the kill, is never lost.',
     needs: ['faultWindows'],
     check: (c) => checkFailoverLoss(c.history, failoverFromWindows(c.given.faultWindows!)),
+  },
+  'redirects-followed': {
+    description: 'While slots move between shards, every answer is normal: no 5xx (503 included) and no degraded answer, because a slot that moved is still served and MOVED and ASK must be followed.',
+    check: (c) => checkRedirectsFollowed(c.history),
   },
   'no-divergence-after-failover': {
     description: 'All reads made after the failover are prefix-compatible: once the promoted replica answers, no session forks again.',

@@ -16,6 +16,16 @@ import { fmtBytes } from './format.ts';
 import type { Capacity, CapacityProjection } from './result-schema.ts';
 
 export type KeyMemory = NonNullable<Capacity['measured']['keyMemory']>;
+export type Shards = NonNullable<Capacity['measured']['shards']>;
+
+/** The shard holding the most sessions and its share of them; null on one Redis. */
+export function hottestShard(c: Capacity): { node: string; slots: number; share: number; shards: number } | null {
+  const shards = c.measured.shards;
+  const total = shards?.reduce((a, s) => a + s.sessions, 0) ?? 0;
+  if (!shards || shards.length < 2 || total === 0) return null;
+  const hot = [...shards].sort((a, b) => b.sessions - a.sessions)[0]!;
+  return { node: hot.node, slots: hot.slots, share: hot.sessions / total, shards: shards.length };
+}
 
 export const GIB = 1024 ** 3;
 export const DEFAULT_PROJECTION_SESSIONS = [1_000, 10_000, 100_000, 1_000_000];
@@ -27,6 +37,8 @@ export interface MeasuredCapacityInput {
   usedMemoryEndBytes?: number | null;
   /** MEMORY USAGE by key kind at the end of the run (store-snapshot.ts). */
   keyMemory?: KeyMemory | null;
+  /** A cluster: what each primary held at the end of the run. */
+  shards?: Shards | null;
   settings: { windowTurns: number | null; ttlSeconds: number | null; maxStateBytes?: number | null; declaredTtlSeconds?: number | null };
 }
 
@@ -50,6 +62,7 @@ export function measureCapacity(input: MeasuredCapacityInput): Capacity {
       usedMemoryBaselineBytes: base,
       usedMemoryEndBytes: end,
       keyMemory: input.keyMemory ?? null,
+      ...(input.shards ? { shards: [...input.shards] } : {}),
     },
     settings: {
       windowTurns: input.settings.windowTurns,
@@ -113,12 +126,20 @@ export function projectCapacity(c: Capacity, opts: ProjectionOptions = {}): Capa
   if (usedPer === null) assumptions.push('Redis used_memory was not sampled in this run: only payload bytes are projected (Redis adds the turn-id index, key, TTL and allocator overhead).');
   else assumptions.push(provisionAdvice(c, scale));
   if (m.sessions < 30) assumptions.push(`Only ${m.sessions} sessions were measured: p99 and max are rough.`);
+  const hot = hottestShard(c);
+  if (hot) {
+    assumptions.push(
+      `A cluster of ${hot.shards} shards: sessions spread by their per-session hash tag, and the hottest shard (primary ${hot.node}, ${hot.slots} slots) held ${Math.round(hot.share * 100)} % of them. ` +
+        `Provision every shard's primary (and its replica) for that share of the total, not for an even ${Math.round(100 / hot.shards)} %: memory per shard is the total × ${hot.share.toFixed(2)}.`,
+    );
+  }
   const projections: CapacityProjection[] = sessions.map((n) => ({
     sessions: n,
     payloadP50Bytes: m.bytesPerSession.p50 * scale * n,
     payloadP99Bytes: m.bytesPerSession.p99 * scale * n,
     payloadMaxBytes: m.bytesPerSession.max * scale * n,
     redisBytes: usedPer === null ? null : usedPer * n,
+    ...(hot ? { hottestShardBytes: (usedPer ?? m.bytesPerSession.p99 * scale) * n * hot.share } : {}),
   }));
   return {
     ...c,

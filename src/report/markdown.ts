@@ -6,6 +6,7 @@ import { DASH, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, phaseLabel 
 import { decodeSnapshot, percentilesMs } from '../record/hdr.ts';
 import { findSnapshot, phaseOrder, shownPhases } from './snapshots.ts';
 import { proxyCostSentence } from './proxy-cost.ts';
+import { hottestShard } from './capacity.ts';
 import { errorRateNote } from './derive/refusals.ts';
 import type { RunResult } from './result-schema.ts';
 import { backendWithVersions } from './format.ts';
@@ -121,7 +122,15 @@ export function renderSummaryMd(r: RunResult, opts: { headingLevel?: number } = 
     );
     if (c.projections.length) {
       out.push('');
-      out.push(mdTable(['Sessions #', 'Payload p99 #', 'Redis used_memory #'], c.projections.map((p) => [fmtInt(p.sessions), fmtBytes(p.payloadP99Bytes), fmtBytes(p.redisBytes)])));
+      const sharded = c.projections.some((p) => p.hottestShardBytes != null);
+      out.push(
+        mdTable(
+          ['Sessions #', 'Payload p99 #', 'Redis used_memory #', ...(sharded ? ['Hottest shard #'] : [])],
+          c.projections.map((p) => [fmtInt(p.sessions), fmtBytes(p.payloadP99Bytes), fmtBytes(p.redisBytes), ...(sharded ? [fmtBytes(p.hottestShardBytes ?? null)] : [])]),
+        ),
+      );
+      const hot = hottestShard(c);
+      if (hot) out.push('', `Hottest shard: ${hot.node} (${hot.slots} slots) holds ${Math.round(hot.share * 100)} % of the sessions of ${hot.shards} shards.`);
     }
   }
   out.push('');

@@ -289,6 +289,8 @@ export const CapacityProjectionSchema = z
     payloadMaxBytes: nonneg,
     /** sessions × measured Redis used_memory per session; null when used_memory was not measured. */
     redisBytes: nonneg.nullable(),
+    /** A cluster: what the hottest shard's primary holds, its share of sessions × the total (redisBytes, else payload p99). */
+    hottestShardBytes: nonneg.nullable().optional(),
   })
   .strict();
 
@@ -311,6 +313,10 @@ export const CapacitySchema = z
           .array(z.object({ kind: z.string(), keys: count, sampledKeys: count, bytes: nonneg }).strict())
           .nullable()
           .default(null),
+        /** A cluster: what each primary held at the end of the run (sessions by their hash tag's slot). */
+        shards: z
+          .array(z.object({ node: z.string(), slots: count, sessions: count, usedMemoryBytes: nonneg.nullable() }).strict())
+          .optional(),
       })
       .strict(),
     /** The service settings the run used. */

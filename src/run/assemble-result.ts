@@ -52,6 +52,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
             usedMemoryBaselineBytes: r.witnesses.usedMemoryBytes.before,
             usedMemoryEndBytes: r.witnesses.usedMemoryBytes.after,
             keyMemory: r.witnesses.keyMemory,
+            shards: r.witnesses.shards,
             settings: { windowTurns: check.windowTurns ?? null, ttlSeconds: check.ttlSeconds ?? null, maxStateBytes: check.maxStateBytes ?? null },
           }),
         )

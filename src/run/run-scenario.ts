@@ -84,6 +84,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const external = backend !== undefined && !adapter;
 
   const topologyOptions = adapter ? adapterTopology(spec, opts, adapter, backend!, log) : topologyFor(spec, opts, unsafe, log, backend);
+  // A scenario may name its store (a cluster scenario does); the script sees the one that runs.
+  if (env.STATEPROOF_STORE !== undefined && topologyOptions.store !== undefined && opts.env?.STATEPROOF_STORE === undefined) env.STATEPROOF_STORE = topologyOptions.store;
   log(`stateproof: starting ${external ? `the external target ${backend.instances.map((u) => redactString(u)).join(', ')}` : describeTopology(topologyOptions)}`);
   const topology = await startTopology(topologyOptions);
   try {

@@ -11,7 +11,13 @@ import { didYouMean } from '../base/suggest.ts';
 export const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 
 /** The built-in scenarios, in the order the suite runs them. */
-export const SUITE_ORDER = ['store-outage', 'long-session', 'cross-instance', 'migration', 'failover'] as const;
+export const SUITE_ORDER = ['store-outage', 'long-session', 'cross-instance', 'migration', 'failover', 'cluster-failover', 'resharding'] as const;
+
+/**
+ * Scenarios that start a 6-node cluster (and fault it as one): `suite` runs them when --only names
+ * them, not by default, so a suite on another store or an external target is not refused halfway.
+ */
+export const CLUSTER_SCENARIOS: readonly string[] = ['cluster-failover', 'resharding'];
 
 export function listScenarios(): string[] {
   const present = new Set(readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)));

@@ -8,6 +8,19 @@ export interface SnapshotExtras {
   corrupt: string[];
   /** MEMORY USAGE by key kind; null when Redis refused the command (e.g. a managed Redis). */
   keyMemory: KeyMemorySample[] | null;
+  /** A cluster: what each primary holds (the capacity section's per-shard figures). */
+  shards?: ShardSample[];
+}
+
+export interface ShardSample {
+  /** The primary's address, e.g. 127.0.0.1:7000. */
+  node: string;
+  /** Slots it serves. */
+  slots: number;
+  /** Sessions stored on it. */
+  sessions: number;
+  /** Its used_memory after the run; null when INFO was refused. */
+  usedMemoryBytes: number | null;
 }
 
 export interface KeyMemorySample {

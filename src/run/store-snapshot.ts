@@ -10,7 +10,7 @@ import type { StoreSnapshot } from '../check/types.ts';
 import { parseEnvelope } from '../../reference-service/schema/envelope.ts';
 import { decodeAnyVersion } from '../../reference-service/schema/migrate.ts';
 import { encodeV1Session } from '../../reference-service/schema/v1.ts';
-import { sessionKey } from '../../reference-service/store/keys.ts';
+import { keyKind, parseSessionKey, sessionKey } from '../../reference-service/store/keys.ts';
 
 import type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
 import { redisServerVersion } from '../topology/store-version.ts';
@@ -18,15 +18,7 @@ import { redisServerVersion } from '../topology/store-version.ts';
 /** MEMORY USAGE per key costs a round trip (and O(n) for a sorted set): a few hundred per kind is plenty for a mean. */
 export const KEY_MEMORY_SAMPLES_PER_KIND = 300;
 
-const SESSION_KEY = /^sp:\{([^}]*)\}:session:(.*)$/s;
-
-export type { KeyMemorySample, SnapshotExtras } from './store-snapshot-types.ts';
-
-function keyKind(key: string): KeyMemorySample['kind'] {
-  if (/^sp:\{[^}]*\}:session:/s.test(key)) return 'state';
-  if (/^sp:\{[^}]*\}:turnids:/s.test(key)) return 'turn-id index';
-  return 'other';
-}
+export type { KeyMemorySample, ShardSample, SnapshotExtras } from './store-snapshot-types.ts';
 
 /**
  * Every key counted by kind, the first KEY_MEMORY_SAMPLES_PER_KIND of each measured with
@@ -67,6 +59,8 @@ export async function sampleKeyMemory(redis: Redis, perKind = KEY_MEMORY_SAMPLES
 
 const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
 const pgSnapshot = () => import('./store-snapshot-pg.ts');
+const isCluster = (url: string) => url.startsWith('redis-cluster://');
+const clusterSnapshot = () => import('./store-snapshot-cluster.ts');
 
 function connect(url: string): Redis {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 3_000, enableOfflineQueue: false });
@@ -78,6 +72,7 @@ function connect(url: string): Redis {
 
 export async function snapshotStore(redisUrl: string): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).snapshotPostgres(redisUrl);
+  if (isCluster(redisUrl)) return (await clusterSnapshot()).snapshotCluster(redisUrl);
   const redis = connect(redisUrl);
   await redis.connect();
   const sessions: StoreSnapshot[] = [];
@@ -86,14 +81,16 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
     let cursor = '0';
     // Bounded: SCAN returns every key once within a full cycle; the cap only guards a runaway store.
     for (let rounds = 0; rounds < 100_000; rounds++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sp:*:session:*', 'COUNT', 500);
+      // Both key layouts (keys.ts): a session an older service wrote and nobody touched since is still one.
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sp:*:session*', 'COUNT', 500);
       for (const key of keys) {
-        const m = SESSION_KEY.exec(key);
+        const m = parseSessionKey(key);
         if (!m) continue;
         const [raw, ttl] = await Promise.all([redis.get(key), redis.ttl(key)]);
         if (raw === null) continue; // expired between SCAN and GET
-        const tenant = m[1]!;
-        const session = m[2]!;
+        const { tenant, session } = m;
+        // Moved already (the old copy is going). On a cluster node the new key may live elsewhere (MOVED): keep the old one then.
+        if (m.layout === 1 && (await redis.exists(sessionKey(tenant, session)).catch(() => 0)) === 1) continue;
         try {
           const env = parseEnvelope(raw);
           const state = decodeAnyVersion(env);
@@ -126,6 +123,7 @@ export async function snapshotStore(redisUrl: string): Promise<{ sessions: Store
 
 export async function usedMemoryBytes(redisUrl: string): Promise<number | null> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).postgresUsedBytes(redisUrl);
+  if (isCluster(redisUrl)) return (await clusterSnapshot()).clusterUsedBytes(redisUrl);
   const redis = connect(redisUrl);
   try {
     await redis.connect();
@@ -141,15 +139,18 @@ export async function usedMemoryBytes(redisUrl: string): Promise<number | null> 
 
 export async function redisVersion(redisUrl: string): Promise<string | null> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).postgresVersion(redisUrl);
+  if (isCluster(redisUrl)) return redisServerVersion(`redis://${redisUrl.slice('redis-cluster://'.length).split(',')[0]}`);
   return redisServerVersion(redisUrl);
 }
 
 /** Writes `count` sessions in schema v1 straight into Redis, each with a few turns. */
 export async function seedV1Sessions(redisUrl: string, opts: { tenant: string; prefix: string; count: number; turns?: number }): Promise<void> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).seedV1SessionsPostgres(redisUrl, opts);
-  const redis = connect(redisUrl);
-  await redis.connect();
+  const cluster = isCluster(redisUrl) ? await (await clusterSnapshot()).clusterClient(redisUrl) : undefined;
+  const redis = cluster ?? connect(redisUrl);
+  if (!cluster) await (redis as Redis).connect();
   try {
+    // A cluster pipeline splits by node itself; every key here names its own slot.
     const pipeline = redis.pipeline();
     for (let s = 0; s < opts.count; s++) {
       const id = `${opts.prefix}${s}`;

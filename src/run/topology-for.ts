@@ -35,7 +35,7 @@ export function topologyFor(spec: ScenarioSpec | undefined, opts: RunOptions, un
     replica: t?.replica,
     aof: t?.aof,
     redisConfig: t?.redisConfig,
-    store: opts.store,
+    store: opts.store ?? t?.store,
     // fsync and full_page_writes off for Postgres in the ci profile only; the report says so.
     postgresFastStart: (opts.profile ?? RUN_DEFAULTS.profile) === 'ci',
     serviceArgs: t?.serviceArgs,

@@ -31,6 +31,8 @@ export interface Witnesses {
   store: StoreSnapshot[] | undefined;
   /** MEMORY USAGE sampled by key kind, for the capacity breakdown; null without a store. */
   keyMemory: SnapshotExtras['keyMemory'] | null;
+  /** A cluster: what each primary holds; null on one Redis or without a store. */
+  shards?: NonNullable<SnapshotExtras['shards']> | null;
   usedMemoryBytes: { before: number | null; after: number | null };
 }
 
@@ -71,5 +73,5 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
   const snapshot = topology.redis && opts.storeSnapshot !== false ? await snapshotStore(topology.redis.url) : undefined;
   const store = snapshot?.sessions;
   const after = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
-  return { scrapes, audit, store, keyMemory: snapshot?.extras.keyMemory ?? null, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
+  return { scrapes, audit, store, keyMemory: snapshot?.extras.keyMemory ?? null, shards: snapshot?.extras.shards ?? null, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
 }

@@ -9,7 +9,10 @@
  * [x] = a proxy on the fault proxy (embedded, or a real Toxiproxy at TOXIPROXY_URL). Cutting
  * "redis-i2" isolates one instance; cutting "redis" isolates them all; "replication" lags the replica.
  * The store may be Valkey or PostgreSQL instead (store.ts); the links are the same. The instances
- * may be a contract adapter's processes instead of the reference service (adapter-instance.ts).
+ * may be a contract adapter's processes instead of the reference service (adapter-instance.ts). A
+ * cluster (redis-cluster, valkey-cluster) has no front door: each node has its own link "cluster-nK",
+ * every instance reaches every node through it, and the instances map the nodes' announced
+ * addresses to those links (redis-cluster.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -156,7 +159,15 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
     });
     undo.push(() => stack.stop());
 
-    const front = await link(LINK_NAMES.redis, `${stack.primary.host}:${stack.primary.port}`);
+    const cluster = stack.cluster;
+    const nodeLinks = cluster ? await Promise.all(cluster.nodes.map((n) => link(LINK_NAMES.clusterNode(n.name), `${n.host}:${n.port}`))) : [];
+    const clusterAccess = cluster
+      ? {
+          storeUrl: `redis-cluster://${nodeLinks.map((l) => `${l.host}:${l.port}`).join(',')}`,
+          args: ['--cluster-nat', cluster.nodes.map((n, i) => `${n.host}:${n.port}=${nodeLinks[i]!.host}:${nodeLinks[i]!.port}`).join(',')],
+        }
+      : undefined;
+    const front = cluster ? undefined : await link(LINK_NAMES.redis, `${stack.primary.host}:${stack.primary.port}`);
     const replicaReads = stack.replica ? await link(LINK_NAMES.replicaReads, `${stack.replica.host}:${stack.replica.port}`) : undefined;
 
     // Tokens file: the service maps token → tenant.
@@ -166,23 +177,28 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
     // Instances, each through its own link to the front door.
     undo.push(async () => void (await Promise.all(instances.map((i) => i.stop()))));
     const startOne = async (spec: InstanceSpec & { id: string }): Promise<ServiceInstance> => {
-      const own = await link(LINK_NAMES.instance(spec.id), `${front.host}:${front.port}`);
-      const instance = opts.adapter
-        ? await startAdapterInstance({
-            id: spec.id,
-            adapter: opts.adapter,
-            storeUrl: stack.serviceUrl(own),
-            tenants,
-            logPath: path.join(dir, `${opts.adapter.name}-${spec.id}.log`),
-            readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
-            clock: opts.clock,
-            tracker: registry,
-          })
-        : await startServiceInstance({
-            ...instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads, storeUrl: stack.serviceUrl(own) }),
-            readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
-            tracker: registry,
-          });
+      const own = front ? await link(LINK_NAMES.instance(spec.id), `${front.host}:${front.port}`) : nodeLinks[0]!;
+      let instance: ServiceInstance;
+      if (opts.adapter) {
+        instance = await startAdapterInstance({
+          id: spec.id,
+          adapter: opts.adapter,
+          storeUrl: stack.serviceUrl(own),
+          tenants,
+          logPath: path.join(dir, `${opts.adapter.name}-${spec.id}.log`),
+          readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
+          clock: opts.clock,
+          tracker: registry,
+        });
+      } else {
+        const base = instanceOptions(spec, opts, { dir, tokensFile, redisLink: own, replicaReads, storeUrl: clusterAccess?.storeUrl ?? stack.serviceUrl(own) });
+        instance = await startServiceInstance({
+          ...base,
+          args: [...(clusterAccess?.args ?? []), ...(base.args ?? [])],
+          readyTimeoutMs: opts.readyTimeoutMs ?? TOPOLOGY_DEFAULTS.readyTimeoutMs,
+          tracker: registry,
+        });
+      }
       instances.push(instance);
       return instance;
     };
@@ -206,7 +222,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
     for (const i of instances) processes[i.id] = i;
     const redis = stack.direct;
     const proxyNames = links.map((l) => l.name);
-    const proxyCost = await measureStorePathCost(front, links.find((l) => l.name === LINK_NAMES.instance(instances[0]!.id))!, stack.primary, embedded ? 'embedded' : 'toxiproxy', log);
+    const proxyCost = front ? await measureStorePathCost(front, links.find((l) => l.name === LINK_NAMES.instance(instances[0]!.id))!, stack.primary, embedded ? 'embedded' : 'toxiproxy', log) : undefined;
 
     const topology: Topology = {
       provider: 'local',
@@ -225,7 +241,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
         auditLogPath: i.auditLogPath,
         logPath: i.logPath,
         process: i,
-        redisLink: LINK_NAMES.instance(i.id),
+        ...(front ? { redisLink: LINK_NAMES.instance(i.id) } : {}),
       })),
       redis,
       store: stack.info,

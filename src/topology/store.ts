@@ -6,6 +6,8 @@
  *
  *   redis / valkey   redis-server | valkey-server  ◄── [redis] ◄── [redis-iN] ◄── instance (redis://)
  *   postgres         postgres (postmaster)          ◄── [redis] ◄── [redis-iN] ◄── instance (postgres://)
+ *   redis-cluster    6 × redis-server (3 primaries, 3 replicas), each ◄── [cluster-nK] ◄── every instance
+ *   valkey-cluster   the same with valkey-server        (redis-cluster:// + an announced→link address map)
  *
  * The link names stay "redis" and "redis-<id>" on every store, and the store-fault target stays
  * "redis-server" (or "store"), so one plan runs unchanged on all three.
@@ -21,6 +23,7 @@ import type { RunRegistry } from './cleanup.ts';
 import type { FaultableProcess } from './faultable.ts';
 import { FAST_START_SETTINGS, startPostgresServer } from './postgres-server.ts';
 import { startRedisStack } from './redis-stack.ts';
+import { startRedisCluster, type RedisCluster } from './redis-cluster.ts';
 import type { Topology } from './types.ts';
 
 export { STORE_KINDS, parseStoreKind, type StoreKind } from './store-kind.ts';
@@ -40,8 +43,10 @@ export interface StartedStore {
   readonly processes: Record<string, FaultableProcess>;
   /** Direct (unproxied) access for seeding and snapshots: topology.redis (a postgres:// URL on Postgres). */
   readonly direct: NonNullable<Topology['redis']>;
-  readonly planTargets: Pick<PlanTargets, 'storeKind' | 'redis' | 'replica' | 'postgres'>;
+  readonly planTargets: Pick<PlanTargets, 'storeKind' | 'redis' | 'replica' | 'postgres' | 'cluster'>;
   readonly info: StoreInfo;
+  /** A cluster: its nodes, each to be put behind its own link (redis-cluster.ts). */
+  readonly cluster?: RedisCluster;
   stop(): Promise<void>;
 }
 
@@ -60,6 +65,7 @@ export interface StoreOptions {
 export async function startStore(opts: StoreOptions): Promise<StartedStore> {
   const kind = parseStoreKind(opts.kind, 'store');
   if (kind === 'postgres') return startPostgresStore(opts);
+  if (kind === 'redis-cluster' || kind === 'valkey-cluster') return startClusterStore(kind, opts);
   const stack = await startRedisStack({
     flavor: kind,
     aof: opts.aof,
@@ -85,6 +91,42 @@ export async function startStore(opts: StoreOptions): Promise<StartedStore> {
     },
     info: { kind, version, settings: { appendonly: opts.aof ? 'yes' : 'no' }, notes: [opts.aof ? 'AOF on (appendfsync always)' : 'no AOF, no snapshots: a restart loses everything'] },
     stop: () => stack.stop(),
+  };
+}
+
+/** The direct (unproxied) address of every node, for seeding, snapshots and faults. */
+export function clusterDirectUrl(cluster: RedisCluster): string {
+  return `redis-cluster://${cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+}
+
+async function startClusterStore(kind: 'redis-cluster' | 'valkey-cluster', opts: StoreOptions): Promise<StartedStore> {
+  if (opts.replica) throw new UsageError(`--store ${kind} has a replica per primary already; drop the topology's replica option (the failover fault is 'cluster_failover' there).`);
+  if (opts.aof) throw new UsageError(`--store ${kind} runs without AOF (acknowledged writes survive a primary's loss only through its replica); drop --aof.`);
+  const flavor = kind === 'redis-cluster' ? 'redis' : 'valkey';
+  const cluster = await startRedisCluster({ flavor, config: opts.redisConfig, tracker: opts.registry, clock: opts.clock });
+  const first = cluster.nodes[0]!;
+  const version = (await redisServerVersion(first.url)) ?? undefined;
+  const url = clusterDirectUrl(cluster);
+  return {
+    kind,
+    primary: { host: first.host, port: first.port },
+    serviceUrl: () => {
+      throw new Error('a cluster is reached through one link per node; local.ts builds its URL');
+    },
+    processes: { ...cluster.processes },
+    direct: { url },
+    planTargets: { storeKind: kind, cluster },
+    info: {
+      kind,
+      version,
+      settings: { nodes: '3 primaries + 3 replicas', 'cluster-node-timeout': `${cluster.nodeTimeoutMs} ms`, 'cluster-require-full-coverage': 'no', appendonly: 'no' },
+      notes: [
+        `3 primaries, 1 replica each (${flavor}-cli --cluster create); cluster-node-timeout ${cluster.nodeTimeoutMs} ms, so a dead primary's replica takes over in about that`,
+        'no AOF: a primary killed before its replica received a write loses it (asynchronous replication)',
+      ],
+    },
+    cluster,
+    stop: () => cluster.stop(),
   };
 }
 

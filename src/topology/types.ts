@@ -49,7 +49,7 @@ export interface TopologyOptions {
   router?: RouterPolicy;
   /** Seed of the random router policy. Default 1. */
   routerSeed?: number;
-  /** The store (local provider): redis (default), valkey, or postgres. */
+  /** The store (local provider): redis (default), valkey, postgres, redis-cluster or valkey-cluster. */
   store?: StoreKind;
   /** Postgres: fsync and full_page_writes off for a fast start (the ci profile). Default true. */
   postgresFastStart?: boolean;
@@ -181,4 +181,6 @@ export const LINK_NAMES = {
   instance: (id: string) => `redis-${id}`,
   replication: 'replication',
   replicaReads: 'redis-replica',
+  /** A cluster node's own link, shared by every instance: "cluster-n1" … "cluster-n6". */
+  clusterNode: (node: string) => `cluster-${node}`,
 } as const;

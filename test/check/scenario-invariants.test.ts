@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../src/record/history.ts';
 import { checkFaultLatency, checkRecovery } from '../../src/check/scenario/fault-windows.ts';
+import { checkRedirectsFollowed } from '../../src/check/scenario/redirects.ts';
 import { checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkPinnedFacts, checkTtlSet, checkBytesWithinCap } from '../../src/check/scenario/bounded-growth.ts';
 
 let nextId = 1;
@@ -93,5 +94,18 @@ describe('bounded growth', () => {
     expect(checkBytesWithinCap([op({ op: 'read', startMs: 0, bytes: 1900 })], [snap], 1000).holds).toBe(false);
     expect(checkTtlSet([snap]).holds).toBe(true);
     expect(checkTtlSet([{ ...snap, ttlSeconds: -1 }]).holds).toBe(false);
+  });
+});
+
+describe('redirects-followed', () => {
+  it('holds when every answer is normal, and flags a 503 and a degraded 200 alike, naming the op', () => {
+    const normal = [op({ startMs: 0 }), op({ startMs: 10, op: 'read' })];
+    expect(checkRedirectsFollowed(normal).holds).toBe(true);
+    const refused = op({ startMs: 20, status: 503, code: 'store_unavailable', mode: 'degraded', outcome: 'fail' });
+    const degraded = op({ startMs: 30, op: 'read', mode: 'degraded' });
+    const r = checkRedirectsFollowed([...normal, refused, degraded]);
+    expect(r.holds).toBe(false);
+    expect(r.anomalies.map((a) => a.ops)).toEqual([[refused.id], [degraded.id]]);
+    expect(r.anomalies[0]!.message).toMatch(/got 503 store_unavailable \(degraded\) while the cluster was healthy/);
   });
 });

@@ -82,14 +82,14 @@ describe('stateproof CLI', () => {
   it('list: every scenario with its summary, the safeguard it guards, faults and invariants', async () => {
     const r = await cli(['list']);
     expect(r.code, r.stderr).toBe(0);
-    for (const [name, guards] of [['store-outage', 'breaker'], ['long-session', 'bounds'], ['cross-instance', 'cas'], ['migration', 'migrations'], ['failover', 'breaker']]) {
+    for (const [name, guards] of [['store-outage', 'breaker'], ['long-session', 'bounds'], ['cross-instance', 'cas'], ['migration', 'migrations'], ['failover', 'breaker'], ['cluster-failover', 'slot-aware'], ['resharding', 'slot-aware']]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} +guards ${guards}: fails with --unsafe ${guards}$`, 'm'));
     }
     expect(r.stdout).toContain('Redis down, slow, resetting');
     expect(r.stdout).toMatch(/faults: link-down \(down\), latency-800ms \(latency\)/);
     const json = await cli(['list', '--json']);
     const all = JSON.parse(json.stdout) as Array<{ name: string; summary: string; guards: string; invariants: string[] }>;
-    expect(all.map((s) => s.name)).toEqual(['store-outage', 'long-session', 'cross-instance', 'migration', 'failover']);
+    expect(all.map((s) => s.name)).toEqual(['store-outage', 'long-session', 'cross-instance', 'migration', 'failover', 'cluster-failover', 'resharding']);
     expect(all[0]!.invariants).toContain('no-lost-writes');
     expect(all.every((s) => s.summary.length > 20)).toBe(true);
   });

@@ -20,6 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { startToxiproxyServer } from '../../chaos/server.ts';
 import { decodeAnyVersion, parseEnvelope } from '../../reference-service/index.ts';
+import { parseSessionKey, sessionKey, turnIdsKey } from '../../reference-service/store/keys.ts';
 import { processStartTime } from '../../src/topology/cleanup.ts';
 import { startTopology, type Topology } from '../../src/topology/index.ts';
 import { startRedisServer, type RedisServer } from '../../src/topology/redis-server.ts';
@@ -50,9 +51,9 @@ async function append(agent: Agent, url: string, session: string, turnId: string
 /** Every stored session must parse and keep its own invariants; returns turnId → revision per session. */
 async function checkStore(redis: Redis): Promise<Map<string, Map<string, number>>> {
   const out = new Map<string, Map<string, number>>();
-  const keys = (await redis.keys('sp:{tenant-a}:session:*')).sort();
+  const keys = (await redis.keys(sessionKey('tenant-a', '*'))).sort();
   for (const key of keys) {
-    const session = key.slice('sp:{tenant-a}:session:'.length);
+    const session = parseSessionKey(key)!.session;
     const env = parseEnvelope((await redis.get(key))!);
     expect(env.schemaVersion, key).toBe(3);
     const state = decodeAnyVersion(env);
@@ -63,7 +64,7 @@ async function checkStore(redis: Redis): Promise<Map<string, Map<string, number>
     const windowIds = state.turns.map((t) => t.turnId);
     expect(new Set(windowIds).size, `${key}: a turn twice in the window`).toBe(windowIds.length);
     // The idempotency record agrees: one entry per applied turn, the window's turns at consecutive revisions.
-    const flat = await redis.zrange(`sp:{tenant-a}:turnids:${session}`, 0, -1, 'WITHSCORES');
+    const flat = await redis.zrange(turnIdsKey('tenant-a', session), 0, -1, 'WITHSCORES');
     const ids = new Map<string, number>();
     for (let i = 0; i < flat.length; i += 2) ids.set(flat[i]!, Number(flat[i + 1]));
     expect(ids.size, key).toBe(state.turnCount);

@@ -8,7 +8,7 @@
  *   - errors are application/problem+json with a string `code` and the matching `status`;
  *   - every answer says X-State-Mode;
  *   - a rejected request (4xx) changes no key; an accepted one changes only its own session's keys;
- *   - no key outside `sp:{<tenant>}:(session|turnids):<valid id>` ever exists (SCAN);
+ *   - no key outside `sp:{<tenant>:<valid id>}:(session|turnids)` ever exists (SCAN);
  *   - tenant b never sees tenant a's data;
  * and over the whole run: the heap the process retains (after GC) grows by less than a generous
  * bound (the service's caches are bounded; RSS alone also counts pages V8 keeps after a burst), and the service
@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type ServiceHandle } from '../../reference-service/service.ts';
+import { sessionKey, turnIdsKey } from '../../reference-service/store/keys.ts';
 import { startRedisServer, type RedisServer } from '../../src/topology/redis-server.ts';
 import { fuzzParameters, fuzzRuns, fuzzSeed, fuzzTestTimeoutMs, retainedHeapBytes } from './fixtures/fuzz.ts';
 import { rawRequest, type RawResponse } from './fixtures/raw-http.ts';
@@ -35,7 +36,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const HEAP_GROWTH_LIMIT_BYTES = 128 * 1024 * 1024;
 const TENANT_A_MARKER = 'tenant-a-private-marker-7f3a';
 const TOKENS: Record<string, string> = { 'tenant-a-token': 'tenant-a', 'tenant-b-token': 'tenant-b' };
-const NAMESPACED_KEY = /^sp:\{(tenant-a|tenant-b)\}:(session|turnids):[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const NAMESPACED_KEY = /^sp:\{(tenant-a|tenant-b):[A-Za-z0-9][A-Za-z0-9_-]{0,127}\}:(session|turnids)$/;
 const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 // ---- arbitraries -------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ function allowedKeys(r: FuzzRequest): string[] {
   const token = /^Bearer\s+(\S+)\s*$/i.exec(r.authorization ?? '')?.[1];
   const tenant = token === undefined ? undefined : TOKENS[token];
   if (!m || !tenant || !SESSION_ID.test(m[1]!)) return [];
-  return [`sp:{${tenant}}:session:${m[1]}`, `sp:{${tenant}}:turnids:${m[1]}`];
+  return [sessionKey(tenant, m[1]!), turnIdsKey(tenant, m[1]!)];
 }
 
 // ---- the test ----------------------------------------------------------------------------------

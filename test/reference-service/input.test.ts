@@ -120,11 +120,11 @@ describe('tenancy', () => {
     expect((await b.remove('shared-name')).status).toBe(404);
     await b.append('shared-name', 'a', 'tenant b own');
     expect((await c.read('shared-name')).body.turns.map((t: { user: string }) => t.user)).toEqual(['tenant a secret']);
-    expect((await raw.keys('sp:*shared-name')).sort()).toEqual([
-      'sp:{tenant-a}:session:shared-name',
-      'sp:{tenant-a}:turnids:shared-name',
-      'sp:{tenant-b}:session:shared-name',
-      'sp:{tenant-b}:turnids:shared-name',
+    expect((await raw.keys('sp:*shared-name*')).sort()).toEqual([
+      'sp:{tenant-a:shared-name}:session',
+      'sp:{tenant-a:shared-name}:turnids',
+      'sp:{tenant-b:shared-name}:session',
+      'sp:{tenant-b:shared-name}:turnids',
     ]);
   });
 

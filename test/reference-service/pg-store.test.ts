@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, sleep } from './helpers.ts';
 import { startService, type ServiceHandle } from '../../reference-service/service.ts';
 import type { ServiceConfig } from '../../reference-service/config.ts';
-import { sessionKey } from '../../reference-service/store/keys.ts';
+import { legacyKeys, sessionKey } from '../../reference-service/store/keys.ts';
 import { startPostgresServer, type PostgresServer } from '../../src/topology/postgres-server.ts';
 
 let server: PostgresServer;
@@ -142,5 +142,22 @@ describe('postgres store, cas off', () => {
     expect(answers.every((x) => x.status === 200 && x.body.applied === true)).toBe(true);
     const r = await a.read('naive');
     expect(r.body.turnCount).toBeLessThan(50);
+  });
+});
+
+describe('postgres store, key layout 1 → 2', () => {
+  it('a row written under layout 1 is read, moved with its turn ids, and appended to at its next revision', async () => {
+    const c = new Client((await service()).url);
+    // Let the service create the schema, then put a layout-1 row and its turn id beside it.
+    await c.append('pg-seed', 'x', 'schema');
+    const old = legacyKeys('tenant-a', 'pg-old');
+    const seeded = (await db.query(`SELECT value FROM sp_sessions WHERE key = $1`, [sessionKey('tenant-a', 'pg-seed')])).rows[0].value as string;
+    await db.query(`INSERT INTO sp_sessions (key, value, revision, schema_version, expires_at) VALUES ($1, $2, 1, 3, NULL)`, [old.key, seeded]);
+    await db.query(`INSERT INTO sp_turn_ids (key, turn_id, revision) VALUES ($1, 'x', 1)`, [old.key]);
+    expect((await c.read('pg-old')).body).toMatchObject({ revision: 1, turnCount: 1 });
+    expect((await c.append('pg-old', 'x', 'schema')).body).toMatchObject({ applied: false, revision: 1 });
+    expect((await c.append('pg-old', 'y', 'next')).body).toMatchObject({ applied: true, revision: 2 });
+    expect((await db.query(`SELECT count(*)::int AS n FROM sp_sessions WHERE key = $1`, [old.key])).rows[0].n).toBe(0);
+    expect((await row('pg-old')).revision).toBe('2');
   });
 });

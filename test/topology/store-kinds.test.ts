@@ -58,7 +58,7 @@ describe('local topology on other stores', () => {
   });
 
   it('an unknown store name is a usage error with a suggestion', async () => {
-    await expect(startTopology({ store: 'valky' as never })).rejects.toThrow("unknown store 'valky'; stores: redis, valkey, postgres. Did you mean 'valkey'?");
+    await expect(startTopology({ store: 'valky' as never })).rejects.toThrow("unknown store 'valky'; stores: redis, valkey, postgres, redis-cluster, valkey-cluster. Did you mean 'valkey'?");
   });
 
   it('a missing store binary: exit 3, one line naming what to install or set', async () => {

@@ -10,7 +10,7 @@ import { didYouMean } from '../../base/suggest.ts';
 import { progressReporter, type RunProgress } from '../progress.ts';
 import { shownPath } from '../shown-path.ts';
 import { runVerdictJson, writeJson } from '../verdict-json.ts';
-import { listScenarios, resolveScenario } from '../../run/scenarios.ts';
+import { CLUSTER_SCENARIOS, listScenarios, resolveScenario } from '../../run/scenarios.ts';
 import { loadSpec } from '../../run/load-spec.ts';
 import { RUN_DEFAULTS } from '../../run/run-options.ts';
 import { adapterOf, adapterRunRefusal, adapterStore } from '../../run/adapter-run.ts';
@@ -23,7 +23,8 @@ import { adapterFrom, backendFrom, loadOverridesFrom, printOutcome, runFlags, se
 
 export const help = `Usage: stateproof suite [options]
 
-Runs every scenario (${listScenarios().join(', ')}) against the embedded topology and writes one
+Runs every scenario (${listScenarios().filter((n) => !CLUSTER_SCENARIOS.includes(n)).join(', ')}; the cluster ones,
+${CLUSTER_SCENARIOS.join(', ')}, with --only) against the embedded topology and writes one
 combined report: reports/suite-<stamp>/index.html (linking each scenario's report), summary.md
 and junit.xml (one test case per invariant per scenario). Exit code 0 only if every invariant and
 threshold of every scenario held; 1 if one failed; 105 if Ctrl-C (SIGINT) or SIGTERM interrupted
@@ -76,13 +77,13 @@ export async function run(argv: string[]): Promise<number> {
   const notApplicable: Array<{ scenario: string; reason: string }> = [];
   if (adapter && !only) {
     const env = { STATEPROOF_PROFILE: settings.profile ?? RUN_DEFAULTS.profile, STATEPROOF_STORE: adapterStore(adapter, settings.store), ...settings.env };
-    for (const name of all) {
+    for (const name of all.filter((n) => !CLUSTER_SCENARIOS.includes(n))) {
       const reason = adapterRunRefusal(adapter, await loadSpec(resolveScenario(name).scriptPath, env));
       if (reason) notApplicable.push({ scenario: name, reason });
     }
   }
   for (const n of notApplicable) process.stderr.write(`stateproof: not running ${n.scenario}: ${n.reason}\n`);
-  const scenarios = (only ?? all).filter((name) => !notApplicable.some((n) => n.scenario === name));
+  const scenarios = (only ?? all.filter((n) => !CLUSTER_SCENARIOS.includes(n))).filter((name) => !notApplicable.some((n) => n.scenario === name));
   const suiteDir = path.resolve(settings.out ?? 'reports', `suite-${newRunId('all').split('-all-')[0]}`);
   const stop = interruptible();
   const outcomes: RunOutcome[] = [];

@@ -99,12 +99,29 @@ export function stateHealth(r: RunResult): string {
   );
 }
 
+/** A cluster: what each primary held at the end of the run. */
+function shardTable(c: NonNullable<RunResult['capacity']>): string {
+  const shards = c.measured.shards;
+  if (!shards || shards.length < 2) return '';
+  const total = shards.reduce((a, s) => a + s.sessions, 0) || 1;
+  return (
+    `<h3>Per shard</h3>` +
+    table(
+      ['Primary', 'Slots #', 'Sessions #', 'Share #', 'used_memory #'],
+      shards.map((s) => [esc(s.node), fmtInt(s.slots), fmtInt(s.sessions), `${Math.round((s.sessions / total) * 100)} %`, fmtBytes(s.usedMemoryBytes)]),
+      { id: 'capacity-shards' },
+    )
+  );
+}
+
 export function capacity(r: RunResult): string {
   const c = r.capacity;
   if (!c) return `<section id="capacity"><h2>Capacity</h2><p class="note">No capacity figures: run a long-session scenario, then <code>stateproof capacity &lt;run-dir&gt;</code>.</p></section>`;
   const m = c.measured;
   const settings = `window ${c.settings.windowTurns ?? DASH} turns · TTL ${c.settings.ttlSeconds ?? DASH} s${c.settings.maxStateBytes ? ` · max state ${fmtBytes(c.settings.maxStateBytes)}` : ''}`;
-  const rows = c.projections.map((p) => [fmtInt(p.sessions), fmtBytes(p.payloadP50Bytes), fmtBytes(p.payloadP99Bytes), fmtBytes(p.payloadMaxBytes), fmtBytes(p.redisBytes)]);
+  // A cluster: the hottest shard's primary, which is what each shard must be sized for.
+  const sharded = c.projections.some((p) => p.hottestShardBytes != null);
+  const rows = c.projections.map((p) => [fmtInt(p.sessions), fmtBytes(p.payloadP50Bytes), fmtBytes(p.payloadP99Bytes), fmtBytes(p.payloadMaxBytes), fmtBytes(p.redisBytes), ...(sharded ? [fmtBytes(p.hottestShardBytes ?? null)] : [])]);
   return (
     `<section id="capacity"><h2>Capacity</h2>` +
     `<div class="tiles">` +
@@ -119,7 +136,8 @@ export function capacity(r: RunResult): string {
       ? ` Projected to window ${c.projectedSettings.windowTurns ?? DASH} turns, TTL ${c.projectedSettings.ttlSeconds ?? DASH} s${c.projectedSettings.sessionsPerHour !== null ? `, ${fmtInt(c.projectedSettings.sessionsPerHour)} new sessions/hour` : ''}.`
       : '') +
     `</p>` +
-    (rows.length ? table(['Live sessions #', 'Payload p50 × N #', 'Payload p99 × N #', 'Payload max × N #', 'Redis used_memory #'], rows, { id: 'capacity-table' }) : '') +
+    (rows.length ? table(['Live sessions #', 'Payload p50 × N #', 'Payload p99 × N #', 'Payload max × N #', 'Redis used_memory #', ...(sharded ? ['Hottest shard #'] : [])], rows, { id: 'capacity-table' }) : '') +
+    shardTable(c) +
     keyMemoryTable(c) +
     (c.bytesByTurn.length
       ? `<h3>State size as sessions grew</h3>` +
