@@ -22,8 +22,11 @@ export function backendNames(): string[] {
   return [REFERENCE_BACKEND, ...ADAPTERS.map((a) => a.name)];
 }
 
+/** The suite's scenarios run on one-node stores; a cluster runs its own two (resharding, cluster-failover). */
+const SUITE_STORES: readonly StoreKind[] = ['redis', 'valkey', 'postgres'];
+
 export function storesOf(backend: string): readonly StoreKind[] {
-  return backend === REFERENCE_BACKEND ? STORE_KINDS : adapterNamed(backend, '--backends').stores;
+  return backend === REFERENCE_BACKEND ? SUITE_STORES : adapterNamed(backend, '--backends').stores;
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -46,6 +49,7 @@ export function selectPairs(opts: { backends?: string; stores?: string }): { pai
     for (const store of stores ?? supported) {
       if (supported.includes(store)) pairs.push({ backend, store });
       // Only a store the user named is worth a line: the default is each backend's own stores.
+      else if (backend === REFERENCE_BACKEND) skipped.push({ backend, store, reason: `the suite's scenarios run on ${supported.join(', ')}; a cluster has its own (stateproof run resharding --store ${store}, or cluster-failover)` });
       else skipped.push({ backend, store, reason: `${backend} runs on ${supported.join(', ')} only (the library has no ${store} store here)` });
     }
   }

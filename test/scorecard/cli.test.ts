@@ -30,7 +30,7 @@ describe('stateproof scorecard: bad input', () => {
   it('names an unknown store, with the nearest name', async () => {
     const r = await cli(['scorecard', '--stores', 'valky']);
     oneLine(r);
-    expect(r.stderr).toContain("--stores: unknown store 'valky'; stores: redis, valkey, postgres. Did you mean 'valkey'?");
+    expect(r.stderr).toContain("--stores: unknown store 'valky'; stores: redis, valkey, postgres, redis-cluster, valkey-cluster. Did you mean 'valkey'?");
   });
 
   it('refuses a selection with nothing left to run, and says what each backend supports', async () => {
