@@ -155,6 +155,8 @@ function permutations<T>(xs: T[]): T[][] {
 }
 
 const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') + 1));
+/** On a shared machine the other users' load decides much of a round: every figure is printed with it. */
+const loadAverage = () => `load ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`;
 
 const bin = findRedisBenchmark();
 const redis = await startRedisServer();
@@ -186,7 +188,7 @@ try {
     console.log(`real Toxiproxy at ${realUrl}: proxy ${name} on ${portOf(real.listen)}${pid ? `, pid ${pid}` : ' (set TOXIPROXY_PID for its CPU)'}`);
   }
   const hasReal = targets.length === 3;
-  console.log(`redis-server ${redis.port}, embedded proxy ${targets[1]!.port}; ${CLIENTS} clients, ${OPS} SET + ${OPS} GET per run; ${ROUNDS} rounds; ${os.cpus().length} cores`);
+  console.log(`redis-server ${redis.port}, embedded proxy ${targets[1]!.port}; ${CLIENTS} clients, ${OPS} SET + ${OPS} GET per run; ${ROUNDS} rounds; ${os.cpus().length} cores; ${loadAverage()}`);
   for (const t of targets) await redisBenchmark(bin, t, redis.pid, CLIENTS, OPS / 5); // warm-up (JIT, connections)
 
   const orders = permutations(targets);
@@ -203,11 +205,13 @@ try {
     const show = (name: string, run: Run) => `${name} ${fmt(run.opsPerSec, 0)} ops/s p50 ${fmt(run.p50Ms, 3)} p99 ${fmt(run.p99Ms, 3)}`;
     console.log(
       `round ${r + 1} [${order.map((t) => t.name).join(' > ')}]: ${show('direct', d)} | ${show('embedded', e)} (${fmt(e.opsPerSec / d.opsPerSec, 2)}×)` +
-        (x ? ` | ${show('toxiproxy', x)} (${fmt(x.opsPerSec / d.opsPerSec, 2)}×) | embedded/toxiproxy ${fmt(e.opsPerSec / x.opsPerSec, 3)}` : ''),
+        (x ? ` | ${show('toxiproxy', x)} (${fmt(x.opsPerSec / d.opsPerSec, 2)}×) | embedded/toxiproxy ${fmt(e.opsPerSec / x.opsPerSec, 3)}, added p50 ${fmt(e.p50Ms - d.p50Ms, 3)} vs ${fmt(x.p50Ms - d.p50Ms, 3)} ms` : '') +
+        ` | ${loadAverage()}`,
     );
   }
 
   const per = (f: (r: Round) => number) => median(rounds.map(f));
+  console.log(`after the rounds: ${loadAverage()}`);
   const of = (name: string, pick: (r: Run) => number) => per((r) => pick(r[name]!));
   console.log(`\nGET/SET, ${CLIENTS} clients, ${ROUNDS} paired rounds (medians of per-round figures):`);
   for (const t of targets) {
@@ -218,6 +222,8 @@ try {
     const ratios = rounds.map((r) => r.embedded!.opsPerSec / r.toxiproxy!.opsPerSec);
     console.log(`  embedded/toxiproxy throughput per round: ${ratios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(ratios), 3)} (target >= 1.0)`);
     console.log(`  added p50 embedded ${fmt(per((r) => r.embedded!.p50Ms - r.direct!.p50Ms), 3)} ms vs toxiproxy ${fmt(per((r) => r.toxiproxy!.p50Ms - r.direct!.p50Ms), 3)} ms (target: embedded <= toxiproxy)`);
+    const p50Gaps = rounds.map((r) => r.embedded!.p50Ms - r.toxiproxy!.p50Ms);
+    console.log(`  p50 embedded - toxiproxy per round (ms): ${p50Gaps.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(p50Gaps), 3)} (target <= 0)`);
   }
 
   // The proxy's own cost per hop, without 50 clients queueing for the CPU; same pairing.
