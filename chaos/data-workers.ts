@@ -1,6 +1,6 @@
 /**
- * The proxies' data path in worker processes (opt-in: `dataWorkers` in startToxiproxyServer,
- * `stateproof proxy --workers N`). The API, the listeners and the toxic collections stay in the
+ * The proxies' data path in worker processes (`dataWorkers` in startToxiproxyServer, default 0;
+ * `stateproof proxy --workers N`, default 2). The API, the listeners and the toxic collections stay in the
  * server's process; each accepted client (still paused) is handed to a worker, round robin, and
  * the worker joins it to its upstream and runs its links (./data-worker.ts).
  *
@@ -8,7 +8,9 @@
  *   API change ─> ToxicCollection ─post─> every worker's mirror of that proxy's chains
  *
  * Why: a busy shared machine schedules one event loop as one thread; two processes get two
- * (measured in the issue-20 report: +27% throughput at load 16-20 on 2 cores).
+ * (`npm run bench proxy` at load 10-12 on 2 cores: 2 workers 1.22x the in-process path and 1.10x
+ * a real Toxiproxy 2.12.0, medians of 8 paired rounds). On idle cores the in-process path is
+ * already as fast; the workers cost a second or so of start-up.
  *
  * Every change is posted to every worker, in order, on its IPC channel; the API answers only
  * after `sync()`, a round trip to each worker, so after the answer every connection's next chunk
