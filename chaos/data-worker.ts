@@ -37,19 +37,16 @@ function onMessage(msg: ToWorker, handle: unknown): void {
       const epoch = m.epoch;
       const client = handle as net.Socket;
       client.pause();
+      // Counted by the server from the hand-off on, joined or not, until the client is gone.
+      client.once('close', () => send({ t: 'closed', proxy: msg.proxy }));
       bridge(client, {
         upstream: msg.upstream,
         chains: () => ({ upstream: [...m.chains.upstream], downstream: [...m.chains.downstream] }),
         random: seededRandom(msg.seed),
         pending: m.pending,
         stillWanted: () => m.epoch === epoch,
-        opened: (c) => {
-          m.connections.add(c);
-          send({ t: 'open', proxy: msg.proxy });
-        },
-        closed: (c) => {
-          if (m.connections.delete(c)) send({ t: 'closed', proxy: msg.proxy });
-        },
+        opened: (c) => m.connections.add(c),
+        closed: (c) => m.connections.delete(c),
       });
       return;
     }
@@ -81,10 +78,8 @@ function onMessage(msg: ToWorker, handle: unknown): void {
       m.epoch++;
       for (const s of m.pending) s.destroy();
       m.pending.clear();
-      for (const c of [...m.connections]) {
-        c.destroy();
-        if (m.connections.delete(c)) send({ t: 'closed', proxy: msg.proxy });
-      }
+      for (const c of m.connections) c.destroy();
+      m.connections.clear();
       return;
     }
     case 'sync':

@@ -35,7 +35,7 @@ export type ToWorker =
   | { t: 'stop'; proxy: string }
   | { t: 'sync'; id: number };
 
-export type FromWorker = { t: 'ready' } | { t: 'synced'; id: number } | { t: 'open' | 'closed'; proxy: string };
+export type FromWorker = { t: 'ready' } | { t: 'synced'; id: number } | { t: 'closed'; proxy: string };
 
 export type { WireToxic, Direction };
 
@@ -43,13 +43,16 @@ export class DataWorkers {
   private next = 0;
   private syncId = 0;
   private readonly waiting = new Map<number, { left: number; done: () => void }>();
-  private readonly open = new Map<string, number>();
+  /** Per worker (its clients die with it), per proxy: clients handed over and not yet closed. */
+  private readonly open = new Map<ChildProcess, Map<string, number>>();
   private closing = false;
 
   private constructor(private readonly workers: ChildProcess[]) {
     for (const w of workers) {
-      w.on('message', (m: FromWorker) => this.onMessage(m));
+      this.open.set(w, new Map());
+      w.on('message', (m: FromWorker) => this.onMessage(w, m));
       w.on('exit', () => {
+        this.open.delete(w);
         const i = this.workers.indexOf(w);
         if (i >= 0) this.workers.splice(i, 1);
         // Its connections died with it; syncs must not wait for it.
@@ -90,7 +93,12 @@ export class DataWorkers {
       return;
     }
     const msg: ToWorker = { t: 'conn', proxy, upstream, seed };
-    w.send(msg, client, (e) => e && client.destroy());
+    this.count(w, proxy, +1);
+    w.send(msg, client, (e) => {
+      if (!e) return;
+      client.destroy();
+      this.count(w, proxy, -1);
+    });
   }
 
   post(msg: ToWorker): void {
@@ -110,16 +118,24 @@ export class DataWorkers {
     });
   }
 
+  /** Clients handed to workers and not yet closed there. */
   openConnections(proxy: string): number {
-    return this.open.get(proxy) ?? 0;
+    let n = 0;
+    for (const byProxy of this.open.values()) n += byProxy.get(proxy) ?? 0;
+    return n;
   }
 
-  private onMessage(m: FromWorker): void {
+  private count(w: ChildProcess, proxy: string, by: number): void {
+    const byProxy = this.open.get(w);
+    if (byProxy) byProxy.set(proxy, (byProxy.get(proxy) ?? 0) + by);
+  }
+
+  private onMessage(w: ChildProcess, m: FromWorker): void {
     if (m.t === 'synced') {
       const s = this.waiting.get(m.id);
       if (s && --s.left <= 0) this.finish(m.id);
-    } else if (m.t === 'open' || m.t === 'closed') {
-      this.open.set(m.proxy, (this.open.get(m.proxy) ?? 0) + (m.t === 'open' ? 1 : -1));
+    } else if (m.t === 'closed') {
+      this.count(w, m.proxy, -1);
     }
   }
 

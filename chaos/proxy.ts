@@ -152,6 +152,12 @@ export class Proxy {
 
   private accept(client: net.Socket): void {
     if (this.workers) {
+      // net.Server's own bound no longer sees a client once it is handed over: count here.
+      if (this.connectionCount >= this.maxConnections) {
+        this.dropped++;
+        client.destroy();
+        return;
+      }
       this.workers.handOff(client, this.key, this.upstream, Math.floor(this.random() * 2 ** 32));
       return;
     }
