@@ -7,6 +7,8 @@
  *   STATEPROOF_BENCH_ROUNDS=7 STATEPROOF_BENCH_OPS=150000
  *   TOXIPROXY_URL=http://127.0.0.1:8474   (a real Toxiproxy joins every round with its own proxy)
  *   TOXIPROXY_PID=<pid>                   (also accounts that Toxiproxy's CPU per operation)
+ *   STATEPROOF_BENCH_PROXY_WORKERS=0      (adds a target: the embedded proxy with `--workers 0`, its
+ *                                          data path in its own process; `embedded` is the default)
  *
  * The load comes from redis-benchmark (shipped with redis-server; 50 clients is its default, no
  * pipelining, 64-byte values), so the client's own CPU cost is as small as it gets. The embedded
@@ -72,15 +74,15 @@ interface Run {
 }
 
 interface Target {
-  name: 'direct' | 'embedded' | 'toxiproxy';
+  name: string;
   port: number;
-  /** The process that proxies, when known, for its CPU per operation. */
+  /** The process that proxies, when known, for its CPU per operation (with its children: data workers). */
   pid?: number;
 }
 
 async function redisBenchmark(bin: string, target: Target, redisPid: number, clients: number, ops: number): Promise<Run> {
   const zero = { user: 0, sys: 0 };
-  const proxyCpu = () => (target.pid ? cpuUs(target.pid) : zero);
+  const proxyCpu = () => (target.pid ? [target.pid, ...childrenOf(target.pid)].map(cpuUs).reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys })) : zero);
   const before = { gen: cpuUs('children'), redis: cpuUs(redisPid), proxy: proxyCpu() };
   const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(target.port), '-c', String(clients), '-n', String(ops), '-t', 'set,get', '-d', '64', '--csv'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,8 +121,16 @@ async function redisBenchmark(bin: string, target: Target, redisPid: number, cli
   };
 }
 
-async function startProxyProcess(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...(process.env.STATEPROOF_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(root, 'bin/stateproof.mjs'), 'proxy', '--port', '0'], {
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function startProxyProcess(workers?: number): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...(process.env.STATEPROOF_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), path.join(root, 'bin/stateproof.mjs'), 'proxy', '--port', '0', ...(workers === undefined ? [] : ['--workers', String(workers)])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -155,17 +165,22 @@ function permutations<T>(xs: T[]): T[][] {
 }
 
 const portOf = (listen: string) => Number(listen.slice(listen.lastIndexOf(':') + 1));
+/** On a shared machine the other users' load decides much of a round: every figure is printed with it. */
+const loadAverage = () => `load ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`;
 
 const bin = findRedisBenchmark();
 const redis = await startRedisServer();
+const WORKERS = process.env.STATEPROOF_BENCH_PROXY_WORKERS ? Number(process.env.STATEPROOF_BENCH_PROXY_WORKERS) : undefined;
 const proxyProcess = await startProxyProcess().catch(async (e) => {
   await redis.stop();
   throw e;
 });
+const workersProcess = WORKERS !== undefined ? await startProxyProcess(WORKERS).catch(async (e) => (await proxyProcess.stop(), await redis.stop(), Promise.reject(e))) : undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
 const stopAll = async () => {
   for (const c of cleanups) await c().catch(() => {});
   await proxyProcess.stop();
+  await workersProcess?.stop();
   await redis.stop();
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
@@ -176,6 +191,10 @@ try {
     { name: 'direct', port: redis.port },
     { name: 'embedded', port: portOf(embedded.listen), pid: proxyProcess.pid },
   ];
+  if (workersProcess) {
+    const w = await new Toxiproxy(workersProcess.url).createProxy({ name: 'redis', listen: '127.0.0.1:0', upstream: `127.0.0.1:${redis.port}` });
+    targets.push({ name: `embedded-w${WORKERS}`, port: portOf(w.listen), pid: workersProcess.pid });
+  }
   const realUrl = process.env.TOXIPROXY_URL;
   if (realUrl) {
     const name = `stateproof-bench-${process.pid}`;
@@ -185,11 +204,15 @@ try {
     targets.push({ name: 'toxiproxy', port: portOf(real.listen), pid });
     console.log(`real Toxiproxy at ${realUrl}: proxy ${name} on ${portOf(real.listen)}${pid ? `, pid ${pid}` : ' (set TOXIPROXY_PID for its CPU)'}`);
   }
-  const hasReal = targets.length === 3;
-  console.log(`redis-server ${redis.port}, embedded proxy ${targets[1]!.port}; ${CLIENTS} clients, ${OPS} SET + ${OPS} GET per run; ${ROUNDS} rounds; ${os.cpus().length} cores`);
+  const hasReal = targets.some((t) => t.name === 'toxiproxy');
+  // Ours, each compared with Toxiproxy round by round.
+  const embeddedKinds = targets.filter((t) => t.name.startsWith('embedded')).map((t) => t.name);
+  console.log(`redis-server ${redis.port}, embedded proxy ${targets[1]!.port}; ${CLIENTS} clients, ${OPS} SET + ${OPS} GET per run; ${ROUNDS} rounds; ${os.cpus().length} cores; ${loadAverage()}`);
   for (const t of targets) await redisBenchmark(bin, t, redis.pid, CLIENTS, OPS / 5); // warm-up (JIT, connections)
 
-  const orders = permutations(targets);
+  // Up to 3 targets: every order in turn. 4: a Williams square (each target runs first once per 4
+  // rounds and follows every other target once), since 24 orders would take 24 rounds to balance.
+  const orders = targets.length === 4 ? [0, 1, 2, 3].map((r) => [0, 1, 3, 2].map((i) => targets[(i + r) % 4]!)) : permutations(targets);
   type Round = Record<string, Run>;
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -198,16 +221,15 @@ try {
     for (const t of order) round[t.name] = await redisBenchmark(bin, t, redis.pid, CLIENTS, OPS);
     rounds.push(round);
     const d = round.direct!;
-    const e = round.embedded!;
     const x = round.toxiproxy;
     const show = (name: string, run: Run) => `${name} ${fmt(run.opsPerSec, 0)} ops/s p50 ${fmt(run.p50Ms, 3)} p99 ${fmt(run.p99Ms, 3)}`;
-    console.log(
-      `round ${r + 1} [${order.map((t) => t.name).join(' > ')}]: ${show('direct', d)} | ${show('embedded', e)} (${fmt(e.opsPerSec / d.opsPerSec, 2)}×)` +
-        (x ? ` | ${show('toxiproxy', x)} (${fmt(x.opsPerSec / d.opsPerSec, 2)}×) | embedded/toxiproxy ${fmt(e.opsPerSec / x.opsPerSec, 3)}` : ''),
-    );
+    const vsDirect = targets.slice(1).map((t) => `${show(t.name, round[t.name]!)} (${fmt(round[t.name]!.opsPerSec / d.opsPerSec, 2)}×)`);
+    const vsReal = x ? embeddedKinds.map((k) => `${k}/toxiproxy ${fmt(round[k]!.opsPerSec / x.opsPerSec, 3)}, added p50 ${fmt(round[k]!.p50Ms - d.p50Ms, 3)} vs ${fmt(x.p50Ms - d.p50Ms, 3)} ms`) : [];
+    console.log(`round ${r + 1} [${order.map((t) => t.name).join(' > ')}]: ${[show('direct', d), ...vsDirect, ...vsReal].join(' | ')} | ${loadAverage()}`);
   }
 
   const per = (f: (r: Round) => number) => median(rounds.map(f));
+  console.log(`after the rounds: ${loadAverage()}`);
   const of = (name: string, pick: (r: Run) => number) => per((r) => pick(r[name]!));
   console.log(`\nGET/SET, ${CLIENTS} clients, ${ROUNDS} paired rounds (medians of per-round figures):`);
   for (const t of targets) {
@@ -215,9 +237,17 @@ try {
     console.log(`  ${t.name.padEnd(9)} ${fmt(of(t.name, (r) => r.opsPerSec), 0).padStart(6)} ops/s   p50 ${fmt(of(t.name, (r) => r.p50Ms), 3)} ms   p99 ${fmt(of(t.name, (r) => r.p99Ms), 3)} ms${added}`);
   }
   if (hasReal) {
-    const ratios = rounds.map((r) => r.embedded!.opsPerSec / r.toxiproxy!.opsPerSec);
-    console.log(`  embedded/toxiproxy throughput per round: ${ratios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(ratios), 3)} (target >= 1.0)`);
-    console.log(`  added p50 embedded ${fmt(per((r) => r.embedded!.p50Ms - r.direct!.p50Ms), 3)} ms vs toxiproxy ${fmt(per((r) => r.toxiproxy!.p50Ms - r.direct!.p50Ms), 3)} ms (target: embedded <= toxiproxy)`);
+    for (const k of embeddedKinds) {
+      const ratios = rounds.map((r) => r[k]!.opsPerSec / r.toxiproxy!.opsPerSec);
+      console.log(`  ${k}/toxiproxy throughput per round: ${ratios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(ratios), 3)} (target >= 1.0)`);
+      console.log(`  added p50 ${k} ${fmt(per((r) => r[k]!.p50Ms - r.direct!.p50Ms), 3)} ms vs toxiproxy ${fmt(per((r) => r.toxiproxy!.p50Ms - r.direct!.p50Ms), 3)} ms (target: ${k} <= toxiproxy)`);
+      const p50Gaps = rounds.map((r) => r[k]!.p50Ms - r.toxiproxy!.p50Ms);
+      console.log(`  p50 ${k} - toxiproxy per round (ms): ${p50Gaps.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(p50Gaps), 3)} (target <= 0)`);
+    }
+  }
+  if (embeddedKinds.length > 1) {
+    const ratios = rounds.map((r) => r[embeddedKinds[1]!]!.opsPerSec / r.embedded!.opsPerSec);
+    console.log(`  ${embeddedKinds[1]}/embedded throughput per round: ${ratios.map((x) => fmt(x, 3)).join(', ')}; median ${fmt(median(ratios), 3)}`);
   }
 
   // The proxy's own cost per hop, without 50 clients queueing for the CPU; same pairing.

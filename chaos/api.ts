@@ -139,7 +139,14 @@ export function createApiHandler(proxies: ProxyCollection, onError: (e: unknown)
     res.setHeader('X-Toxiproxy-Request-Id', requestId());
     const body = async () => decodeGoJson(await readBody(req));
     try {
-      const reply = await serialized(() => handler(req, params, body));
+      // With data workers, a change is answered only once every worker has it (see ./data-workers.ts).
+      const reply = await serialized(async () => {
+        try {
+          return await handler(req, params, body);
+        } finally {
+          if (req.method !== 'GET') await proxies.settled();
+        }
+      });
       if (reply.raw !== undefined) send(res, reply.status, { 'Content-Type': 'application/json;charset=utf-8' }, reply.raw);
       else if (reply.json !== undefined) send(res, reply.status, { 'Content-Type': 'application/json' }, JSON.stringify(reply.json));
       else send(res, reply.status, {}, '');

@@ -3,6 +3,7 @@
  */
 import { apiErrors, ProxyAlreadyStarted } from './api-errors.ts';
 import { asObject, field } from './json-body.ts';
+import type { DataWorkers } from './data-workers.ts';
 import { Proxy } from './proxy.ts';
 import type { Random } from '../src/base/random.ts';
 
@@ -31,7 +32,13 @@ export class ProxyCollection {
     private readonly defaultHost: string,
     private readonly random: Random,
     private readonly maxConnectionsPerProxy?: number,
+    private readonly workers?: DataWorkers,
   ) {}
+
+  /** Resolves once every change so far has reached the data workers (at once without them). */
+  settled(): Promise<void> {
+    return this.workers ? this.workers.sync() : Promise.resolve();
+  }
 
   all(): Proxy[] {
     return [...this.proxies.values()];
@@ -44,7 +51,7 @@ export class ProxyCollection {
   }
 
   create(input: ProxyInput): Proxy {
-    return new Proxy(input.name, input.listen, input.upstream, this.defaultHost, this.random, this.maxConnectionsPerProxy);
+    return new Proxy(input.name, input.listen, input.upstream, this.defaultHost, this.random, this.maxConnectionsPerProxy, this.workers);
   }
 
   async add(input: ProxyInput): Promise<Proxy> {

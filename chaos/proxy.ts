@@ -9,8 +9,9 @@
  */
 import net from 'node:net';
 import { ProxyAlreadyStarted } from './api-errors.ts';
-import { Connection } from './link.ts';
-import { adoptSharedRead, sharedOnread } from './shared-read.ts';
+import { bridge } from './bridge.ts';
+import type { DataWorkers } from './data-workers.ts';
+import type { Connection } from './link.ts';
 import type { Random } from '../src/base/random.ts';
 import { ToxicCollection, type ToxicJson } from './toxic-collection.ts';
 
@@ -64,8 +65,12 @@ function listenError(address: string, e: NodeJS.ErrnoException): Error {
   return new Error(`listen tcp ${address}: ${reasons[e.code ?? ''] ?? e.message}`);
 }
 
+let proxySeq = 0;
+
 export class Proxy {
   enabled = false;
+  /** Names the proxy to data workers: a proxy made again under the same name starts with no toxics there. */
+  private readonly key = `${++proxySeq}`;
   readonly toxics: ToxicCollection;
   private readonly connections = new Set<Connection>();
   private readonly pending = new Set<net.Socket>();
@@ -79,8 +84,10 @@ export class Proxy {
     private readonly defaultHost: string,
     private readonly random: Random,
     private readonly maxConnections: number = PROXY_DEFAULTS.maxConnections,
+    /** When set, connections are handed to these processes and the toxics mirrored to them. */
+    private readonly workers?: DataWorkers,
   ) {
-    this.toxics = new ToxicCollection(() => this.connections);
+    this.toxics = new ToxicCollection(() => this.connections, workers && ((change) => workers.post({ ...change, proxy: this.key })));
   }
 
   toJSON(): ProxyJson {
@@ -122,6 +129,7 @@ export class Proxy {
     this.pending.clear();
     for (const c of this.connections) c.destroy();
     this.connections.clear();
+    this.workers?.post({ t: 'stop', proxy: this.key });
   }
 
   /** Toxiproxy's Update: a changed listen or upstream restarts the proxy; then `enabled` is applied. */
@@ -143,37 +151,24 @@ export class Proxy {
   }
 
   private accept(client: net.Socket): void {
-    client.on('error', () => {});
-    const target = splitHostPort(this.upstream, 'localhost');
-    if (!target) {
-      client.destroy();
-      return;
-    }
-    this.pending.add(client);
-    let conn: Connection | undefined;
-    const upstream = net.connect({ host: target.host, port: target.port, noDelay: true, onread: sharedOnread((bytes) => conn?.down.receive(bytes)) });
-    upstream.on('error', () => {});
-    this.pending.add(upstream);
-    const abandon = () => {
-      this.pending.delete(client);
-      this.pending.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.once('close', abandon);
-    upstream.once('close', abandon);
-    upstream.once('connect', () => {
-      client.off('close', abandon);
-      upstream.off('close', abandon);
-      this.pending.delete(client);
-      this.pending.delete(upstream);
-      if (!this.enabled || client.destroyed) {
-        abandon();
+    if (this.workers) {
+      // net.Server's own bound no longer sees a client once it is handed over: count here.
+      if (this.connectionCount >= this.maxConnections) {
+        this.dropped++;
+        client.destroy();
         return;
       }
-      conn = new Connection(client, upstream, this.toxics.snapshot(), this.random, (c) => this.connections.delete(c));
-      this.connections.add(conn);
-      adoptSharedRead(client, conn.up.receive);
+      this.workers.handOff(client, this.key, this.upstream, Math.floor(this.random() * 2 ** 32));
+      return;
+    }
+    bridge(client, {
+      upstream: this.upstream,
+      chains: () => this.toxics.snapshot(),
+      random: this.random,
+      pending: this.pending,
+      stillWanted: () => this.enabled,
+      opened: (c) => this.connections.add(c),
+      closed: (c) => this.connections.delete(c),
     });
   }
 
@@ -184,6 +179,6 @@ export class Proxy {
 
   /** Open client connections, for tests and the runner's checks. */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.connections.size + (this.workers?.openConnections(this.key) ?? 0);
   }
 }

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiHandler } from './api.ts';
+import { DataWorkers } from './data-workers.ts';
 import { ProxyCollection } from './proxy-collection.ts';
 import { freshSeed, seededRandom } from '../src/base/random.ts';
 
@@ -18,6 +19,11 @@ export interface ToxiproxyServerOptions {
   seed?: number;
   /** Client connections each proxy holds at once; default PROXY_DEFAULTS.maxConnections (chaos/proxy.ts). */
   maxConnectionsPerProxy?: number;
+  /**
+   * Worker processes for the proxies' data path (./data-workers.ts); 0 keeps it in this process.
+   * Default 0.
+   */
+  dataWorkers?: number;
   /** Called with errors that became a 500 (harness bugs or environment trouble). */
   onError?: (e: unknown) => void;
 }
@@ -29,13 +35,18 @@ export interface ToxiproxyServer extends AsyncDisposable {
   readonly seed: number;
   /** The proxies, for in-process checks (the API is the way to change them). */
   readonly proxies: ProxyCollection;
+  /** The data workers' pids (empty without them), for a cleanup registry. */
+  readonly workerPids: number[];
   close(): Promise<void>;
 }
 
 export async function startToxiproxyServer(opts: ToxiproxyServerOptions = {}): Promise<ToxiproxyServer> {
   const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? freshSeed();
-  const proxies = new ProxyCollection(host, seededRandom(seed), opts.maxConnectionsPerProxy);
+  const count = opts.dataWorkers ?? 0;
+  if (!Number.isInteger(count) || count < 0 || count > 64) throw new RangeError(`dataWorkers must be an integer 0-64, got ${count}`);
+  const workers = count > 0 ? await DataWorkers.start(count) : undefined;
+  const proxies = new ProxyCollection(host, seededRandom(seed), opts.maxConnectionsPerProxy, workers);
   const handler = createApiHandler(proxies, opts.onError);
   const server = http.createServer((req, res) => {
     handler(req, res).catch((e) => {
@@ -50,6 +61,9 @@ export async function startToxiproxyServer(opts: ToxiproxyServerOptions = {}): P
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (e) => {
+    await workers?.close();
+    throw e;
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -60,12 +74,13 @@ export async function startToxiproxyServer(opts: ToxiproxyServerOptions = {}): P
     port,
     seed,
     proxies,
+    workerPids: workers?.pids ?? [],
     close() {
       closed ??= new Promise<void>((resolve) => {
         proxies.clear();
         server.close(() => resolve());
         server.closeAllConnections();
-      });
+      }).then(() => workers?.close());
       return closed;
     },
     [Symbol.asyncDispose]: () => handle.close(),

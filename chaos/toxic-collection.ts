@@ -27,10 +27,22 @@ function parseDirection(stream: string): Direction | undefined {
   return s === 'upstream' || s === 'downstream' ? s : undefined;
 }
 
+/** A toxic as data workers receive it: the entry without its resolved definition. */
+export type WireToxic = Omit<ToxicEntry, 'definition'>;
+export type ToxicChange = { t: 'add' | 'update'; toxic: WireToxic } | { t: 'remove'; name: string; direction: Direction };
+
+export function wireToxic({ definition: _definition, ...rest }: ToxicEntry): WireToxic {
+  return rest;
+}
+
 export class ToxicCollection {
   private readonly chains: Record<Direction, ToxicEntry[]> = { upstream: [], downstream: [] };
 
-  constructor(private readonly connections: () => Iterable<Connection>) {}
+  constructor(
+    private readonly connections: () => Iterable<Connection>,
+    /** Told every change, for connections held by data workers (./data-workers.ts). */
+    private readonly mirror?: (change: ToxicChange) => void,
+  ) {}
 
   /** Copies of both chains, for a new connection. */
   snapshot(): Record<Direction, ToxicEntry[]> {
@@ -73,6 +85,7 @@ export class ToxicCollection {
     const entry: ToxicEntry = { name, type, stream, direction, toxicity, attributes, definition };
     this.chains[direction].push(entry);
     for (const c of this.connections()) c.link(direction).addToxic(entry);
+    this.mirror?.({ t: 'add', toxic: wireToxic(entry) });
     return toxicJson(entry);
   }
 
@@ -87,6 +100,7 @@ export class ToxicCollection {
     const chain = this.chains[entry.direction];
     chain[chain.indexOf(current)] = entry;
     for (const c of this.connections()) c.link(entry.direction).updateToxic(entry);
+    this.mirror?.({ t: 'update', toxic: wireToxic(entry) });
     return toxicJson(entry);
   }
 
@@ -96,6 +110,7 @@ export class ToxicCollection {
     const chain = this.chains[t.direction];
     chain.splice(chain.indexOf(t), 1);
     for (const c of this.connections()) c.link(t.direction).removeToxic(name);
+    this.mirror?.({ t: 'remove', name, direction: t.direction });
   }
 
   reset(): void {

@@ -13,7 +13,8 @@ export interface Rig {
 
 export async function startRig(): Promise<Rig> {
   const redis = await startRedisServer();
-  const server = await startToxiproxyServer({ seed: 1 });
+  // STATEPROOF_TEST_PROXY_WORKERS=2 runs every chaos test through the data workers (chaos/data-workers.ts).
+  const server = await startToxiproxyServer({ seed: 1, dataWorkers: Number(process.env.STATEPROOF_TEST_PROXY_WORKERS ?? 0) });
   return {
     redis,
     server,
