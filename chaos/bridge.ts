@@ -11,7 +11,7 @@ import net from 'node:net';
 import { Connection, type Direction, type ToxicEntry } from './link.ts';
 import { adoptSharedRead, sharedOnread } from './shared-read.ts';
 import type { Random } from '../src/base/random.ts';
-import { splitHostPort } from './proxy.ts';
+import { splitHostPort } from './host-port.ts';
 
 export interface BridgeOptions {
   upstream: string;

@@ -14,6 +14,7 @@ import type { DataWorkers } from './data-workers.ts';
 import type { Connection } from './link.ts';
 import type { Random } from '../src/base/random.ts';
 import { ToxicCollection, type ToxicJson } from './toxic-collection.ts';
+import { joinHostPort, splitHostPort } from './host-port.ts';
 
 export const PROXY_DEFAULTS = Object.freeze({
   /**
@@ -32,25 +33,6 @@ export interface ProxyJson {
   /** Toxiproxy's Proxy struct has an exported *zerolog.Logger with no JSON tag: it marshals as {}. */
   Logger: Record<string, never>;
   toxics: ToxicJson[];
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** "host:port" or "[v6]:port"; an empty or "localhost" host means `defaultHost`. */
-export function splitHostPort(address: string, defaultHost: string): HostPort | undefined {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d{1,5})$/.exec(address.trim());
-  if (!m) return address.trim() === '' ? { host: defaultHost, port: 0 } : undefined;
-  let host = m[1] ?? m[2] ?? '';
-  if (host === '' || host === 'localhost') host = defaultHost;
-  const port = Number(m[3]);
-  return port <= 65535 ? { host, port } : undefined;
-}
-
-export function joinHostPort({ host, port }: HostPort): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The listen error as Go's net.Listen words it, e.g. "listen tcp 127.0.0.1:3310: bind: address already in use". */

@@ -7,7 +7,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { StoreSnapshot } from '../check/types.ts';
 import { clusterSeeds } from '../../reference-service/config.ts';
-import { snapshotStore } from './store-snapshot.ts';
 import type { KeyMemorySample, ShardSample, SnapshotExtras } from './store-snapshot-types.ts';
 
 interface Primary {
@@ -79,9 +78,12 @@ function mergeKeyMemory(parts: Array<KeyMemorySample[] | null>): KeyMemorySample
   return (['state', 'turn-id index', 'other'] as const).filter((k) => acc.has(k)).map((k) => acc.get(k)!);
 }
 
-export async function snapshotCluster(url: string): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {
+type NodeSnapshot = (redisUrl: string) => Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }>;
+
+/** Each primary snapshotted as one Redis (`snapshotNode`, handed in by store-snapshot.ts, which loads this module lazily). */
+export async function snapshotCluster(url: string, snapshotNode: NodeSnapshot): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {
   const primaries = await clusterPrimaries(url);
-  const parts = await Promise.all(primaries.map(async (p) => ({ p, snap: await snapshotStore(`redis://${p.address}`), used: await usedMemory(p.address) })));
+  const parts = await Promise.all(primaries.map(async (p) => ({ p, snap: await snapshotNode(`redis://${p.address}`), used: await usedMemory(p.address) })));
   const sessions = parts.flatMap((x) => x.snap.sessions).sort((a, b) => (a.tenant + a.session < b.tenant + b.session ? -1 : 1));
   const extras: SnapshotExtras = {
     pinned: new Map(parts.flatMap((x) => [...x.snap.extras.pinned])),

@@ -72,7 +72,7 @@ function connect(url: string): Redis {
 
 export async function snapshotStore(redisUrl: string): Promise<{ sessions: StoreSnapshot[]; extras: SnapshotExtras }> {
   if (isPostgres(redisUrl)) return (await pgSnapshot()).snapshotPostgres(redisUrl);
-  if (isCluster(redisUrl)) return (await clusterSnapshot()).snapshotCluster(redisUrl);
+  if (isCluster(redisUrl)) return (await clusterSnapshot()).snapshotCluster(redisUrl, snapshotStore);
   const redis = connect(redisUrl);
   await redis.connect();
   const sessions: StoreSnapshot[] = [];
