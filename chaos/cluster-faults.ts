@@ -171,7 +171,10 @@ export async function clusterFailover(cluster: FaultableCluster, opts: ClusterFa
         // A manual failover the primary does not answer in time is abandoned by the replica: ask again.
         const deadline = clock.now() + CLUSTER_FAULT_DEFAULTS.promotionTimeoutMs;
         for (;;) {
-          await command(oldPrimary.url, 'CLUSTER', 'FAILOVER');
+          // Sent only while it is still a replica: a failover asked for earlier may have taken effect
+          // after the last wait gave up, and a primary answers "send CLUSTER FAILOVER to a replica".
+          const info = (await command(oldPrimary.url, 'INFO', 'replication')) as string;
+          if (/role:slave/.test(info)) await command(oldPrimary.url, 'CLUSTER', 'FAILOVER');
           const back = await until(`${primary.name} taking its shard back`, 4_000, clock, async () => ((await cluster.roles()).find((r) => owns(r, slot))?.name === primary.name ? true : undefined)).catch((e: Error) => e);
           if (back === true) break;
           if (clock.now() > deadline) throw back;

@@ -10,11 +10,9 @@ import type { StoreSnapshot } from '../check/types.ts';
 import { parseEnvelope } from '../../reference-service/schema/envelope.ts';
 import { decodeAnyVersion } from '../../reference-service/schema/migrate.ts';
 import { encodeV1Session } from '../../reference-service/schema/v1.ts';
-import { sessionKey } from '../../reference-service/store/keys.ts';
+import { parseSessionKey, sessionKey } from '../../reference-service/store/keys.ts';
 import { SCHEMA_LOCK_ID, SCHEMA_SQL } from '../../reference-service/store/pg-schema.ts';
 import type { SnapshotExtras } from './store-snapshot-types.ts';
-
-const SESSION_KEY = /^sp:\{([^}]*)\}:session:(.*)$/s;
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, query_timeout: 60_000 });
@@ -41,10 +39,10 @@ export async function snapshotPostgres(url: string): Promise<{ sessions: StoreSn
          FROM sp_sessions WHERE expires_at IS NULL OR expires_at > now()`,
     );
     for (const row of rows) {
-      const m = SESSION_KEY.exec(row.key);
-      if (!m) continue;
-      const tenant = m[1]!;
-      const session = m[2]!;
+      // Either key layout (keys.ts): a layout-1 row an older service wrote is still the session's state.
+      const parsed = parseSessionKey(row.key);
+      if (!parsed) continue;
+      const { tenant, session } = parsed;
       try {
         const env = parseEnvelope(row.value);
         const state = decodeAnyVersion(env);
