@@ -59,25 +59,43 @@ export class PgSessionStore implements StateStore {
 
   /** Creates the tables and the function once; a failed attempt is retried by the next call. */
   ensureSchema(): Promise<void> {
-    this.schema ??= (async () => {
-      const c = await this.pool.connect();
-      try {
-        if ((await c.query<{ present: boolean }>(SCHEMA_PRESENT_SQL)).rows[0]?.present === true) return;
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
-        await c.query(SCHEMA_SQL);
-        await c.query('COMMIT');
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        c.release();
-      }
-    })().catch((e: unknown) => {
+    this.schema ??= this.transaction(async (c) => {
+      if ((await c.query<{ present: boolean }>(SCHEMA_PRESENT_SQL)).rows[0]?.present === true) return;
+      await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
+      await c.query(SCHEMA_SQL);
+    }).catch((e: unknown) => {
       this.schema = undefined;
       throw e;
     });
     return this.schema;
+  }
+
+  /**
+   * One transaction on a checked-out client. The pool listens for errors only on idle clients: a
+   * checked-out one whose connection dies (a cut link, a terminated backend) emits 'error' on
+   * itself, which unheard would end the process. Heard, the query rejects, and the broken client
+   * is destroyed on release instead of going back to the pool.
+   */
+  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken = e;
+    };
+    c.on('error', onError);
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      broken ??= e instanceof Error ? e : new Error(String(e));
+      throw e;
+    } finally {
+      c.off('error', onError);
+      c.release(broken);
+    }
   }
 
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
@@ -173,9 +191,7 @@ export class PgSessionStore implements StateStore {
     const t0 = performance.now();
     const moved = await this.guard.run(async () => {
       await this.ensureSchema();
-      const c = await this.pool.connect();
-      try {
-        await c.query('BEGIN');
+      return this.transaction(async (c) => {
         const { rowCount } = await c.query(
           `INSERT INTO sp_sessions (key, value, revision, schema_version, expires_at)
              SELECT $2, value, revision, schema_version, expires_at FROM sp_sessions WHERE key = $1 AND (expires_at IS NULL OR expires_at > now())
@@ -184,14 +200,8 @@ export class PgSessionStore implements StateStore {
         );
         if (rowCount) await c.query(`INSERT INTO sp_turn_ids (key, turn_id, revision) SELECT $2, turn_id, revision FROM sp_turn_ids WHERE key = $1 ON CONFLICT DO NOTHING`, [from.key, to.key]);
         const { rowCount: old } = await c.query(`DELETE FROM sp_sessions WHERE key = $1`, [from.key]);
-        await c.query('COMMIT');
         return (rowCount ?? 0) > 0 || (old ?? 0) > 0;
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        c.release();
-      }
+      });
     });
     // Timed only when it moved a session: a miss is the common case, and load already counted it.
     if (moved) this.metrics.opDuration('load', 'postgres', (performance.now() - t0) / 1000);
