@@ -160,6 +160,9 @@ function invariantCell(p: PairRuns, name: string, href: (dir: string, anchor?: s
     }
     const repro = p.pair.backend === REFERENCE_BACKEND ? undefined : reproFor(p.pair.backend, name);
     if (repro) cell.repro = { ...repro, href: posix(path.relative(meta.outDir, path.join(meta.repoRoot, repro.file))) };
+    // A library's violation is its finding only once shown without the harness; until then the
+    // scorecard says it is the harness's measurement alone.
+    else if (p.pair.backend !== REFERENCE_BACKEND) cell.unreproduced = true;
   } else if (status === 'not-applicable' || status === 'waived') {
     const reasons = [
       ...judged.filter((j) => j.status === status).map((j) => j.inv.reason),

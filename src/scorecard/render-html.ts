@@ -7,6 +7,7 @@ import { DASH, esc, fmtBytes, fmtDuration } from '../report/format.ts';
 import { chip, page, table } from '../report/html/page.ts';
 import { besideReference, bytesText, countText, faultBlast, faultP99, faultRecovery, invariantDetail, invariantHeadline, pairVersions, slopeText, turnsText } from './cells.ts';
 import type { CellStatus, Scorecard, ScorecardPair } from './schema.ts';
+import { UNREPRODUCED } from './repros.ts';
 
 const KIND: Record<CellStatus, 'pass' | 'fail' | 'warn' | 'info'> = { held: 'pass', violated: 'fail', 'no-evidence': 'fail', 'not-applicable': 'info', waived: 'warn', 'not-run': 'warn' };
 
@@ -44,7 +45,9 @@ export function renderScorecardHtml(sc: Scorecard): string {
       const detail = c.status === 'violated' && c.firstOp
         ? `<div class="note">first ${a(`<span class="op">#${c.firstOp.id}</span>`, c.firstOp.href)} ${esc(c.firstOp.text.replace(/^#\d+ /, ''))} · ${esc(c.firstOp.scenario)}</div>`
         : why ? `<div class="note" title="${esc(why)}">${esc(why.length > MAX_REASON ? `${why.slice(0, MAX_REASON - 1)}…` : why)}</div>` : '';
-      const repro = c.repro ? `<div class="note">reproduced without the harness: ${a(esc(c.repro.file.split('/').pop()!), c.repro.href)}</div>` : '';
+      const repro = c.repro
+        ? `<div class="note">reproduced without the harness: ${a(esc(c.repro.file.split('/').pop()!), c.repro.href)}</div>`
+        : c.unreproduced ? `<div class="note">${esc(UNREPRODUCED)}</div>` : '';
       return `<div class="cell" data-status="${c.status}" title="${esc(title)}">${a(chip(KIND[c.status], invariantHeadline(c)), c.href)}${detail}${repro}</div>`;
     }),
   ]);

@@ -3,6 +3,7 @@ import { DASH, fmtBytes, fmtDuration } from '../report/format.ts';
 import { mdTable } from '../report/markdown.ts';
 import { besideReference, bytesText, countText, faultBlast, faultP99, faultRecovery, invariantDetail, invariantHeadline, pairVersions, slopeText, turnsText } from './cells.ts';
 import type { Scorecard } from './schema.ts';
+import { UNREPRODUCED } from './repros.ts';
 
 const link = (text: string, href: string | undefined) => (href ? `[${text}](${href})` : text);
 
@@ -29,7 +30,7 @@ export function renderScorecardMd(sc: Scorecard): string {
           if (!c) return DASH;
           const head = link(c.status === 'violated' ? `**${invariantHeadline(c)}**` : invariantHeadline(c), c.href);
           const first = c.firstOp ? ` first ${link(`op #${c.firstOp.id}`, c.firstOp.href)} (${c.firstOp.scenario})` : '';
-          const repro = c.repro ? ` · ${link('repro', c.repro.href)}` : '';
+          const repro = c.repro ? ` · ${link('repro', c.repro.href)}` : c.unreproduced ? ` · ${UNREPRODUCED}` : '';
           const why = c.status === 'not-applicable' || c.status === 'waived' || c.status === 'no-evidence' || c.status === 'not-run' ? (c.reason ? `: ${c.reason}` : '') : '';
           return `${head}${first}${repro}${why}`;
         }),

@@ -29,6 +29,9 @@ export const REPROS: Readonly<Record<string, Readonly<Record<string, Repro>>>> =
   },
 };
 
+/** What a library's violation without a reproduction is shown with, in every rendering. */
+export const UNREPRODUCED = 'not yet reproduced without the harness: measured here, not a confirmed finding of the library';
+
 export function reproFor(backend: string, invariant: string): Repro | undefined {
   return REPROS[backend]?.[invariant];
 }

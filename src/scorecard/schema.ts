@@ -33,6 +33,8 @@ export const InvariantCellSchema = z
     /** The report of the run that decided the cell. */
     href: z.string().optional(),
     repro: ReproSchema.optional(),
+    /** A library's violation with no reproduction without the harness yet: measured, not a confirmed finding. */
+    unreproduced: z.literal(true).optional(),
     /** Each scenario that judged it, as that run judged it. */
     scenarios: z.array(z.object({ scenario: z.string(), status: z.enum(CELL_STATUSES), anomalies: count, href: z.string().optional() }).strict()),
   })

@@ -10,7 +10,7 @@ import { projectGrowth } from '../../src/check/growth-projection.ts';
 import { bytesByTurn } from '../../src/report/derive/state-health.ts';
 import type { RunResult } from '../../src/report/result-schema.ts';
 import { buildScorecard } from '../../src/scorecard/aggregate.ts';
-import { REPROS } from '../../src/scorecard/repros.ts';
+import { REPROS, UNREPRODUCED } from '../../src/scorecard/repros.ts';
 import { renderScorecardMd } from '../../src/scorecard/render-md.ts';
 import { ScorecardSchema } from '../../src/scorecard/schema.ts';
 import { capturedPairs, FIXTURES, meta } from './fixtures.ts';
@@ -80,7 +80,13 @@ describe('scorecard aggregation over captured runs', async () => {
       const c = row.cells[LC]!;
       expect(c.repro !== undefined, row.name).toBe(c.status === 'violated' && REPROS['langchain-redis-history']![row.name] !== undefined);
       expect(row.cells[REF]!.repro).toBeUndefined();
+      // A library's violation without a reproduction says it is the harness's measurement alone.
+      expect(c.unreproduced === true, row.name).toBe(c.status === 'violated' && c.repro === undefined);
+      expect(row.cells[REF]!.unreproduced).toBeUndefined();
     }
+    const unconfirmed = sc.invariants.find((r) => r.cells[LC]?.unreproduced);
+    expect(unconfirmed, 'the fixture has a library violation with no reproduction').toBeDefined();
+    expect(renderScorecardMd(sc)).toContain(UNREPRODUCED);
   });
 
   it('keeps the reason of a not-applicable cell', () => {
