@@ -104,9 +104,15 @@ describe('runPlan', () => {
   it('runs store faults on the real redis-server', async () => {
     const r = new Redis(rig.redis.url);
     try {
-      const run = runPlan({ faults: [{ at: 0, duration: 500, target: 'redis-server', fault: { type: 'oom' } }] }, { redis: { url: rig.redis.url, server: rig.redis } });
-      await sleep(200);
-      await expect(r.set('k', 'v')).rejects.toThrow(/OOM/);
+      const run = runPlan({ faults: [{ at: 0, duration: 1_500, target: 'redis-server', fault: { type: 'oom' } }] }, { redis: { url: rig.redis.url, server: rig.redis } });
+      // Applying the fault is a CONFIG SET over a new connection: on a loaded machine it can take
+      // longer than any fixed sleep, so ask until the store refuses (at most 40 asks, inside the 1.5 s fault).
+      let refused: unknown;
+      for (let i = 0; i < 40 && !refused; i++) {
+        refused = await r.set('k', 'v').then(() => undefined, (e: unknown) => e);
+        if (!refused) await sleep(25);
+      }
+      expect(String(refused)).toMatch(/OOM/);
       const [entry] = await run.done;
       expect(entry).toMatchObject({ verified: true, detail: expect.stringMatching(/OOM/) });
       expect(await r.set('k', 'v')).toBe('OK');
