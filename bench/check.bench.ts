@@ -39,6 +39,8 @@ interface ChildReport {
   generateMs: number;
   crossInstanceMs: number;
   longSessionMs: number;
+  /** CPU time (user + system) of both checks: on a shared machine, wall time measures the neighbours too. */
+  checkCpuMs: number;
   /** RSS once the history is recorded, before any check. */
   recordedRssMb: number;
   peakRssMb: number;
@@ -51,15 +53,18 @@ function child(entries: number): ChildReport {
   const { store, audit } = seededHistory({ entries }, (e) => log.add(e));
   const generateMs = performance.now() - t;
   const recordedRssMb = process.memoryUsage().rss / 2 ** 20;
+  const cpu0 = process.cpuUsage();
   t = performance.now();
   const cross = checkHistory(log.entries, { invariants: CROSS_INSTANCE, windowTurns: 10, stalenessBoundMs: 1_000, store, audit });
   const crossInstanceMs = performance.now() - t;
   t = performance.now();
   const long = checkHistory(log.entries, { invariants: LONG_SESSION, windowTurns: 10, maxStateBytes: 51_200, sessionTtlMs: 5_000, store });
   const longSessionMs = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  const checkCpuMs = (cpu.user + cpu.system) / 1000;
   // A correct history: anything found is the bench's own bug (or a checker's), and it says so.
   const failed = [...cross.invariants, ...long.invariants].filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`);
-  return { entries: log.entries.length, generateMs, crossInstanceMs, longSessionMs, recordedRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024, failed };
+  return { entries: log.entries.length, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024, failed };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -79,21 +84,25 @@ function main(): void {
       const rep = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildReport;
       if (rep.failed.length) console.log(`  ${n}: a correct history was judged wrong: ${rep.failed.slice(0, 3).join('; ')}`);
       bySize.set(n, [...(bySize.get(n) ?? []), rep]);
-      console.log(`  round ${round + 1}, ${n.toLocaleString('en')} ops: check ${((rep.crossInstanceMs + rep.longSessionMs) / 1000).toFixed(1)} s, peak RSS ${rep.peakRssMb.toFixed(0)} MB`);
+      console.log(`  round ${round + 1}, ${n.toLocaleString('en')} ops: check ${((rep.crossInstanceMs + rep.longSessionMs) / 1000).toFixed(1)} s (CPU ${(rep.checkCpuMs / 1000).toFixed(1)} s), peak RSS ${rep.peakRssMb.toFixed(0)} MB`);
     }
   }
   console.log(`\nmedians of ${rounds} round(s), each size in its own process (checks exclude generating the history):`);
-  console.log('operations   cross-instance   long-session   check total   RSS recorded   peak RSS');
+  console.log('operations   cross-instance   long-session   check total     check CPU   RSS recorded   peak RSS');
   const totals = new Map<number, number>();
+  const cpuTotals = new Map<number, number>();
   for (const n of sizes) {
     const rs = bySize.get(n)!;
     const total = median(rs.map((r) => r.crossInstanceMs + r.longSessionMs));
     totals.set(n, total);
+    const cpuTotal = median(rs.map((r) => r.checkCpuMs));
+    cpuTotals.set(n, cpuTotal);
     const cells = [
       n.toLocaleString('en').padStart(10),
       `${(median(rs.map((r) => r.crossInstanceMs)) / 1000).toFixed(1)} s`.padStart(16),
       `${(median(rs.map((r) => r.longSessionMs)) / 1000).toFixed(1)} s`.padStart(14),
       `${(total / 1000).toFixed(1)} s`.padStart(13),
+      `${(cpuTotal / 1000).toFixed(1)} s`.padStart(13),
       `${median(rs.map((r) => r.recordedRssMb)).toFixed(0)} MB`.padStart(14),
       `${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB`.padStart(10),
     ];
@@ -108,7 +117,9 @@ function main(): void {
   if (totals.has(1_000_000) && totals.has(5_000_000)) {
     const ratio = totals.get(5_000_000)! / totals.get(1_000_000)!;
     const nlogn = (5e6 * Math.log(5e6)) / (1e6 * Math.log(1e6));
-    console.log(`time 5 M / 1 M: ${ratio.toFixed(2)}x (linear 5.00x, n log n ${nlogn.toFixed(2)}x): ${ratio <= nlogn ? 'no worse than n log n' : 'WORSE than n log n'}`);
+    const cpuRatio = cpuTotals.get(5_000_000)! / cpuTotals.get(1_000_000)!;
+    const verdict = (r: number) => (r <= nlogn ? 'no worse than n log n' : 'WORSE than n log n');
+    console.log(`time 5 M / 1 M: ${ratio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU (linear 5.00x, n log n ${nlogn.toFixed(2)}x): wall ${verdict(ratio)}, CPU ${verdict(cpuRatio)}`);
   }
 }
 

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepStaleRuns } from '../../src/topology/cleanup.ts';
 import { cli } from '../helpers/cli.ts';
 
 let dir: string;
@@ -20,6 +21,8 @@ beforeAll(async () => {
   out = path.join(dir, 'reports');
 });
 afterAll(async () => {
+  // A harness that hung past its test's timeout would leave its stores running; its run file says which.
+  sweepStaleRuns(path.join(dir, 'state'));
   await rm(dir, { recursive: true, force: true });
 });
 

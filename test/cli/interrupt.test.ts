@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sweepStaleRuns } from '../../src/topology/cleanup.ts';
 import { BIN } from '../helpers/cli.ts';
 
 let root: string;
@@ -37,13 +38,23 @@ interface Harness {
 
 const started: ChildProcess[] = [];
 const recorded: number[] = [];
-afterEach(() => {
-  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+const stateDirs: string[] = [];
+afterEach(async () => {
+  const exits = started.splice(0).map((c) => {
+    if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+    c.kill('SIGKILL');
+    return new Promise<void>((r) => c.once('exit', () => r()));
+  });
+  await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5_000))]);
   for (const pid of recorded.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  // A harness killed here (a failed or timed-out case) leaves its stores running in their own
+  // process groups; its run file names them, and root is deleted after the file, so sweep now.
+  for (const dir of stateDirs.splice(0)) sweepStaleRuns(dir);
 });
 
 function start(name: string, args: string[], env: Record<string, string> = {}): Harness {
   const stateDir = path.join(root, name, 'state');
+  stateDirs.push(stateDir);
   const outDir = path.join(root, name, 'reports');
   // Its own process group, as a shell gives a foreground job, so the group can be signalled as Ctrl-C does.
   const child = spawn(process.execPath, [BIN, ...args, '--out', outDir], {
