@@ -248,11 +248,13 @@ export async function clusterReshard(cluster: FaultableCluster, opts: ReshardOpt
   const t0 = Date.now();
   await moveSlots(cluster, before, from, to, first, last);
   const took = Date.now() - t0;
-  // Replicas hear of each SETSLOT over the bus; wait (bounded) until the view read back agrees.
-  const target = slotCount(to) + slots;
-  const after = await until('every node hearing of the moved slots', 5_000, systemClock, async () => {
+  // Replicas hear of each SETSLOT over the bus; wait (bounded) until the view read back agrees on
+  // both ends (on a loaded machine the source's loss can reach the view later than the gain).
+  const toTarget = slotCount(to) + slots;
+  const fromTarget = slotCount(from) - slots;
+  const after = await until('every node hearing of the moved slots', 10_000, systemClock, async () => {
     const r = await cluster.roles();
-    return slotCount(r.find((x) => x.id === to.id)!) === target ? r : undefined;
+    return slotCount(r.find((x) => x.id === to.id)!) === toTarget && slotCount(r.find((x) => x.id === from.id)!) === fromTarget ? r : undefined;
   }).catch(() => cluster.roles());
   const count = (r: ClusterRole) => slotCount(after.find((x) => x.id === r.id)!);
   const moved = count(to) - slotCount(to);
