@@ -70,3 +70,21 @@ it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a run rep
   expect(rows.map((r) => r.role)).toEqual(['user', 'assistant']);
   expect(rows[0]!.id).toBe('same-id');
 });
+
+it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: two runs replaying one user message id at once, on two stores, store the user message once and the reply twice', async () => {
+  const url = await server.createDatabase('replay_concurrent');
+  const one = await agentOn(url, slowModel(30));
+  const two = await agentOn(url, slowModel(30));
+  const memory = { thread: 'thread-1', resource: 'user-1' };
+  await one.agent.generateLegacy([{ id: 'u0', role: 'user', content: 'first' }], { memory });
+  // A client retry that reaches a second instance while the first attempt is still running.
+  const answers = await Promise.all([
+    one.agent.generateLegacy([{ id: 'same-id', role: 'user', content: 'hello' }], { memory }),
+    two.agent.generateLegacy([{ id: 'same-id', role: 'user', content: 'hello' }], { memory }),
+  ]);
+  expect(answers.map((a) => a.text)).toEqual(['ok', 'ok']);
+  const rows = await one.storage.db.manyOrNone<{ id: string; role: string }>(`SELECT id, role FROM mastra_messages WHERE thread_id = 'thread-1' ORDER BY "createdAt"`);
+  // The user message upserts by its id (one row); each run saves its own reply under a new id.
+  expect(rows.filter((r) => r.id === 'same-id')).toHaveLength(1);
+  expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'assistant']);
+});
