@@ -75,7 +75,7 @@ it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a run who
   expect(rows.map((r) => r.id)).not.toContain('u1');
 });
 
-it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: with the store link cut, a run rejects at once with the storage error MASTRA_STORAGE_PG_STORE_GET_THREAD_BY_ID_FAILED (the pg driver's message), no retry and no wait', async () => {
+it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: with the store link cut, a run rejects at once with the storage error MASTRA_STORAGE_PG_STORE_GET_THREAD_BY_ID_FAILED (carrying the pg driver message), no retry and no wait', async () => {
   const s = await setUp('cut-before-run', async () => {});
   await s.agent.generateLegacy([{ id: 'u0', role: 'user', content: 'first' }], MEMORY);
   await s.link.cut();
