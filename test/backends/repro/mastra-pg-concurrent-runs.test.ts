@@ -57,7 +57,7 @@ it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: two overl
   expect(roles).toEqual(['user', 'assistant', 'user', 'user', 'assistant', 'assistant']);
 });
 
-it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a run replaying a stored user message id adds no duplicate — its reply is not saved at all', async () => {
+it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a run replaying a stored user message id still inside the lastMessages window adds no duplicate — its reply is not saved at all', async () => {
   const url = await server.createDatabase('replay');
   const { agent, storage } = await agentOn(url);
   const memory = { thread: 'thread-1', resource: 'user-1' };
@@ -87,4 +87,20 @@ it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: two runs 
   // The user message upserts by its id (one row); each run saves its own reply under a new id.
   expect(rows.filter((r) => r.id === 'same-id')).toHaveLength(1);
   expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'assistant']);
+});
+
+it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a replay of a user message id older than the lastMessages window saves a second reply, after the newest turn', async () => {
+  const url = await server.createDatabase('replay_past_window');
+  const storage = new PostgresStore({ connectionString: url });
+  await storage.init();
+  stores.push(storage);
+  // lastMessages = 2: the run recalls the last exchange only.
+  const memory = new Memory({ storage, options: memoryOptions(1) });
+  const agent = new Agent({ name: 'repro', instructions: 'Acknowledge.', model: deterministicModel(), memory });
+  const thread = { memory: { thread: 'thread-1', resource: 'user-1' } };
+  for (const id of ['w1', 'w2', 'w3']) await agent.generateLegacy([{ id, role: 'user', content: id }], thread);
+  await agent.generateLegacy([{ id: 'w1', role: 'user', content: 'w1' }], thread);
+  const rows = await storage.db.manyOrNone<{ id: string; role: string }>(`SELECT id, role FROM mastra_messages WHERE thread_id = 'thread-1' ORDER BY "createdAt"`);
+  // The user message upserts in place (its createdAt kept); the run saves its reply as new, at the end.
+  expect(rows.map((r) => (r.role === 'user' ? r.id : 'assistant'))).toEqual(['w1', 'assistant', 'w2', 'assistant', 'w3', 'assistant', 'assistant']);
 });
