@@ -12,8 +12,10 @@
  *           + storage.getMessagesPaginated(every message)          turnCount: the user messages stored
  *
  * Message ids are global primary keys in Mastra's tables, so the user message's id is namespaced by
- * thread; upserting by it is Mastra's dedupe of a replay. The assistant message's id is the Agent's
- * (random), so a read pairs each assistant message with the user message before it.
+ * thread; upserting by it is Mastra's dedupe of a replay — of the user message only: a run that did
+ * not recall it (a concurrent attempt, or an id older than lastMessages) saves a second reply. The
+ * assistant message's id is the Agent's (random), so a read pairs each assistant message with the
+ * user message before it.
  */
 import { Agent } from '@mastra/core/agent';
 import { Memory } from '@mastra/memory';
