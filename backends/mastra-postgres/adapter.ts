@@ -9,11 +9,13 @@
  *   append: agent.generateLegacy([user(id = <threadId>:<turnId>:user)], {memory: {thread, resource = tenant}})
  *             └ Agent: getThreadById / createThread ─► rememberMessages(lastMessages) ─► mock model ─► saveMessages
  *   read:   memory.rememberMessages({threadId, resourceId})      the last lastMessages messages
- *           + storage.getMessagesPaginated(...).total              turnCount (Mastra counts messages)
+ *           + storage.getMessagesPaginated(every message)          turnCount: the user messages stored
  *
  * Message ids are global primary keys in Mastra's tables, so the user message's id is namespaced by
- * thread; upserting by it is Mastra's dedupe of a replay. The assistant message's id is the Agent's
- * (random), so a read pairs each assistant message with the user message before it.
+ * thread; upserting by it is Mastra's dedupe of a replay — of the user message only: a run that did
+ * not recall it (a concurrent attempt, or an id older than lastMessages) saves a second reply. The
+ * assistant message's id is the Agent's (random), so a read pairs each assistant message with the
+ * user message before it.
  */
 import { Agent } from '@mastra/core/agent';
 import { Memory } from '@mastra/memory';
@@ -72,9 +74,17 @@ export function toPlain(ref: SessionRef, messages: readonly StoredV2[]): PlainMe
   });
 }
 
+/** One page that holds a whole thread. */
+const EVERY_MESSAGE = 1_000_000_000;
+
 export function mastraAdapter(agent: Agent, memory: Memory, storage: Pick<PostgresStore, 'getMessagesPaginated'>, extra: { ready: () => Promise<boolean>; close: () => Promise<void>; versions: Record<string, string> }): MemoryAdapter {
-  const totalMessages = async (ref: SessionRef) =>
-    (await storage.getMessagesPaginated({ threadId: threadId(ref), format: 'v2', selectBy: { pagination: { page: 0, perPage: 1 } } })).total;
+  // Every message through the library's own paginated read, which on a store error logs and answers
+  // an empty page instead of throwing: passed on as is (that is what the library says it holds).
+  const storedMessages = async (ref: SessionRef) =>
+    (await storage.getMessagesPaginated({ threadId: threadId(ref), format: 'v2', selectBy: { pagination: { page: 0, perPage: EVERY_MESSAGE } } })).messages as unknown as StoredV2[];
+  // A turn is its user message (upserted by id, so one per turnId); the replies the Agent saved are
+  // not counted, since one turn may hold two (concurrent runs of one id each save their own).
+  const turnsIn = (messages: readonly StoredV2[]) => messages.reduce((n, m) => n + (m.role === 'user' ? 1 : 0), 0);
   const owned = async (ref: SessionRef) => {
     const thread = await memory.getThreadById({ threadId: threadId(ref) });
     return thread !== null && thread.resourceId === ref.tenant;
@@ -83,20 +93,22 @@ export function mastraAdapter(agent: Agent, memory: Memory, storage: Pick<Postgr
   return {
     versions: extra.versions,
     async append(ref: SessionRef, turn: TurnInput): Promise<AppendOutcome> {
-      const before = (await owned(ref)) ? await totalMessages(ref) : 0;
-      await agent.generateLegacy([{ id: `${threadId(ref)}:${userMessageId(turn.turnId)}`, role: 'user', content: turn.content }], {
+      const id = `${threadId(ref)}:${userMessageId(turn.turnId)}`;
+      const before = (await owned(ref)) ? await storedMessages(ref) : [];
+      await agent.generateLegacy([{ id, role: 'user', content: turn.content }], {
         memory: { thread: threadId(ref), resource: ref.tenant },
       });
-      // Applied is read off the library's own count: a replay Mastra absorbed leaves it as it was.
-      const after = await totalMessages(ref);
-      return { applied: after > before, turnCount: Math.ceil(after / 2) };
+      // Applied: this turn's message is stored now and was not before the run. Mastra reports
+      // nothing of the kind; a count of messages would also move with other writers' turns.
+      const after = await storedMessages(ref);
+      return { applied: !before.some((m) => m.id === id) && after.some((m) => m.id === id), turnCount: turnsIn(after) };
     },
     async read(ref: SessionRef): Promise<SessionView | undefined> {
       if (!(await owned(ref))) return undefined;
       const { messagesV2 } = await memory.rememberMessages({ threadId: threadId(ref), resourceId: ref.tenant });
       const messages = toPlain(ref, messagesV2 as unknown as StoredV2[]);
-      const total = await totalMessages(ref);
-      return { turns: pairTurns(messages), turnCount: Math.max(countUserMessages(messages), Math.ceil(total / 2)), bytes: Buffer.byteLength(JSON.stringify(messagesV2)) };
+      const turnCount = turnsIn(await storedMessages(ref));
+      return { turns: pairTurns(messages), turnCount: Math.max(countUserMessages(messages), turnCount), bytes: Buffer.byteLength(JSON.stringify(messagesV2)) };
     },
     async remove(ref: SessionRef): Promise<boolean> {
       if (!(await owned(ref))) return false;

@@ -9,6 +9,7 @@ import { RedisChatMessageHistory } from '@langchain/redis';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../src/topology/redis-server.ts';
+import { startTcpCut } from '../helpers/tcp-cut.ts';
 
 let redis: RedisServer | undefined;
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
@@ -117,4 +118,65 @@ it('@langchain/community 1.1.29 (ioredis 5.11.1, default options): with the serv
   const p = h.getMessages();
   expect(await stillPending(p, 1000)).toBe(true);
   await expect(p).rejects.toMatchObject({ name: 'MaxRetriesPerRequestError' });
+});
+
+/** Settled within `ms`, and how: the first lines of what a caller sees while the link is cut. */
+async function settledWithin<T>(p: Promise<T>, ms: number): Promise<{ state: 'resolved' | 'rejected' | 'pending'; error?: Error; atMs: number }> {
+  const started = Date.now();
+  return Promise.race([
+    p.then(
+      () => ({ state: 'resolved' as const, atMs: Date.now() - started }),
+      (error: Error) => ({ state: 'rejected' as const, error, atMs: Date.now() - started }),
+    ),
+    new Promise<{ state: 'pending'; atMs: number }>((r) => setTimeout(() => r({ state: 'pending', atMs: ms }), ms)),
+  ]);
+}
+
+const CUT_HOLD_MS = 2_500;
+
+it("@langchain/redis 1.1.2 (node-redis 4.7.1) and @langchain/community 1.1.29 (ioredis 5.11.1): with the link to Redis cut, node-redis's history rejects addMessage at once ('Socket already opened') while ioredis's holds it until the link is back, then stores it", { timeout: 30_000 }, async () => {
+  redis = await startRedisServer();
+  const link = await startTcpCut(redis.port);
+  cleanup.push(() => link.close());
+  const viaLink = link.url('redis');
+  const a = nodeRedisHistory(viaLink, 'cut-a');
+  const b = new IoredisHistory({ sessionId: 'cut-b', client: ioredisClient(viaLink) });
+  await a.addMessages(turn('t1', 'hello'));
+  await b.addMessages(turn('t1', 'hello'));
+
+  await link.cut(); // connections destroyed, reconnects refused
+  const cutAt = Date.now();
+  // Sent as the link goes: node-redis fails what was on the dead socket.
+  const first = await settledWithin(a.addMessage(new HumanMessage({ content: 'at the cut', id: 't2:user' })), 1_000);
+  expect(first.state).toBe('rejected');
+  expect(first.error?.message).toMatch(/^Socket (closed unexpectedly|already opened)$/);
+  for (let i = 0; i < 50 && a.client.isReady; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(a.client.isReady).toBe(false);
+  const pa = a.addMessage(new HumanMessage({ content: 'during the cut', id: 't3:user' }));
+  const pb = b.addMessage(new HumanMessage({ content: 'during the cut', id: 't3:user' }));
+  pb.catch(() => {}); // judged below, after the restore
+  const nodeRedis = await settledWithin(pa, 1_000);
+  const ioredis = await settledWithin(pb, 1_000);
+  // node-redis is reconnecting on its own (isOpen, not isReady); the history's ensureReadiness()
+  // calls connect() on it, which throws: every call fails at once for as long as the cut lasts.
+  expect(a.client.isOpen).toBe(true);
+  expect(nodeRedis.state).toBe('rejected');
+  expect(nodeRedis.error?.message).toBe('Socket already opened');
+  // ioredis queues the command offline: no answer, no error, for as long as its retries last.
+  expect(ioredis.state).toBe('pending');
+
+  await new Promise((r) => setTimeout(r, Math.max(0, CUT_HOLD_MS - (Date.now() - cutAt))));
+  expect(await settledWithin(pb, 10)).toMatchObject({ state: 'pending' });
+  await link.restore();
+  const restoredAt = Date.now();
+  await pb; // answers once ioredis reconnects (its next retry, at most 2 s apart)
+  const heldMs = Date.now() - cutAt;
+  expect(heldMs).toBeGreaterThanOrEqual(CUT_HOLD_MS);
+  expect(Date.now() - restoredAt).toBeLessThan(5_000);
+  if (process.env.REPRO_ROUNDS) console.info(`node-redis rejected after ${first.atMs} ms ('${first.error?.message}'), then after ${nodeRedis.atMs} ms; ioredis held ${heldMs} ms (cut ${CUT_HOLD_MS} ms)`);
+
+  // The queued write landed once; node-redis's rejected one is not there, and its history works again.
+  expect((await b.getMessages()).map((m) => m.id)).toEqual(['t1:user', 't1:assistant', 't3:user']);
+  for (let i = 0; i < 250 && !a.client.isReady; i++) await new Promise((r) => setTimeout(r, 20));
+  expect((await a.getMessages()).map((m) => m.id)).toEqual(['t1:user', 't1:assistant']);
 });

@@ -57,7 +57,7 @@ it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: two overl
   expect(roles).toEqual(['user', 'assistant', 'user', 'user', 'assistant', 'assistant']);
 });
 
-it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a run replaying a stored user message id adds no duplicate — its reply is not saved at all', async () => {
+it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a run replaying a stored user message id still inside the lastMessages window adds no duplicate — its reply is not saved at all', async () => {
   const url = await server.createDatabase('replay');
   const { agent, storage } = await agentOn(url);
   const memory = { thread: 'thread-1', resource: 'user-1' };
@@ -69,4 +69,38 @@ it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a run rep
   // ...the thread holds one exchange: no duplicate assistant message (#9370 / #10071 did not reproduce this way).
   expect(rows.map((r) => r.role)).toEqual(['user', 'assistant']);
   expect(rows[0]!.id).toBe('same-id');
+});
+
+it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: two runs replaying one user message id at once, on two stores, store the user message once and the reply twice', async () => {
+  const url = await server.createDatabase('replay_concurrent');
+  const one = await agentOn(url, slowModel(30));
+  const two = await agentOn(url, slowModel(30));
+  const memory = { thread: 'thread-1', resource: 'user-1' };
+  await one.agent.generateLegacy([{ id: 'u0', role: 'user', content: 'first' }], { memory });
+  // A client retry that reaches a second instance while the first attempt is still running.
+  const answers = await Promise.all([
+    one.agent.generateLegacy([{ id: 'same-id', role: 'user', content: 'hello' }], { memory }),
+    two.agent.generateLegacy([{ id: 'same-id', role: 'user', content: 'hello' }], { memory }),
+  ]);
+  expect(answers.map((a) => a.text)).toEqual(['ok', 'ok']);
+  const rows = await one.storage.db.manyOrNone<{ id: string; role: string }>(`SELECT id, role FROM mastra_messages WHERE thread_id = 'thread-1' ORDER BY "createdAt"`);
+  // The user message upserts by its id (one row); each run saves its own reply under a new id.
+  expect(rows.filter((r) => r.id === 'same-id')).toHaveLength(1);
+  expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'assistant']);
+});
+
+it('@mastra/core 0.24.9 + @mastra/memory 0.15.13 + @mastra/pg 0.17.10: a replay of a user message id older than the lastMessages window saves a second reply, after the newest turn', async () => {
+  const url = await server.createDatabase('replay_past_window');
+  const storage = new PostgresStore({ connectionString: url });
+  await storage.init();
+  stores.push(storage);
+  // lastMessages = 2: the run recalls the last exchange only.
+  const memory = new Memory({ storage, options: memoryOptions(1) });
+  const agent = new Agent({ name: 'repro', instructions: 'Acknowledge.', model: deterministicModel(), memory });
+  const thread = { memory: { thread: 'thread-1', resource: 'user-1' } };
+  for (const id of ['w1', 'w2', 'w3']) await agent.generateLegacy([{ id, role: 'user', content: id }], thread);
+  await agent.generateLegacy([{ id: 'w1', role: 'user', content: 'w1' }], thread);
+  const rows = await storage.db.manyOrNone<{ id: string; role: string }>(`SELECT id, role FROM mastra_messages WHERE thread_id = 'thread-1' ORDER BY "createdAt"`);
+  // The user message upserts in place (its createdAt kept); the run saves its reply as new, at the end.
+  expect(rows.map((r) => (r.role === 'user' ? r.id : 'assistant'))).toEqual(['w1', 'assistant', 'w2', 'assistant', 'w3', 'assistant', 'assistant']);
 });
