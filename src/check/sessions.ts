@@ -171,7 +171,26 @@ export function observationOf(e: HistoryEntry, opts: ResolvedOptions): Observati
  * position must be in it. Covers the service's window size even when the answer returned fewer.
  */
 export function coverStart(o: Observation, windowTurns: number): number {
-  return o.count - Math.max(o.ids.length, Math.min(windowTurns, o.count));
+  return o.count - Math.max(distinctCount(o.ids), Math.min(windowTurns, o.count));
+}
+
+/**
+ * Turns a window shows: a turn id shown twice (a backend that stored it twice) takes one position,
+ * not two, or the read would vouch for one position more than it holds. The duplicate itself is
+ * no-duplicates' finding.
+ */
+export function distinctCount(ids: readonly string[]): number {
+  if (ids.length > 32) return new Set(ids).size;
+  let n = ids.length;
+  for (let i = 1; i < ids.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (ids[i] === ids[j]) {
+        n--;
+        break;
+      }
+    }
+  }
+  return n;
 }
 
 export function possiblyApplied(e: HistoryEntry): boolean {

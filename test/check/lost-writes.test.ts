@@ -50,6 +50,22 @@ describe('no-lost-writes', () => {
     expect(inv.anomalies[0]!.message).toMatch(/does not count it/);
   });
 
+  it('a turn id shown twice takes one position: the turn just before the window is counted only, not lost', () => {
+    // A backend that stored t4 twice answers four ids for three distinct turns. Placed one id per
+    // position, the read would vouch for t1's position too, and t1 (outside the window) would be "lost".
+    const b = new HistoryBuilder();
+    for (let i = 1; i <= 4; i++) b.append({ turnId: `t${i}`, turnCount: i, at: i * 10 });
+    b.read({ ids: ['t2', 't3', 't4', 't4'], count: 4, at: 100 });
+    const { inv, stats } = lost(b, { windowTurns: 1 });
+    expect(inv.anomalies).toEqual([]);
+    expect(stats).toMatchObject({ lost: 0, countedOnly: 1 });
+    // Without the duplicate the same read vouches for four positions, and t1's absence is a loss.
+    const c = new HistoryBuilder();
+    for (let i = 1; i <= 4; i++) c.append({ turnId: `t${i}`, turnCount: i, at: i * 10 });
+    c.read({ ids: ['t2', 't3', 't4', 't5'], count: 4, at: 100 });
+    expect(lost(c, { windowTurns: 1 }).stats.lost).toBe(1);
+  });
+
   it('flags a turn counted but missing from the window where it should be', () => {
     const b = new HistoryBuilder();
     b.append({ turnId: 't1', turnCount: 1, at: 0 });
