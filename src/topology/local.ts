@@ -219,7 +219,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
     undo.push(() => router.close());
 
     const processes: Record<string, FaultableProcess> = { ...stack.processes };
-    for (const i of instances) processes[i.id] = i;
+    for (const i of instances) processes[i.id] = drainedOnRestart(i, router);
     const redis = stack.direct;
     const proxyNames = links.map((l) => l.name);
     const proxyCost = front ? await measureStorePathCost(front, links.find((l) => l.name === LINK_NAMES.instance(instances[0]!.id))!, stack.primary, embedded ? 'embedded' : 'toxiproxy', log) : undefined;
@@ -264,4 +264,33 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
     await stop();
     throw e;
   }
+}
+
+/**
+ * An instance whose restart (a deploy step, a fault's undo) is drained first, as a load balancer
+ * takes a backend out before a rolling deploy stops it: a request already sent finishes, and none
+ * is sent to a process that is closing its connections. Without it a POST that met the closing
+ * socket is a 502 of unknown outcome, which says nothing about the service. kill -9 and SIGSTOP
+ * stay undrained: those are crashes.
+ */
+function drainedOnRestart(p: FaultableProcess, router: Router): FaultableProcess {
+  return {
+    get name() {
+      return p.name;
+    },
+    get pid() {
+      return p.pid;
+    },
+    kill9: () => p.kill9(),
+    pause: () => p.pause(),
+    resume: () => p.resume(),
+    async restart(o) {
+      await router.drain(p.name);
+      try {
+        await p.restart(o);
+      } finally {
+        router.undrain(p.name);
+      }
+    },
+  };
 }

@@ -44,6 +44,8 @@ export interface Upstream {
   readonly agent: http.Agent;
   /** Responses this instance served. */
   served: number;
+  /** Requests sent to it whose exchange has not ended (a drain waits for these). */
+  inFlight: number;
 }
 
 export interface ForwardContext {
@@ -93,6 +95,14 @@ export function createForwarder(ctx: ForwardContext): Forward {
     if (body.length > 0 || req.headers['content-length'] !== undefined) headers['content-length'] = body.length;
 
     let settled = false;
+    target.inFlight++;
+    let counted = true;
+    const release = () => {
+      if (counted) {
+        counted = false;
+        target.inFlight--;
+      }
+    };
     const upstreamReq = http.request(
       { host: target.host, port: target.port, method: req.method, path: req.url, headers, agent: target.agent },
       (upstreamRes) => {
@@ -103,6 +113,8 @@ export function createForwarder(ctx: ForwardContext): Forward {
         out[INSTANCE_HEADER] = target.id;
         res.writeHead(upstreamRes.statusCode ?? 502, out);
         upstreamRes.pipe(res);
+        upstreamRes.once('end', release);
+        upstreamRes.once('close', release);
         upstreamRes.once('error', () => res.destroy());
       },
     );
@@ -110,6 +122,7 @@ export function createForwarder(ctx: ForwardContext): Forward {
       upstreamReq.destroy(Object.assign(new Error(`no response within ${upstreamTimeoutMs} ms`), { code: UPSTREAM_TIMEOUT }));
     });
     upstreamReq.once('error', (err: NodeJS.ErrnoException) => {
+      release();
       if (settled) {
         res.destroy();
         return;
@@ -127,6 +140,7 @@ export function createForwarder(ctx: ForwardContext): Forward {
     });
     res.once('close', () => {
       if (!res.writableFinished) upstreamReq.destroy();
+      release();
     });
     upstreamReq.end(body);
   };

@@ -22,6 +22,11 @@ export interface HealthCheck {
 export interface InstanceHealth {
   isUp(index: number): boolean;
   markDown(index: number): void;
+  /**
+   * Out of rotation whatever the probes say, until released: an instance being drained for a
+   * restart still answers its health check, and a probe must not bring it back mid-drain.
+   */
+  hold(index: number, held: boolean): void;
   /** Instance id → up. */
   snapshot(): Record<string, boolean>;
   /** `i1=up, i2=down`, for error messages. */
@@ -34,6 +39,7 @@ export function trackHealth(targets: readonly HealthTarget[], check: HealthCheck
   // Every instance starts up: the first request or probe finds out otherwise.
   const up = targets.map(() => true);
   const probing = targets.map(() => false);
+  const held = targets.map(() => false);
 
   const probe = (index: number): void => {
     if (probing[index] || check.path === null) return;
@@ -56,12 +62,15 @@ export function trackHealth(targets: readonly HealthTarget[], check: HealthCheck
   timer?.unref();
 
   return {
-    isUp: (index) => up[index]!,
+    isUp: (index) => up[index]! && !held[index],
     markDown(index) {
       up[index] = false;
     },
-    snapshot: () => Object.fromEntries(targets.map((t, i) => [t.id, up[i]!])),
-    describe: () => targets.map((t, i) => `${t.id}=${up[i] ? 'up' : 'down'}`).join(', '),
+    hold(index, h) {
+      held[index] = h;
+    },
+    snapshot: () => Object.fromEntries(targets.map((t, i) => [t.id, up[i]! && !held[i]])),
+    describe: () => targets.map((t, i) => `${t.id}=${held[i] ? 'draining' : up[i] ? 'up' : 'down'}`).join(', '),
     stop() {
       if (timer) clearInterval(timer);
     },

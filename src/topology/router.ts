@@ -66,6 +66,7 @@ export const ROUTER_DEFAULTS = {
   healthTimeoutMs: 1_000,
   upstreamTimeoutMs: 30_000,
   maxBodyBytes: 16 * 1024 * 1024,
+  drainTimeoutMs: 5_000,
 } as const;
 
 export interface Router extends AsyncDisposable {
@@ -78,6 +79,13 @@ export interface Router extends AsyncDisposable {
   health(): Record<string, boolean>;
   /** Responses served per instance since start. */
   served(): Record<string, number>;
+  /**
+   * Takes an instance out of rotation and resolves once the requests already sent to it have
+   * ended (or after `timeoutMs`), as a load balancer drains a backend before a deploy stops it.
+   * It stays out until undrain.
+   */
+  drain(id: string, timeoutMs?: number): Promise<void>;
+  undrain(id: string): void;
   close(): Promise<void>;
 }
 
@@ -109,6 +117,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       port: Number(u.port || 80),
       agent: new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 1_000 }),
       served: 0,
+      inFlight: 0,
     };
   });
   const picker = createPicker(policy, upstreams.map((u) => u.id), opts.seed ?? ROUTER_DEFAULTS.seed);
@@ -155,6 +164,11 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? ROUTER_DEFAULTS.host;
+  const indexOf = (id: string): number => {
+    const i = upstreams.findIndex((u) => u.id === id);
+    if (i < 0) throw new Error(`the router has no instance '${id}'; it routes to ${upstreams.map((u) => u.id).join(', ')}`);
+    return i;
+  };
   let closed: Promise<void> | undefined;
 
   const router: Router = {
@@ -167,6 +181,16 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     },
     health: () => health.snapshot(),
     served: () => Object.fromEntries(upstreams.map((u) => [u.id, u.served])),
+    async drain(id, timeoutMs = ROUTER_DEFAULTS.drainTimeoutMs) {
+      const index = indexOf(id);
+      health.hold(index, true);
+      // Polled, bounded: a request stuck upstream must not hold a deploy for ever.
+      const deadline = Date.now() + timeoutMs;
+      while (upstreams[index]!.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    },
+    undrain(id) {
+      health.hold(indexOf(id), false);
+    },
     close() {
       closed ??= new Promise<void>((resolve) => {
         health.stop();

@@ -178,4 +178,44 @@ describe('router', () => {
     expect(r.body).toMatchObject({ code: 'upstream_error' });
     expect(instances.map((i) => i.hits).reduce((a, b) => a + b)).toBe(1);
   });
+
+  it('drain: the instance gets no new request, not even once its health check passes, and resolves when its request in flight ends', async () => {
+    // i1 answers after 400 ms, i2 at once; the health interval (50 ms) passes many times mid-drain.
+    const slow = http.createServer((req, res) => {
+      if (req.url === '/healthz') return void res.end('ok');
+      setTimeout(() => res.end(JSON.stringify({ served: 'i1' })), 400);
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => (slow.close(() => r()), slow.closeAllConnections())));
+    const fast = await scripted('i2');
+    cleanups.push(() => fast.close());
+    const router = await startRouter({
+      instances: [{ id: 'i1', url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` }, { id: 'i2', url: fast.url }],
+      policy: 'round-robin',
+      healthCheck: { intervalMs: 50, timeoutMs: 500 },
+    });
+    cleanups.push(() => router.close());
+    const first = [call(router, '/v1/sessions/a'), call(router, '/v1/sessions/b')];
+    await new Promise((r) => setTimeout(r, 50)); // both sent: one is at i1, in flight
+    const t0 = Date.now();
+    let drained = false;
+    const drain = router.drain('i1').then(() => (drained = true));
+    const during = [];
+    for (let k = 0; k < 6; k++) {
+      during.push((await call(router, `/v1/sessions/d${k}`)).instance);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(during).toEqual(Array(6).fill('i2'));
+    await drain;
+    expect(drained).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // it waited for i1's answer
+    expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200]);
+    expect(router.health()).toMatchObject({ i1: false, i2: true });
+    await new Promise((r) => setTimeout(r, 120));
+    expect((await call(router, '/v1/sessions/still')).instance).toBe('i2');
+    router.undrain('i1');
+    const after = await Promise.all([0, 1, 2, 3].map((k) => call(router, `/v1/sessions/u${k}`)));
+    expect(after.map((r) => r.instance)).toContain('i1');
+    await expect(router.drain('i9')).rejects.toThrow(/no instance 'i9'; it routes to i1, i2/);
+  });
 });
