@@ -16,8 +16,19 @@ export interface HistoryLog {
   add(entry: HistoryEntry): void;
 }
 
-export function historyLog(): HistoryLog {
+export interface HistoryLogOptions {
+  /**
+   * Told once when the log reaches this many entries. The log keeps taking entries after it (the
+   * requests in flight and the final reads still land): the caller stops the load.
+   */
+  softLimit?: number;
+  onSoftLimit?: () => void;
+}
+
+export function historyLog(opts: HistoryLogOptions = {}): HistoryLog {
   const entries: HistoryEntry[] = [];
+  const limit = opts.softLimit ?? Infinity;
+  let told = false;
   const strings = new Map<string, string>();
   const intern = (s: string): string => {
     const had = strings.get(s);
@@ -31,6 +42,10 @@ export function historyLog(): HistoryLog {
     add(entry) {
       entry.id = nextId++;
       entries.push(normalizeEntry(entry, intern));
+      if (!told && entries.length >= limit) {
+        told = true;
+        opts.onSoftLimit?.();
+      }
     },
   };
 }

@@ -41,6 +41,7 @@ import { assembleResult } from './assemble-result.ts';
 import { startBreakerSampler } from './breaker-sampler.ts';
 import { checkRun } from './check-run.ts';
 import { faultWindowsOf, startFaultPlan } from './fault-plan.ts';
+import { historyBound, historyBoundReason } from './history-bound.ts';
 import { historyLog } from './history-log.ts';
 import { runLoad } from './load.ts';
 import { loadSpec } from './load-spec.ts';
@@ -125,14 +126,24 @@ function scenarioEnv(topology: Topology, backend: ResolvedProfile | undefined): 
 async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutcome> {
   const { opts, spec, log } = ctx;
   const [tenant, token] = Object.entries(topology.tenants)[0] ?? ['tenant-a', 'tenant-a-token'];
-  const history = historyLog();
+  const bound = historyBound();
+  // Bound hit: the load stops as a signal would stop it, and the verdict says why.
+  const abort = new AbortController();
+  let boundHitAtMs: number | undefined;
+  const history = historyLog({
+    softLimit: bound,
+    onSoftLimit: () => {
+      boundHitAtMs = Date.now();
+      log(`stateproof: ${bound.toLocaleString('en-US')} operations recorded, the history's memory bound: stopping the load; the run is checked and reported as interrupted (set STATEPROOF_MAX_HISTORY, or give node a larger --max-old-space-size, to record more)`);
+      abort.abort(historyBoundReason(bound));
+    },
+  });
   await seedStore(topology, spec, tenant, history);
   const endpoints = metricsEndpoints(topology);
   const before = await witnessBefore(topology, endpoints);
 
   const startedAtMs = Date.now();
-  const abort = new AbortController();
-  const onAbort = () => abort.abort();
+  const onAbort = () => abort.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const interruption = watchInterruption(opts.signal, startedAtMs);
   let plannedMs: number | null = null;
@@ -187,7 +198,9 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
     abandonedRequests: engine.requestsAbandoned,
     ...(ctx.adapter ? { unreachable: adapterUnreachable(ctx.adapter) } : {}),
   });
-  const interrupted = interruption.result(plannedMs);
+  const interrupted =
+    interruption.result(plannedMs) ??
+    (boundHitAtMs !== undefined ? { signal: historyBoundReason(bound), stage: 'load' as const, afterMs: Math.max(0, boundHitAtMs - startedAtMs), plannedMs } : undefined);
   const result = await assembleResult({ ctx, topology, history: history.entries, startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked, ...(interrupted ? { interrupted } : {}) });
 
   await writeReports(result, ctx.runDir, { history: history.entries });

@@ -42,4 +42,31 @@ describe('a fast, correct backend', () => {
     expect(history).toHaveLength(entries);
     console.log(`fast backend: ${entries} operations, ${backend.answered} requests answered; ${lines.filter((l) => l.includes('history.edn')).join(' ')}`);
   }, 180_000);
+
+  it('past the history\'s memory bound the load stops and the run ends interrupted, saying why, with its reports', async () => {
+    const lines: string[] = [];
+    process.env.STATEPROOF_MAX_HISTORY = '3000';
+    try {
+      const o = await runScenario({ scenario: 'cross-instance', target: backend.url, outDir, log: (l) => lines.push(l) });
+      const stop = o.result.verdict.interrupted;
+      expect(stop?.signal).toMatch(/^the history's memory bound \(3,000 operations recorded; STATEPROOF_MAX_HISTORY/);
+      expect(stop!.stage).toBe('load');
+      // Stopped well before the scenario's 16 s: the bound, not the clock, ended the load.
+      expect(stop!.afterMs).toBeLessThan(stop!.plannedMs ?? Infinity);
+      expect(o.exitCode).toBe(105);
+      expect(o.result.historyEntries).toBeGreaterThanOrEqual(3000);
+      expect(lines.some((l) => /3,000 operations recorded, the history's memory bound: stopping the load/.test(l))).toBe(true);
+      for (const f of ['result.json', 'index.html', 'history.json']) expect((await stat(path.join(o.runDir, f))).size).toBeGreaterThan(0);
+    } finally {
+      delete process.env.STATEPROOF_MAX_HISTORY;
+    }
+  }, 180_000);
+
+  it('a bad STATEPROOF_MAX_HISTORY is refused in words', async () => {
+    const { historyBound } = await import('../../src/run/history-bound.ts');
+    expect(() => historyBound({ STATEPROOF_MAX_HISTORY: 'lots' })).toThrow(/STATEPROOF_MAX_HISTORY must be a whole number of operations \(at least 1\), got 'lots'/);
+    expect(historyBound({ STATEPROOF_MAX_HISTORY: '250' })).toBe(250);
+    // Derived from the heap limit otherwise, and never below 100 k.
+    expect(historyBound({})).toBeGreaterThanOrEqual(100_000);
+  });
 });
