@@ -40,7 +40,8 @@ Scenarios: ${listScenarios().join(', ')}
 Options:
   -e, --env KEY=VALUE     __ENV for the script (repeatable)
   --profile <p>           ci: short (default); full: the long version; stress: near the reference
-                          service's measured capacity here (1,000–2,000 turns/s, every fault)
+                          service's capacity on a quiet 2-core box (800–1,500 arrivals/s or 64–100
+                          VUs, every fault; \`stateproof list --profile stress\` shows each scenario's)
   --engine <builtin|k6>   the built-in engine (default) or real k6 (needs k6 on PATH or --k6)
   --k6 <path>             the k6 binary to use with --engine k6
   --instances <n>         reference-service instances (default: the scenario's, else ${TOPOLOGY_DEFAULTS.instances})
