@@ -13,16 +13,17 @@
  * never recover and recovers-within-5s fails.
  */
 import type { Options } from 'k6/options';
-import { profile, type ScenarioSpec } from './lib/spec.ts';
+import { sized, type ScenarioSpec } from './lib/spec.ts';
 import { finalReads, seedSessions, steadyIteration } from './lib/steady-traffic.ts';
 
-const full = profile() === 'full';
-const SESSIONS = full ? 300 : 60;
-const RATE_PER_S = full ? 100 : 40;
-const DURATION_S = full ? 60 : 20;
-const KILL_AT_S = full ? 25 : 7;
+// stress: a high write rate at the kill, over enough sessions that none outgrows its window.
+const SESSIONS = sized({ ci: 60, full: 300, stress: 2_000 });
+const RATE_PER_S = sized({ ci: 40, full: 100, stress: 800 });
+const MAX_VUS = sized({ ci: 200, full: 200, stress: 1_500 });
+const DURATION_S = sized({ ci: 20, full: 60, stress: 25 });
+const KILL_AT_S = sized({ ci: 7, full: 25, stress: 8 });
 /** The old primary stays down this long, then rejoins; the rest of the load is the recovery period. */
-const DOWN_FOR_S = full ? 10 : 5;
+const DOWN_FOR_S = sized({ ci: 5, full: 10, stress: 5 });
 const STORE_TIMEOUT_MS = 250;
 /** Large enough that no session's window compacts, so every lost turn is provable. */
 const WINDOW_TURNS = 64;
@@ -39,6 +40,7 @@ export const stateproof: ScenarioSpec = {
   },
   invariants: ['failover-loss-window', 'no-duplicates', 'no-divergence-after-failover', 'no-store-5xx', 'degradation-flagged', 'no-phantom-writes', 'recovers-within-5s'],
   check: { windowTurns: WINDOW_TURNS, storeTimeoutMs: STORE_TIMEOUT_MS },
+  sizes: { sessions: SESSIONS, ratePerSecond: RATE_PER_S, maxVUs: MAX_VUS, durationSeconds: DURATION_S, killAtSeconds: KILL_AT_S },
 };
 
 export const options: Options = {
@@ -48,8 +50,8 @@ export const options: Options = {
       rate: RATE_PER_S,
       timeUnit: '1s',
       duration: `${DURATION_S}s`,
-      preAllocatedVUs: 20,
-      maxVUs: 200,
+      preAllocatedVUs: Math.max(20, RATE_PER_S / 10),
+      maxVUs: MAX_VUS,
     },
   },
 };

@@ -11,17 +11,18 @@ import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { appendTurn, readSession, type Consistency } from './lib/session-ops.ts';
 import { flushHistory } from './lib/history.ts';
-import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { message, seeded, sized, type ScenarioSpec } from './lib/spec.ts';
 import { finalReads } from './lib/steady-traffic.ts';
 import { appendWithReplays } from './lib/replays.ts';
 import { crossTenantProbe } from './lib/tenants.ts';
 
-const full = profile() === 'full';
-const SESSIONS = full ? 40 : 8;
-const WRITERS = full ? 30 : 12;
-const DURATION_S = full ? 90 : 16;
-const SPLIT_AT_S = full ? 30 : 5;
-const SPLIT_FOR_S = full ? 20 : 5;
+// stress: 64 writers, where the three instances measured about 2,200 turns/s on redis here; two
+// sessions per writer, as at full, so each session still takes tens of turns a second.
+const SESSIONS = sized({ ci: 8, full: 40, stress: 128 });
+const WRITERS = sized({ ci: 12, full: 30, stress: 64 });
+const DURATION_S = sized({ ci: 16, full: 90, stress: 40 });
+const SPLIT_AT_S = sized({ ci: 5, full: 30, stress: 12 });
+const SPLIT_FOR_S = sized({ ci: 5, full: 20, stress: 10 });
 const STALENESS_BOUND_MS = 1_000;
 const MODES: Consistency[] = ['strong', 'bounded', 'eventual'];
 
@@ -59,6 +60,7 @@ export const stateproof: ScenarioSpec = {
     'metrics-agree',
   ],
   check: { windowTurns: 10, stalenessBoundMs: STALENESS_BOUND_MS },
+  sizes: { sessions: SESSIONS, vus: WRITERS, durationSeconds: DURATION_S, splitAtSeconds: SPLIT_AT_S, splitForSeconds: SPLIT_FOR_S },
 };
 
 export const options: Options = {

@@ -11,14 +11,16 @@
  * 500s; without it, requests queue behind the dead connection until the failover completes.
  */
 import type { Options } from 'k6/options';
-import { profile, type ScenarioSpec } from './lib/spec.ts';
+import { sized, type ScenarioSpec } from './lib/spec.ts';
 import { finalReads, seedSessions, steadyIteration } from './lib/steady-traffic.ts';
 
-const full = profile() === 'full';
-const SESSIONS = full ? 300 : 60;
-const RATE_PER_S = full ? 100 : 40;
-const DURATION_S = full ? 60 : 20;
-const KILL_AT_S = full ? 25 : 9;
+// stress: a high write rate at the kill, over enough sessions that none outgrows its window
+// (about 20,000 appends over 2,000 sessions), so every lost turn stays provable.
+const SESSIONS = sized({ ci: 60, full: 300, stress: 2_000 });
+const RATE_PER_S = sized({ ci: 40, full: 100, stress: 1_000 });
+const MAX_VUS = sized({ ci: 200, full: 200, stress: 1_500 });
+const DURATION_S = sized({ ci: 20, full: 60, stress: 25 });
+const KILL_AT_S = sized({ ci: 9, full: 25, stress: 10 });
 /**
  * The old primary stays dead until after the load (it rejoins as a replica of the new one when the
  * plan ends): a redis-server starting and a full resync on this small box would be measured as
@@ -55,6 +57,7 @@ export const stateproof: ScenarioSpec = {
   // met or missed by the neighbours' load, and this scenario is about what survives the failover.
   invariants: ['failover-loss-window', 'no-duplicates', 'no-divergence-after-failover', 'no-store-5xx', 'degradation-flagged', 'no-phantom-writes'],
   check: { windowTurns: WINDOW_TURNS, storeTimeoutMs: STORE_TIMEOUT_MS },
+  sizes: { sessions: SESSIONS, ratePerSecond: RATE_PER_S, maxVUs: MAX_VUS, durationSeconds: DURATION_S, killAtSeconds: KILL_AT_S },
 };
 
 export const options: Options = {
@@ -64,8 +67,8 @@ export const options: Options = {
       rate: RATE_PER_S,
       timeUnit: '1s',
       duration: `${DURATION_S}s`,
-      preAllocatedVUs: 20,
-      maxVUs: 200,
+      preAllocatedVUs: Math.max(20, RATE_PER_S / 10),
+      maxVUs: MAX_VUS,
     },
   },
 };

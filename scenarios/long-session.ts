@@ -11,21 +11,22 @@ import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { appendTurn, deleteSession, readSession } from './lib/session-ops.ts';
 import { flushHistory } from './lib/history.ts';
-import { message, pause, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { message, pause, seeded, sized, type ScenarioSpec } from './lib/spec.ts';
 
-const full = profile() === 'full';
-const SESSIONS = full ? 20 : 4;
-const TURNS = full ? 1_000 : 250;
+// stress: many sessions growing at once (each VU is one session with 40 ms of think time, so 100
+// of them ask about 2,000 turns/s of the one instance), each as long as at ci.
+const SESSIONS = sized({ ci: 4, full: 20, stress: 100 });
+const TURNS = sized({ ci: 250, full: 1_000, stress: 250 });
 const PIN_EVERY = 50;
 const IDLE_SESSIONS = 3;
 /** A bound the backend declares (the harness passes its profile's bounds), else the one the harness gives its own service. */
 const declared = (name: string, otherwise: number): number => (/^\d+(\.\d+)?$/.test(__ENV[name] ?? '') ? Number(__ENV[name]) : otherwise);
-const TTL_S = declared('STATEPROOF_TTL_SECONDS', full ? 30 : 5);
+const TTL_S = declared('STATEPROOF_TTL_SECONDS', sized({ ci: 5, full: 30, stress: 5 }));
 /** No TTL ('none' declared, or none declared): the idle sessions are read after a fixed wait, to measure what they keep. */
 const NO_TTL = __ENV.STATEPROOF_TTL_SECONDS === 'none' || __ENV.STATEPROOF_TTL_SECONDS === 'undeclared';
 /** The longest this run waits for idle sessions to expire; a longer declared TTL is not observable here. */
-const MAX_IDLE_WAIT_S = full ? 120 : 30;
-const IDLE_WAIT_S = NO_TTL ? (full ? 60 : 12) : Math.min(TTL_S + 3, MAX_IDLE_WAIT_S);
+const MAX_IDLE_WAIT_S = sized({ ci: 30, full: 120, stress: 30 });
+const IDLE_WAIT_S = NO_TTL ? sized({ ci: 12, full: 60, stress: 12 }) : Math.min(TTL_S + 3, MAX_IDLE_WAIT_S);
 const MAX_TURN_BYTES = declared('STATEPROOF_MAX_TURN_BYTES', 8_192);
 const MAX_STATE_BYTES = declared('STATEPROOF_MAX_STATE_BYTES', 51_200);
 const WINDOW_TURNS = declared('STATEPROOF_WINDOW_TURNS', 10);
@@ -48,11 +49,12 @@ export const stateproof: ScenarioSpec = {
   plan: { faults: [] },
   invariants: ['bytes-within-cap', 'no-unbounded-growth', 'latency-flat', 'ttl-set', 'idle-expired', 'oversized-rejected', 'pinned-facts-kept', 'no-lost-writes', 'no-duplicates', 'revision-per-turn', 'delete-removes', 'metrics-agree'],
   check: { windowTurns: WINDOW_TURNS, maxStateBytes: MAX_STATE_BYTES, ttlSeconds: TTL_S, maxIdleWaitSeconds: MAX_IDLE_WAIT_S, idleSessionPrefix: 'idle-', pinnedPrefix: PINNED_PREFIX, baselineSuffix: FRESH_SUFFIX },
+  sizes: { sessions: SESSIONS, turns: TURNS, vus: SESSIONS, ttlSeconds: TTL_S },
 };
 
 export const options: Options = {
   scenarios: {
-    grow: { executor: 'per-vu-iterations', vus: SESSIONS, iterations: 1, maxDuration: full ? '30m' : '2m' },
+    grow: { executor: 'per-vu-iterations', vus: SESSIONS, iterations: 1, maxDuration: sized({ ci: '2m', full: '30m', stress: '5m' }) },
     // Once the idle sessions have outlived their TTL: they must be gone.
     expire: { executor: 'per-vu-iterations', vus: 1, iterations: 1, startTime: `${IDLE_WAIT_S}s`, exec: 'expire', maxDuration: '30s' },
   },

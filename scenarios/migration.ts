@@ -10,14 +10,16 @@ import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { appendTurn, readSession } from './lib/session-ops.ts';
 import { flushHistory } from './lib/history.ts';
-import { message, profile, seeded, type ScenarioSpec } from './lib/spec.ts';
+import { message, seeded, sized, type ScenarioSpec } from './lib/spec.ts';
 import { finalReads } from './lib/steady-traffic.ts';
 
-const full = profile() === 'full';
-const SESSIONS = full ? 200 : 30;
-const RATE_PER_S = full ? 80 : 30;
-const STEP_S = full ? 20 : 7;
-const GAP_MS = full ? 3_000 : 1_000;
+// stress: a high arrival rate through every rolling restart (each restart takes an instance away,
+// so the other two carry the rate), over many v1 sessions.
+const SESSIONS = sized({ ci: 30, full: 200, stress: 2_000 });
+const RATE_PER_S = sized({ ci: 30, full: 80, stress: 1_000 });
+const MAX_VUS = sized({ ci: 100, full: 100, stress: 1_500 });
+const STEP_S = sized({ ci: 7, full: 20, stress: 10 });
+const GAP_MS = sized({ ci: 1_000, full: 3_000, stress: 1_000 });
 const DURATION_S = 4 * STEP_S + 3;
 
 export const stateproof: ScenarioSpec = {
@@ -36,11 +38,12 @@ export const stateproof: ScenarioSpec = {
   invariants: ['no-store-5xx', 'no-lost-writes', 'no-duplicates', 'no-schema-regression', 'final-schema-version', 'audit-agrees', 'store-agrees', 'metrics-agree'],
   check: { windowTurns: 10 },
   seed: { v1Sessions: SESSIONS, sessionPrefix: 'm-' },
+  sizes: { sessions: SESSIONS, ratePerSecond: RATE_PER_S, maxVUs: MAX_VUS, stepSeconds: STEP_S, durationSeconds: DURATION_S },
 };
 
 export const options: Options = {
   scenarios: {
-    traffic: { executor: 'constant-arrival-rate', rate: RATE_PER_S, timeUnit: '1s', duration: `${DURATION_S}s`, preAllocatedVUs: 10, maxVUs: 100 },
+    traffic: { executor: 'constant-arrival-rate', rate: RATE_PER_S, timeUnit: '1s', duration: `${DURATION_S}s`, preAllocatedVUs: Math.max(10, RATE_PER_S / 10), maxVUs: MAX_VUS },
   },
 };
 

@@ -10,18 +10,19 @@
  * and redirects-followed names them.
  */
 import type { Options } from 'k6/options';
-import { profile, type ScenarioSpec } from './lib/spec.ts';
+import { sized, type ScenarioSpec } from './lib/spec.ts';
 import { finalReads, seedSessions, steadyIteration } from './lib/steady-traffic.ts';
 
-const full = profile() === 'full';
-const SESSIONS = full ? 300 : 90;
-const RATE_PER_S = full ? 100 : 40;
-const DURATION_S = full ? 60 : 18;
-const MOVE_AT_S = full ? 15 : 4;
+// stress: a high write rate while the slots move, over enough sessions that none outgrows its window.
+const SESSIONS = sized({ ci: 90, full: 300, stress: 2_000 });
+const RATE_PER_S = sized({ ci: 40, full: 100, stress: 800 });
+const MAX_VUS = sized({ ci: 200, full: 200, stress: 1_500 });
+const DURATION_S = sized({ ci: 18, full: 60, stress: 30 });
+const MOVE_AT_S = sized({ ci: 4, full: 15, stress: 6 });
 /** The slots stay on shard 2 this long after they arrive, then move back. */
-const MOVED_FOR_S = full ? 20 : 6;
+const MOVED_FOR_S = sized({ ci: 6, full: 20, stress: 10 });
 /** A tenth of shard 1's slots: about a tenth of its sessions move. */
-const SLOTS = full ? 1_500 : 600;
+const SLOTS = sized({ ci: 600, full: 1_500, stress: 1_500 });
 /** Generous: this scenario judges redirects, not latency, and a loaded CI box stalls for a second now and then. */
 const STORE_TIMEOUT_MS = 5_000;
 const WINDOW_TURNS = 64;
@@ -37,6 +38,7 @@ export const stateproof: ScenarioSpec = {
   },
   invariants: ['no-lost-writes', 'no-duplicates', 'no-divergence', 'no-phantom-writes', 'redirects-followed', 'no-store-5xx', 'degradation-flagged', 'store-agrees'],
   check: { windowTurns: WINDOW_TURNS, storeTimeoutMs: STORE_TIMEOUT_MS },
+  sizes: { sessions: SESSIONS, ratePerSecond: RATE_PER_S, maxVUs: MAX_VUS, durationSeconds: DURATION_S, slots: SLOTS },
 };
 
 export const options: Options = {
@@ -46,8 +48,8 @@ export const options: Options = {
       rate: RATE_PER_S,
       timeUnit: '1s',
       duration: `${DURATION_S}s`,
-      preAllocatedVUs: 20,
-      maxVUs: 200,
+      preAllocatedVUs: Math.max(20, RATE_PER_S / 10),
+      maxVUs: MAX_VUS,
     },
   },
 };

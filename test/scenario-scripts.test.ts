@@ -1,7 +1,7 @@
 /**
  * Every built-in scenario is a valid k6 script (its k6 bundle imports only k6 modules and no Node
- * API) and declares a spec whose fault plan is valid for the topology it asks for, in both
- * profiles — checked without running any load.
+ * API) and declares a spec whose fault plan is valid for the topology it asks for, in every
+ * profile (ci, full, stress) — checked without running any load.
  */
 import { describe, expect, it } from 'vitest';
 import { validatePlan } from '../chaos/plan.ts';
@@ -10,6 +10,7 @@ import { loadSpec } from '../src/run/load-spec.ts';
 import { listScenarios, resolveScenario } from '../src/run/scenarios.ts';
 import { isInvariantName } from '../src/check/invariants.ts';
 import { LINK_NAMES } from '../src/topology/index.ts';
+import { PROFILES } from '../scenarios/lib/spec-types.ts';
 
 describe('built-in scenarios', () => {
   it('are all listed', () => {
@@ -25,7 +26,7 @@ describe('built-in scenarios', () => {
       expect(b.code).toMatch(/export\s*\{[^}]*\bdefault\b/s);
       expect(b.code).toMatch(/\boptions\b/);
     });
-    for (const profile of ['ci', 'full']) {
+    for (const profile of PROFILES) {
       it(`${name} (${profile}): a spec with a valid plan and known invariants`, async () => {
         const spec = (await loadSpec(resolveScenario(name).scriptPath, { STATEPROOF_PROFILE: profile }))!;
         expect(spec.name).toBe(name);

@@ -10,10 +10,10 @@ import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { appendTurn } from '../lib/session-ops.ts';
 import { flushHistory } from '../lib/history.ts';
-import { message, pause, profile, seeded, type ScenarioSpec } from '../lib/spec.ts';
+import { message, pause, seeded, sized, type ScenarioSpec } from '../lib/spec.ts';
 
 const CONNECTIONS = Number(__ENV.STATEPROOF_CONNECTIONS ?? 64);
-const DURATION_S = profile() === 'full' ? 30 : 10;
+const DURATION_S = sized({ ci: 10, full: 30, stress: 30 });
 const TURNS_PER_SESSION = 20;
 /**
  * What a client does with the contract's 503 + Retry-After (the reference service says 1 s): it

@@ -10,7 +10,7 @@
  */
 import http from 'k6/http';
 import type { RefinedResponse, ResponseType } from 'k6/http';
-import { intendedStartMs, recordOp } from './history.ts';
+import { intendedStartMs, recordOp, type OpEntry } from './history.ts';
 import { authHeaders, OWN_TENANT, sessionUrl, turnsUrl } from './contract.ts';
 import { INSTANCE_HEADER, STATE_MODE_HEADER, STATE_MODES, type Consistency, type StateMode } from '../../src/contract/wire.ts';
 
@@ -53,16 +53,36 @@ export interface ReadResult {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
+/**
+ * A write whose iteration is interrupted (the executor's graceful stop ran out, or the run was
+ * stopped) was sent and may have been applied: it is recorded as unknown before the interruption
+ * goes on, or a turn the service applied would later read as a phantom write. The built-in engine
+ * ends the request with an AbortError; under real k6 an interrupted iteration runs no more code.
+ */
+async function interruptible<T>(request: Promise<T>, op: Pick<OpEntry, 'op' | 'vu' | 'tenant' | 'session' | 'turnId' | 'ifMatch'> & { startMs: number }): Promise<T> {
+  try {
+    return await request;
+  } catch (e) {
+    if ((e as { name?: unknown } | null)?.name === 'AbortError') {
+      recordOp({ ...op, intendedStartMs: intendedStartMs(op.startMs), endMs: Date.now(), outcome: 'unknown', status: 0, code: 'interrupted' });
+    }
+    throw e;
+  }
+}
+
 export async function appendTurn(session: string, turnId: string, content: string, opts: AppendOptions = {}): Promise<AppendResult> {
   const headers = authHeaders(opts.token);
   if (opts.ifMatch !== undefined) headers['If-Match'] = String(opts.ifMatch);
   const startMs = Date.now();
-  const res = await http.asyncRequest('POST', turnsUrl(session), JSON.stringify({ turnId, content }), {
-    headers,
-    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    tags: { op: 'append', ...opts.tags },
-    responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
-  });
+  const res = await interruptible(
+    http.asyncRequest('POST', turnsUrl(session), JSON.stringify({ turnId, content }), {
+      headers,
+      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      tags: { op: 'append', ...opts.tags },
+      responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
+    }),
+    { op: 'append', vu: opts.client, tenant: opts.tenant ?? OWN_TENANT, session, turnId, ifMatch: opts.ifMatch, startMs },
+  );
   const endMs = Date.now();
   const body = parse(res);
   const outcome = res.status >= 200 && res.status < 300 ? 'ok' : res.status >= 400 && res.status < 500 ? 'fail' : 'unknown';
@@ -154,12 +174,15 @@ export async function readSession(
 
 export async function deleteSession(session: string, opts: { token?: string; tenant?: string; timeoutMs?: number } = {}): Promise<{ status: number; ok: boolean }> {
   const startMs = Date.now();
-  const res = await http.asyncRequest('DELETE', sessionUrl(session), null, {
-    headers: authHeaders(opts.token),
-    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    tags: { op: 'delete' },
-    responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
-  });
+  const res = await interruptible(
+    http.asyncRequest('DELETE', sessionUrl(session), null, {
+      headers: authHeaders(opts.token),
+      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      tags: { op: 'delete' },
+      responseCallback: http.expectedStatuses({ min: 200, max: 499 }),
+    }),
+    { op: 'delete', tenant: opts.tenant ?? OWN_TENANT, session, startMs },
+  );
   const endMs = Date.now();
   const outcome = res.status >= 200 && res.status < 300 ? 'ok' : res.status >= 400 && res.status < 500 ? 'fail' : 'unknown';
   recordOp({

@@ -2,10 +2,15 @@
  * What a scenario tells the harness besides its k6 options: the world it needs, the faults to
  * inject, and the invariants that decide its verdict. Scenarios export it as `stateproof`; real k6
  * ignores the export, the harness reads it. Plain data only, so it is written into the report.
- * Types only (no k6 globals), so the harness's own program can import them.
+ * Types and plain constants only (no k6 globals), so the harness's own program can import them.
  */
 export type Safeguard = 'breaker' | 'bounds' | 'cas' | 'migrations' | 'observability' | 'slot-aware';
-export type Profile = 'ci' | 'full';
+/**
+ * ci: short, for every commit; full: the long version; stress: near the reference service's
+ * measured capacity on this project's 2-core machine (thousands of turns/s), with every fault.
+ */
+export const PROFILES = ['ci', 'full', 'stress'] as const;
+export type Profile = (typeof PROFILES)[number];
 
 export interface ScenarioTopology {
   /** Number of reference-service instances, or one schema version per instance. */
@@ -49,6 +54,11 @@ export interface ScenarioSpec {
      */
     baselineSuffix?: string;
   };
+  /**
+   * The load this profile chose, in the scenario's own words (sessions, ratePerSecond, vus,
+   * durationSeconds...): what `stateproof list --profile <p>` shows beside the executors.
+   */
+  sizes?: Record<string, number>;
   /** Data the harness writes into Redis before the load starts. */
   seed?: { v1Sessions?: number; sessionPrefix?: string };
 }

@@ -1,10 +1,17 @@
 /** Helpers scenarios share: the profile, seeded randomness, think time and plausible message text. */
 import { setTimeout } from 'k6/timers';
 export type { Profile, Safeguard, ScenarioSpec, ScenarioTopology } from './spec-types.ts';
-import type { Profile } from './spec-types.ts';
+import { PROFILES, type Profile } from './spec-types.ts';
 
+/** The profile the harness asked for (it validates the name); ci when none is given, as under plain k6. */
 export function profile(): Profile {
-  return __ENV.STATEPROOF_PROFILE === 'full' ? 'full' : 'ci';
+  const p = __ENV.STATEPROOF_PROFILE;
+  return (PROFILES as readonly string[]).includes(p ?? '') ? (p as Profile) : 'ci';
+}
+
+/** The value for the running profile: every scenario states its sizes for each profile side by side. */
+export function sized<T>(byProfile: Record<Profile, T>): T {
+  return byProfile[profile()];
 }
 
 /** The store the harness started (redis, valkey or postgres); redis when it does not say. */

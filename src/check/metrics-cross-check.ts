@@ -136,8 +136,11 @@ export function crossCheckMetrics(history: readonly HistoryEntry[], scrapes: rea
   };
   const abandoned = opts.abandonedRequests ?? 0;
   const abandonedNote = abandoned ? `, ${abandoned} abandoned when the run stopped` : '';
-  const noAnswer = history.filter((e) => e.status === 0).length + abandoned;
-  const indefiniteAppends = history.filter((e) => e.op === 'append' && e.outcome === 'unknown').length + abandoned;
+  // A write cut off by the stop is in the history too (code 'interrupted', scenarios/lib/session-ops.ts)
+  // and already among the engine's abandoned requests: counted once.
+  const cutOff = (e: HistoryEntry) => e.code === 'interrupted';
+  const noAnswer = history.filter((e) => e.status === 0 && !cutOff(e)).length + abandoned;
+  const indefiniteAppends = history.filter((e) => e.op === 'append' && e.outcome === 'unknown' && !cutOff(e)).length + abandoned;
 
   if (!missing.has(family.conflicts)) {
     const server = delta(family.conflicts);

@@ -13,10 +13,11 @@ import { SAFEGUARDS } from '../../reference-service/config.ts';
 import { ROUTER_POLICIES } from '../topology/router.ts';
 import { importConfigModule } from './config-module.ts';
 import { STORE_KINDS } from '../topology/store-kind.ts';
+import { PROFILES } from '../../scenarios/lib/spec-types.ts';
 
 export const configSchema = z
   .object({
-    profile: z.enum(['ci', 'full']),
+    profile: z.enum(PROFILES),
     engine: z.enum(['builtin', 'k6']),
     k6: z.string().min(1),
     instances: z.number().int().min(1).max(32),

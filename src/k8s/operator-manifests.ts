@@ -26,8 +26,14 @@ export interface OperatorManifestInput {
   /** TestRun and ConfigMap name; default stateproof-<scenario>. */
   name?: string;
   image?: string;
-  /** STATEPROOF_HISTORY_URL for the runners; without it they record no history. */
+  /** STATEPROOF_HISTORY_URL for the runners (…/runs/<runId>/history); without it they record no history. */
   sinkUrl?: string;
+  /** The run the pods record into: the run to start is `stateproof run <scenario> --run-id <runId>`. */
+  runId?: string;
+  /** The port the pods reach the sink on, for the README's --sink-listen. */
+  sinkPort?: number;
+  /** The profile the pods run (STATEPROOF_PROFILE); the run must use the same. */
+  profile?: string;
   /** More environment for the runners (the scenario's own: STATEPROOF_TARGET, STATEPROOF_PROFILE...). */
   env?: Record<string, string>;
 }
@@ -62,6 +68,7 @@ export function operatorManifests(input: OperatorManifestInput): OperatorManifes
   }
   const env = [
     ...(input.sinkUrl !== undefined ? [{ name: 'STATEPROOF_HISTORY_URL', value: input.sinkUrl }] : []),
+    ...(input.profile !== undefined ? [{ name: 'STATEPROOF_PROFILE', value: input.profile }] : []),
     { name: 'STATEPROOF_SINK_TOKEN', valueFrom: { secretKeyRef: { name: sinkSecret, key: 'token' } } },
     ...Object.entries(input.env ?? {}).map(([k, value]) => ({ name: k, value })),
   ];
@@ -70,7 +77,7 @@ export function operatorManifests(input: OperatorManifestInput): OperatorManifes
   const testRun = testRunSchema.parse({
     apiVersion: 'k6.io/v1alpha1',
     kind: 'TestRun',
-    metadata: { name, labels },
+    metadata: { name, labels, ...(input.runId !== undefined ? { annotations: { 'stateproof/run-id': input.runId } } : {}) },
     spec: {
       parallelism,
       script: { configMap: { name, file } },
@@ -78,6 +85,22 @@ export function operatorManifests(input: OperatorManifestInput): OperatorManifes
     },
   });
   return { name, file, sinkSecret, configMap, testRun, readme: readme(input, name, file, sinkSecret) };
+}
+
+/** Step 1 of the README: the token both sides share and, with a run id, the run that serves the pods. */
+function startRun(input: OperatorManifestInput, sinkSecret: string): string {
+  if (input.runId === undefined) {
+    return `# 1. The bearer token of the stateproof run whose history sink the pods report to.
+kubectl create secret generic ${sinkSecret} --from-literal=token=<the run's token>
+`;
+  }
+  const profile = input.profile !== undefined ? ` --profile ${input.profile}` : '';
+  return `# 1. One token for both sides (16-512 printable characters), then the run the pods record into:
+#    run ${input.runId}, its sink listening where ${input.sinkUrl} reaches (port ${input.sinkPort ?? '<port>'} here).
+export STATEPROOF_SINK_TOKEN=$(openssl rand -hex 24)
+kubectl create secret generic ${sinkSecret} --from-literal=token="$STATEPROOF_SINK_TOKEN"
+stateproof run ${input.scenario} --run-id ${input.runId} --sink-listen 0.0.0.0:${input.sinkPort ?? '<port>'}${profile} &
+`;
 }
 
 function readme(input: OperatorManifestInput, name: string, file: string, sinkSecret: string): string {
@@ -97,9 +120,7 @@ you to apply where [k6-operator](https://github.com/grafana/k6-operator) is inst
 ## Apply
 
 \`\`\`sh
-# 1. The bearer token of the stateproof run whose history sink the pods report to.
-kubectl create secret generic ${sinkSecret} --from-literal=token=<the run's token>
-# 2. The script, then the test run.
+${startRun(input, sinkSecret)}# 2. The script, then the test run.
 kubectl apply -f configmap.yaml
 kubectl apply -f testrun.yaml
 # 3. Watch it; each runner is a pod labelled k6_cr=${name}.
@@ -121,7 +142,15 @@ k6 v1.3.0.
 ${
   input.sinkUrl !== undefined
     ? `Runners send their history entries to \`STATEPROOF_HISTORY_URL=${input.sinkUrl}\` with the token from the
-Secret \`${sinkSecret}\` (\`STATEPROOF_SINK_TOKEN\`). That URL must be reachable from the pods.`
+Secret \`${sinkSecret}\` (\`STATEPROOF_SINK_TOKEN\`). That URL must be reachable from the pods.${
+        input.runId !== undefined
+          ? `
+
+The URL is run \`${input.runId}\`'s: the sink answers 404 for any other run. Start that run (step 1)
+before applying the TestRun: the run drives its own share of the load too, and waits for the pods at
+most 10 s after its own load ends; batches from pods that start later are not in its verdict.`
+          : ''
+      }`
     : `No \`--sink-url\` was given, so the runners record no history: the run's checkers will have nothing to
 check. Write the manifests again with \`--sink-url http://<host reachable from the pods>:<port>\`.`
 }

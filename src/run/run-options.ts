@@ -1,5 +1,5 @@
 /** What a caller asks of one scenario run, and the run as resolved from it before anything starts. */
-import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
+import type { Profile, ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import type { AdapterInfo } from '../backend/adapters.ts';
 import type { ResolvedProfile } from '../backend/profile.ts';
 import type { LoadOverrides } from '../engine/load-overrides.ts';
@@ -10,7 +10,7 @@ import type { resolveScenario } from './scenarios.ts';
 export interface RunOptions {
   /** A built-in scenario name or a path to a k6 script. */
   scenario: string;
-  profile?: 'ci' | 'full';
+  profile?: Profile;
   /** -e KEY=VALUE for the script's __ENV. */
   env?: Record<string, string>;
   engine?: 'builtin' | 'k6';

@@ -45,6 +45,7 @@ import { historyBound, historyBoundReason } from './history-bound.ts';
 import { historyLog } from './history-log.ts';
 import { runLoad } from './load.ts';
 import { loadSpec } from './load-spec.ts';
+import { newRunId, parseRunId, refuseUsedRunDir } from './run-id.ts';
 import { RUN_DEFAULTS, type RunContext, type RunOptions } from './run-options.ts';
 import { resolveScenario } from './scenarios.ts';
 import { seedStore } from './seed.ts';
@@ -57,10 +58,7 @@ export interface RunOutcome {
   exitCode: number;
 }
 
-export function newRunId(scenario: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${scenario}-${Math.random().toString(36).slice(2, 6)}`;
-}
+export { newRunId } from './run-id.ts';
 
 export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -74,8 +72,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const spec = await loadSpec(resolved.scriptPath, env);
   const refusal = adapter ? adapterRunRefusal(adapter, spec) : undefined;
   if (refusal) throw new UsageError(refusal);
-  const runId = opts.runId ?? newRunId(resolved.name);
+  const runId = opts.runId !== undefined ? parseRunId(opts.runId, 'runId') : newRunId(resolved.name);
   const runDir = path.resolve(opts.outDir ?? RUN_DEFAULTS.outDir, runId);
+  // A fixed id must not land in a directory that already holds a run: reports would overwrite it.
+  if (opts.runId !== undefined) refuseUsedRunDir(runDir, runId);
   // Not created here: writeReports makes it once there is a result, so a run that fails to start
   // (bad target, no k6, no redis-server) leaves no empty directory behind.
   const unsafe = opts.unsafe ?? [];

@@ -1,4 +1,7 @@
 /** --runners, --sink-listen and STATEPROOF_SINK_TOKEN: bad values end the command in one line, before anything starts. */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseListen } from '../../src/cli/runner-flags.ts';
 import { cli } from '../helpers/cli.ts';
@@ -22,6 +25,25 @@ describe('runner flags', () => {
     expect(lines).toHaveLength(1);
     if (typeof message === 'string') expect(lines[0]).toBe(`stateproof run: ${message}`);
     else expect(lines[0]!.replace(/^stateproof run: /, '')).toMatch(message);
+  });
+
+  it('suite --runners N that a scenario cannot split: exit 2 before any process starts', { timeout: 60_000 }, async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'stateproof-suite-runners-'));
+    try {
+      const started = Date.now();
+      const r = await cli(['suite', '-q', '--runners', '40', '--out', out]);
+      const tookMs = Date.now() - started;
+      expect(r.code).toBe(2);
+      // long-session's ci profile runs 5 VUs; the check names it and what fits.
+      expect(oneLine(r.stderr)).toEqual(['stateproof suite: --runners 40: long-session runs at most 5 VUs, so 36 runners would have no VU; use --runners 4 or fewer (or more --vus); the suite runs every scenario with the same --runners (or pick scenarios with --only)']);
+      // Nothing started: no topology line, no scenario header, no suite directory.
+      expect(r.stderr).not.toMatch(/stateproof: starting|\[1\//);
+      expect(await readdir(out)).toEqual([]);
+      // Reading the scenarios' options takes a few seconds; a topology start and a scenario take far longer.
+      expect(tookMs).toBeLessThan(30_000);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 
   it('refuses a sink token that cannot travel as a bearer token', { timeout: 60_000 }, async () => {

@@ -105,6 +105,10 @@ describe('stateproof k8s', () => {
     await expect(k8s(['store-outage', '--parallelism', 'two'])).rejects.toThrow(/--parallelism must be a whole number/);
     await expect(k8s(['store-outage', '--parallelism', '2', '--sink-url', 'localhost:7070'])).rejects.toThrow(/--sink-url must be an http\(s\) URL/);
     await expect(k8s(['no-such-scenario', '--parallelism', '2'])).rejects.toThrow(/unknown scenario/);
+    await expect(k8s(['store-outage', '--parallelism', '2', '--run-id', 'r1'])).rejects.toThrow('--run-id names the run the pods record into, through the sink: give --sink-url too');
+    await expect(k8s(['store-outage', '--parallelism', '2', '--sink-url', 'http://10.0.0.5:7070', '--run-id', 'a/b'])).rejects.toThrow(/^--run-id must be 1 to 100 letters/);
+    await expect(k8s(['store-outage', '--parallelism', '2', '--sink-url', 'http://10.0.0.5:7070/runs/r9/history', '--run-id', 'r1'])).rejects.toThrow(/--sink-url names run r9 but --run-id is r1/);
+    await expect(k8s(['store-outage', '--parallelism', '2', '--profile', 'stres'])).rejects.toThrow("--profile must be one of ci, full, stress; got 'stres'. Did you mean 'stress'?");
   });
 });
 

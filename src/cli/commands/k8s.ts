@@ -11,6 +11,10 @@ import { bundleScript } from '../../engine/bundle.ts';
 import { DEFAULT_RUNNER_IMAGE, operatorManifests, resourceName } from '../../k8s/operator-manifests.ts';
 import { resolveScenario } from '../../run/scenarios.ts';
 import { parseEnvPairs } from '../config.ts';
+import { didYouMean } from '../../base/suggest.ts';
+import { sinkTarget } from '../../k8s/sink-url.ts';
+import { newRunId, parseRunId } from '../../run/run-id.ts';
+import { PROFILES } from '../../../scenarios/lib/spec-types.ts';
 
 export const help = `Usage: stateproof k8s <scenario|script.ts> --parallelism N [options]
 
@@ -30,17 +34,24 @@ Options:
       --image IMG        runner image (default ${DEFAULT_RUNNER_IMAGE})
       --out DIR          where to write the files (default k8s/<name>)
       --name NAME        TestRun and ConfigMap name (default stateproof-<scenario>)
-      --sink-url URL     the history sink as the pods reach it (STATEPROOF_HISTORY_URL);
-                         without it the runners record no history
+      --sink-url URL     the history sink as the pods reach it, e.g. http://10.0.0.5:7070 (a path
+                         prefix is kept); the pods get <URL>/runs/<run id>/history
+                         (STATEPROOF_HISTORY_URL). Without it the runners record no history
+      --run-id ID        the run the pods record into (default: a new id, printed); start it with
+                         \`stateproof run <scenario> --run-id ID --sink-listen 0.0.0.0:<port>\`
+      --profile P        the scenario's profile in the pods (${PROFILES.join(', ')}; STATEPROOF_PROFILE);
+                         give the run the same
       --target URL       the backend as the pods reach it (STATEPROOF_TARGET)
   -e, --env KEY=VALUE    more environment for the runners (repeatable)
   -h, --help             this help
 
 The sink token is not written into any file: the TestRun reads STATEPROOF_SINK_TOKEN from the
-Secret <name>-sink (key "token"), which you create with kubectl.
+Secret <name>-sink (key "token"), which you create with kubectl; give the run the same token
+(STATEPROOF_SINK_TOKEN in its environment). The README written beside the manifests has both steps.
 
 Examples:
-  stateproof k8s store-outage --parallelism 4 --sink-url http://10.0.0.5:7070 --target http://agent.default.svc:8080
+  stateproof k8s store-outage --parallelism 4 --sink-url http://10.0.0.5:7070 --run-id so-k8s-1 --target http://agent.default.svc:8080
+  STATEPROOF_SINK_TOKEN=… stateproof run store-outage --run-id so-k8s-1 --sink-listen 0.0.0.0:7070   # the run those pods record into
   stateproof k8s scenarios/my-load.ts --parallelism 2 --image grafana/k6:1.3.0 --out deploy/k6
 `;
 
@@ -55,6 +66,8 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: 'string' },
       name: { type: 'string' },
       'sink-url': { type: 'string' },
+      'run-id': { type: 'string' },
+      profile: { type: 'string' },
       target: { type: 'string' },
       env: { type: 'string', short: 'e', multiple: true },
     },
@@ -70,7 +83,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values.name !== undefined && !/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(values.name)) {
     throw new UsageError(`--name must be lowercase letters, digits and "-", at most 40 characters (k6-operator appends suffixes to it), got "${values.name}"`);
   }
+  if (values.profile !== undefined && !(PROFILES as readonly string[]).includes(values.profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}; got '${values.profile}'.${didYouMean(values.profile, PROFILES)}`);
+  const givenRunId = values['run-id'] !== undefined ? parseRunId(values['run-id']) : undefined;
+  if (givenRunId !== undefined && values['sink-url'] === undefined) throw new UsageError('--run-id names the run the pods record into, through the sink: give --sink-url too (the sink as the pods reach it, e.g. http://10.0.0.5:7070)');
   const scenario = resolveScenario(positionals[0]!);
+  const sink = values['sink-url'] !== undefined ? sinkTarget(values['sink-url'], givenRunId, () => newRunId(scenario.name)) : undefined;
   const env = { ...parseEnvPairs(values.env ?? []), ...(values.target !== undefined ? { STATEPROOF_TARGET: values.target } : {}) };
   const bundle = await bundleScript(scenario.scriptPath, { target: 'k6' });
   const m = operatorManifests({
@@ -79,7 +96,8 @@ export async function run(argv: string[]): Promise<number> {
     parallelism,
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(values.image !== undefined ? { image: values.image } : {}),
-    ...(values['sink-url'] !== undefined ? { sinkUrl: values['sink-url'] } : {}),
+    ...(sink ? { sinkUrl: sink.historyUrl, runId: sink.runId, sinkPort: sink.port } : {}),
+    ...(values.profile !== undefined ? { profile: values.profile } : {}),
     env,
   });
   const out = path.resolve(values.out ?? path.join('k8s', values.name ?? resourceName(scenario.name)));
@@ -91,7 +109,10 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(
     `wrote ${path.relative(process.cwd(), out) || '.'}/{configmap.yaml,testrun.yaml,README.md,${m.file}}: TestRun ${m.name}, parallelism ${parallelism}\n` +
       `nothing was applied: see the README there for the kubectl steps (the sink token goes in Secret ${m.sinkSecret})\n` +
-      (values['sink-url'] === undefined ? 'note: no --sink-url, so the runners will record no history\n' : ''),
+      (sink
+        ? `the pods record into run ${sink.runId} (${sink.historyUrl}); serve it with:\n` +
+          `  STATEPROOF_SINK_TOKEN=<the Secret's token> stateproof run ${positionals[0]} --run-id ${sink.runId} --sink-listen 0.0.0.0:${sink.port}${values.profile !== undefined ? ` --profile ${values.profile}` : ''}\n`
+        : 'note: no --sink-url, so the runners will record no history\n'),
   );
   return 0;
 }

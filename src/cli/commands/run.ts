@@ -21,6 +21,7 @@ import { loadSpec } from '../../run/load-spec.ts';
 import { listScenarios, resolveScenario } from '../../run/scenarios.ts';
 import { runScenario, type RunOutcome } from '../../run/run-scenario.ts';
 import { RUN_DEFAULTS } from '../../run/run-options.ts';
+import { parseRunId, refuseUsedRunDir, RUN_ID_MAX } from '../../run/run-id.ts';
 import { loadProfile, parseTargets, resolveProfile, type BackendProfile, type ResolvedProfile } from '../../backend/profile.ts';
 import { knownInvariantNames } from '../../backend/invariant-names.ts';
 import { ADAPTERS, adapterNamed, REFERENCE_BACKEND } from '../../backend/adapters.ts';
@@ -38,7 +39,9 @@ Scenarios: ${listScenarios().join(', ')}
 
 Options:
   -e, --env KEY=VALUE     __ENV for the script (repeatable)
-  --profile <ci|full>     ci: short (default); full: the long version
+  --profile <p>           ci: short (default); full: the long version; stress: near the reference
+                          service's capacity on a quiet 2-core box (800–1,500 arrivals/s or 64–100
+                          VUs, every fault; \`stateproof list --profile stress\` shows each scenario's)
   --engine <builtin|k6>   the built-in engine (default) or real k6 (needs k6 on PATH or --k6)
   --k6 <path>             the k6 binary to use with --engine k6
   --instances <n>         reference-service instances (default: the scenario's, else ${TOPOLOGY_DEFAULTS.instances})
@@ -63,6 +66,10 @@ ${RUNNER_FLAGS_HELP}
   --toxiproxy-url <url>   with --target: a Toxiproxy its links go through (network faults)
   --redis-url <url>       with --target: its Redis (store faults, store snapshot)
   --out <dir>             reports root (default reports); paths print as you gave it (absolute stays absolute)
+  --run-id <id>           fix the run's id in advance (default <stamp>-<scenario>-<4 random>): it names
+                          <out>/<id>/ and the sink's path /runs/<id>/history, so runners written by
+                          \`stateproof k8s --run-id <id>\` record into this run. 1–${RUN_ID_MAX} letters, digits,
+                          '.', '_', '-'; refused when <out>/<id>/ already holds something
   --config <file>         settings file (default ./stateproof.config.json or .ts, if present)
   --invariants <list>     judge the run by these of the scenario's invariants only (comma-separated;
                           see \`stateproof list\`); the verdict and every report cover just these
@@ -96,6 +103,9 @@ Examples:
   stateproof run store-outage --rate 500 --vus 50 --duration 1m
   stateproof run ./my-scenario.ts --target http://127.0.0.1:8080 -e STATEPROOF_TOKEN=secret
   stateproof run store-outage --invariants no-lost-writes,recovers-within-5s --json -q
+  stateproof run cross-instance --profile stress                 # near capacity, every fault
+  STATEPROOF_SINK_TOKEN=… stateproof run store-outage --run-id so-k8s-1 --sink-listen 0.0.0.0:7070
+                                                      # the run \`stateproof k8s --run-id so-k8s-1\` wrote pods for
   # reports land in reports/<run-id>/, e.g. reports/20261201T220002Z-store-outage-rbql/
 `;
 
@@ -118,6 +128,7 @@ export const runFlags = {
   'toxiproxy-url': { type: 'string' },
   'redis-url': { type: 'string' },
   out: { type: 'string' },
+  'run-id': { type: 'string' },
   config: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
@@ -237,6 +248,8 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...runFlags, invariants: { type: 'string', multiple: true } }, allowPositionals: true, strict: true });
   if (positionals.length !== 1) throw new UsageError(`run takes one scenario name or script path; got ${positionals.length ? positionals.join(' ') : 'none'}. Scenarios: ${listScenarios().join(', ')}`);
   const settings = await settingsFrom(values);
+  const runId = values['run-id'] !== undefined ? parseRunId(values['run-id'] as string) : undefined;
+  if (runId !== undefined) refuseUsedRunDir(path.resolve(settings.out ?? RUN_DEFAULTS.outDir, runId), runId, shownPath(path.resolve(settings.out ?? RUN_DEFAULTS.outDir, runId), settings.out));
   // Checked before anything starts: a typo must not cost a whole run.
   let chosen: string[] | undefined;
   if (values.invariants !== undefined) {
@@ -270,6 +283,7 @@ export async function run(argv: string[]): Promise<number> {
       toxiproxyUrl: settings.toxiproxyUrl,
       redisUrl: settings.redisUrl,
       outDir: settings.out,
+      ...(runId !== undefined ? { runId } : {}),
       load,
       ...runnerSettings,
       signal: stop.signal,

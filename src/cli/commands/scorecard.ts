@@ -36,7 +36,9 @@ Options:
   --backends <list>       backends to score (default: all)
   --stores <list>         ${STORE_KINDS.join(', ')} (default: every store each backend supports); a pair a
                           backend cannot run is skipped with the reason
-  --profile <ci|full>     ci: a few minutes per pair (default); full: the long versions
+  --profile <ci|full>     ci: a few minutes per pair (default); full: the long versions. Not stress:
+                          the scorecard compares backends under the same faults, not at capacity
+                          (use \`stateproof run <scenario> --backend <name> --profile stress\`)
   --only <list>           run only these scenarios (comma-separated)
   --throughput <d|off>    length of the fault-free run (${THROUGHPUT_CONNECTIONS} connections) that measures turns/s per
                           pair (default ${THROUGHPUT_DEFAULT_MS.ci / 1000}s, ${THROUGHPUT_DEFAULT_MS.full / 1000}s with --profile full); off: not measured
@@ -81,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (positionals.length) throw new UsageError(`scorecard takes no positional arguments; got ${positionals.join(' ')}. Pick backends with --backends a,b and stores with --stores x,y.`);
   const profile = values.profile ?? 'ci';
+  if (profile === 'stress') throw new UsageError("--profile stress is not for the scorecard (it compares backends under the same faults at ci or full sizes); to drive one backend near capacity: stateproof run <scenario> --backend <name> --profile stress");
   if (profile !== 'ci' && profile !== 'full') throw new UsageError(`--profile: '${profile}' is not a profile; profiles: ci, full.${didYouMean(profile, ['ci', 'full'])}`);
   const engine = values.engine ?? 'builtin';
   if (engine !== 'builtin' && engine !== 'k6') throw new UsageError(`--engine: '${engine}' is not an engine; engines: builtin, k6.${didYouMean(engine, ['builtin', 'k6'])}`);

@@ -19,6 +19,8 @@ import { suiteVerdict, writeSuiteReport } from '../../report/suite.ts';
 import { VERDICT_WORD } from '../../report/verdict.ts';
 import { interruptible } from '../interrupt.ts';
 import { runnerSettingsFrom } from '../runner-flags.ts';
+import { checkRunnerCount } from '../../engine/runners/runner-count.ts';
+import { TOPOLOGY_DEFAULTS } from '../../topology/index.ts';
 import { adapterFrom, backendFrom, loadOverridesFrom, printOutcome, runFlags, settingsFrom } from './run.ts';
 
 export const help = `Usage: stateproof suite [options]
@@ -33,7 +35,9 @@ INTERRUPTED, invariants partial), the ones after it are listed as not run, and t
 written. A second Ctrl-C force-quits (everything started is killed; exit 105).
 
 Options:
-  --profile <ci|full>     ci: a few minutes in all (default); full: the long versions
+  --profile <p>           ci: a few minutes in all (default); full: the long versions; stress: each
+                          scenario near the reference service's measured capacity (see
+                          \`stateproof list --profile stress\`)
   --only <list>           run only these scenarios (comma-separated)
   --unsafe <list>         switch safeguards off on every instance (to see the suite fail)
   --store <name>          redis | valkey | postgres: the store under the service (default redis)
@@ -57,6 +61,7 @@ Examples:
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { ...runFlags, only: { type: 'string' } }, allowPositionals: true, strict: true });
   if (positionals.length) throw new UsageError(`suite takes no positional arguments; got ${positionals.join(' ')}. To run one scenario: stateproof run <scenario>`);
+  if (values['run-id'] !== undefined) throw new UsageError('--run-id is for `stateproof run`: the suite gives each scenario its own run id (and writes them under one suite directory)');
   for (const f of ['instances', 'router'] as const) {
     if (values[f] !== undefined) throw new UsageError(`--${f} is for \`stateproof run\`; the suite runs each scenario in the topology it declares`);
   }
@@ -84,6 +89,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const n of notApplicable) process.stderr.write(`stateproof: not running ${n.scenario}: ${n.reason}\n`);
   const scenarios = (only ?? all.filter((n) => !CLUSTER_SCENARIOS.includes(n))).filter((name) => !notApplicable.some((n) => n.scenario === name));
+  if (runnerSettings.runners !== undefined) {
+    // Every scenario's split is checked before the first topology starts: a count that one of
+    // them cannot split must not surface minutes into the suite.
+    const env = { STATEPROOF_PROFILE: settings.profile ?? RUN_DEFAULTS.profile, STATEPROOF_STORE: adapter ? adapterStore(adapter, settings.store) : (settings.store ?? TOPOLOGY_DEFAULTS.store), ...settings.env };
+    for (const name of scenarios) {
+      try {
+        await checkRunnerCount({ scriptPath: resolveScenario(name).scriptPath, env, ...(load ? { load } : {}) }, runnerSettings.runners);
+      } catch (e) {
+        if (e instanceof UsageError) throw new UsageError(`${e.message.replace('the scenario runs', `${name} runs`)}; the suite runs every scenario with the same --runners (or pick scenarios with --only)`);
+        throw e;
+      }
+    }
+  }
   const suiteDir = path.resolve(settings.out ?? 'reports', `suite-${newRunId('all').split('-all-')[0]}`);
   const stop = interruptible();
   const outcomes: RunOutcome[] = [];
