@@ -206,7 +206,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   await writeReports(result, ctx.runDir, { history: history.entries });
   // For sceptics: the same history in the form Jepsen's Elle (list-append) checks.
   const edn = await writeElle(history.entries, path.join(ctx.runDir, 'history.edn'), { windowTurns: spec?.check?.windowTurns, maxBytes: opts.elleMaxBytes });
-  if (edn.truncated) log(`stateproof: history.edn holds the first ${edn.eventsWritten} of ${edn.events} Elle events (reads carry whole lists; the file stops at ${Math.round(edn.bytes / 2 ** 20)} MiB)`);
+  if (edn.truncated) log(`stateproof: history.edn holds the first ${edn.eventsWritten} of ${edn.events} Elle events (reads carry whole lists; the file stops at ${edn.bytes >= 2 ** 20 ? `${Math.round(edn.bytes / 2 ** 20)} MiB` : `${Math.round(edn.bytes / 1024)} KiB`})`);
   return { result, runDir: ctx.runDir, exitCode: result.verdict.exitCode };
 }
 
