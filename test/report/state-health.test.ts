@@ -47,6 +47,16 @@ describe('bytesByTurn', () => {
       { fromTurn: 3, toTurn: 4, reads: 2, p50Bytes: 500, maxBytes: 700 },
     ]);
   });
+  it('leaves out an empty session read as 200 with turnCount 0 (a library\'s answer; it crashed the result schema with fromTurn -1)', () => {
+    expect(bytesByTurn([read(1, 0, 40), read(2, 1, 100), read(3, 2, 300)], 2)).toEqual([
+      { fromTurn: 1, toTurn: 1, reads: 1, p50Bytes: 100, maxBytes: 100 },
+      { fromTurn: 2, toTurn: 2, reads: 1, p50Bytes: 300, maxBytes: 300 },
+    ]);
+  });
+  it('takes half a million reads (no spread of them into Math.max)', () => {
+    const many = Array.from({ length: 500_000 }, (_, i) => read(i + 1, 1 + (i % 50), 100 + i));
+    expect(bytesByTurn(many, 10)).toHaveLength(10);
+  });
   it('is empty without sized reads', () => {
     expect(bytesByTurn([{ ...read(1, 1, 1), status: 404 }])).toEqual([]);
   });

@@ -58,8 +58,11 @@ function sizeHistogram(
 
 /** Bytes the service reported on reads, by turn-count bucket: how state grows with a session. */
 export function bytesByTurn(history: readonly HistoryEntry[], buckets = 10): NonNullable<RunResult['capacity']>['bytesByTurn'] {
-  const reads = history.filter((e) => e.op === 'read' && e.status === 200 && e.bytes !== undefined && e.turnCount !== undefined);
-  const maxTurn = Math.max(0, ...reads.map((e) => e.turnCount!));
+  // An empty session (a 200 with turnCount 0, as some libraries answer) has no turn to bucket by.
+  const reads = history.filter((e) => e.op === 'read' && e.status === 200 && e.bytes !== undefined && e.turnCount !== undefined && e.turnCount > 0);
+  // A loop, not Math.max(...): spread arguments overflow the stack at a few hundred thousand reads.
+  let maxTurn = 0;
+  for (const e of reads) if (e.turnCount! > maxTurn) maxTurn = e.turnCount!;
   if (reads.length === 0 || maxTurn === 0) return [];
   const width = Math.max(1, Math.ceil(maxTurn / buckets));
   const by = new Map<number, number[]>();
