@@ -123,7 +123,10 @@ export async function runScorecard(o: ScorecardRunOptions): Promise<ScorecardOut
       // Ctrl-C while a topology starts ends its processes: what fails then is the interruption.
       if (o.signal?.aborted) return { scenario: label, error: 'interrupted', wallMs: Date.now() - t0 };
       if (!isUserError(e)) harnessError ??= e;
-      const message = (e as Error)?.message?.split('\n')[0] ?? String(e);
+      // A harness bug's message may be many lines (a ZodError's is JSON starting "["): one line of it.
+      const message = isUserError(e)
+        ? ((e as Error).message.split('\n')[0] ?? String(e))
+        : `stateproof itself failed (${(e as Error)?.name ?? 'Error'}: ${String((e as Error)?.message ?? e).replace(/\s+/g, ' ').trim().slice(0, 300)})`;
       o.onStage?.(`  NOT RUN  ${pairId(pair)} ${label}: ${message}`);
       return { scenario: label, error: message, wallMs: Date.now() - t0 };
     }
@@ -173,9 +176,15 @@ export async function runScorecard(o: ScorecardRunOptions): Promise<ScorecardOut
 /** Why an adapter cannot run this scenario at all (it needs the reference service's internals), or undefined. */
 async function refusalOf(options: RunOptions): Promise<string | undefined> {
   const adapter = adapterOf(options.adapter);
-  if (!adapter) return undefined;
-  const spec = await loadSpec(resolveScenario(options.scenario).scriptPath, { STATEPROOF_PROFILE: options.profile ?? 'ci', STATEPROOF_STORE: options.store ?? adapter.stores[0]!, ...options.env });
-  return adapterRunRefusal(adapter, spec);
+  const spec = await loadSpec(resolveScenario(options.scenario).scriptPath, { STATEPROOF_PROFILE: options.profile ?? 'ci', STATEPROOF_STORE: options.store ?? adapter?.stores[0] ?? 'redis', ...options.env });
+  // A cluster scenario's faults (slot moves, a shard's failover) exist only on a cluster: on a
+  // one-node store it is not applicable, said so, rather than started to fail on its fault plan.
+  const wants = spec?.topology?.store;
+  const cluster = (s: string | undefined) => s === 'redis-cluster' || s === 'valkey-cluster';
+  if (options.store && cluster(wants) && !cluster(options.store)) {
+    return `${options.scenario} needs a Redis or Valkey Cluster (its faults move slots and fail over shards); this pair's store is ${options.store}`;
+  }
+  return adapter ? adapterRunRefusal(adapter, spec) : undefined;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
