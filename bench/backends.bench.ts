@@ -13,17 +13,17 @@
  *   back-to-back  the same calls chained with no event-loop turn in between
  *
  * Why both library figures: an in-memory store answers every await as a microtask, so 16 chains
- * of back-to-back calls never let the event loop run for the whole window (0 timer ticks in 2 s).
- * A served process must turn the loop for every request. The back-to-back figure is what earlier
- * versions of this bench called "library", and served − back-to-back is what they called the
- * adapter layer; it was 82-90 % for LangGraph and Mastra, and it is not the layer: the layer is
- * measured directly here, with the library faked.
+ * of back-to-back calls never let the event loop run for the whole window (0 timer ticks), where a
+ * served process turns it for every request. Back-to-back, over equal times after a 1.5 s warm-up,
+ * is how earlier versions of this bench measured "library", and served − that is what they called
+ * the adapter layer (82-90 % for LangGraph and Mastra). It is not the layer: the layer is measured
+ * directly here, with the library faked (backends/README.md has why the old figure was wrong).
  *
  * Targets: layer ≤ 1.10 × the reference service's HTTP path per turn (the adapter adds at most
  * 10 % over what a contract server costs), and layer ≤ 10 % of the library's own CPU. Every
- * measurement is a fresh process (the library's two in one process, each on a fresh store) that
- * does a fixed number of turns after warm-up turns, so heaps, JIT state and store sizes are alike
- * (the in-memory stores keep everything). Each worker writes TURNS_PER_SESSION turns per session,
+ * measurement is a fresh process (the library's two in one process, each on a store of its own,
+ * measured in halves A B B A) that does a fixed number of turns after warm-up turns, so heaps, JIT
+ * state and store sizes are alike (the in-memory stores keep everything). Each worker writes TURNS_PER_SESSION turns per session,
  * then moves on, so growing thread state costs the same everywhere. ROUNDS rounds alternate;
  * medians are printed, with the range.
  */
