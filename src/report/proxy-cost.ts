@@ -9,7 +9,7 @@ import type { ProxyCostResult } from './result-schema.ts';
 export function proxyCostSentence(c: ProxyCostResult): string {
   return (
     `The fault proxy (${c.proxy}) added p50 ${fmtMs(c.addedMs.p50)} ms / p99 ${fmtMs(c.addedMs.p99)} ms per store round trip ` +
-    `(${c.samples} PINGs each way at start, interleaved; through ${c.via.join(' → ')}: p50 ${fmtMs(c.proxiedMs.p50)} ms, p99 ${fmtMs(c.proxiedMs.p99)} ms; ` +
+    `(${c.samples} ${c.probe ?? 'PING'} round trips each way at start, interleaved; through ${c.via.join(' → ')}: p50 ${fmtMs(c.proxiedMs.p50)} ms, p99 ${fmtMs(c.proxiedMs.p99)} ms; ` +
     `direct: p50 ${fmtMs(c.directMs.p50)} ms, p99 ${fmtMs(c.directMs.p99)} ms).`
   );
 }

@@ -57,10 +57,12 @@ export const TopologySchema = z
   })
   .strict();
 
-/** What the fault proxy added to a store PING at topology start (src/topology/proxy-cost.ts). */
+/** What the fault proxy added to a store round trip at topology start (src/topology/proxy-cost.ts). */
 export const ProxyCostSchema = z
   .object({
     samples: count,
+    /** The round trip timed, in the store's protocol; absent in results written before Postgres was measured (PING). */
+    probe: z.enum(['PING', 'SELECT 1']).optional(),
     /** The proxies the measured round trip crossed, in order. */
     via: z.array(z.string()),
     proxy: z.enum(['embedded', 'toxiproxy']),

@@ -86,9 +86,10 @@ export function reportSweep(log: (m: string) => void): void {
  * The proxy's cost on the path an instance's store traffic takes (its own link, then the front
  * door), measured before any load. A failed measurement costs the run nothing but the figure.
  */
-async function measureStorePathCost(front: Link, own: Link, primary: { host: string; port: number }, proxy: ProxyCost['proxy'], log: (m: string) => void): Promise<ProxyCost | undefined> {
+async function measureStorePathCost(front: Link, own: Link, store: StartedStore, proxy: ProxyCost['proxy'], log: (m: string) => void): Promise<ProxyCost | undefined> {
   try {
-    return await measureProxyCost(primary, own, { via: [own.name, front.name], proxy });
+    // In the store's own protocol: a Redis PING sent to Postgres only gets its connection closed.
+    return await measureProxyCost(store.primary, own, { via: [own.name, front.name], proxy, protocol: store.kind === 'postgres' ? 'postgres' : 'redis' });
   } catch (e) {
     log(`stateproof: could not measure what the fault proxy adds to a store round trip (${(e as Error).message}); the report will not state it.`);
     return undefined;
@@ -222,7 +223,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
     for (const i of instances) processes[i.id] = drainedOnRestart(i, router);
     const redis = stack.direct;
     const proxyNames = links.map((l) => l.name);
-    const proxyCost = front ? await measureStorePathCost(front, links.find((l) => l.name === LINK_NAMES.instance(instances[0]!.id))!, stack.primary, embedded ? 'embedded' : 'toxiproxy', log) : undefined;
+    const proxyCost = front ? await measureStorePathCost(front, links.find((l) => l.name === LINK_NAMES.instance(instances[0]!.id))!, stack, embedded ? 'embedded' : 'toxiproxy', log) : undefined;
 
     const topology: Topology = {
       provider: 'local',

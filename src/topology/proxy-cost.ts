@@ -1,18 +1,27 @@
 /**
  * What the fault proxy costs the measurement: every store round trip of the system under test
  * crosses it, so whatever it adds is in every latency the run reports. Measured once at topology
- * start, before any load: PINGs straight to redis-server and PINGs through the proxies an
- * instance's store traffic crosses, in interleaved pairs (the order flips every pair, so drift in
- * machine load hits both paths alike), one at a time on an open connection each.
+ * start, before any load: the smallest round trip of the store's own protocol straight to the
+ * store and through the proxies an instance's store traffic crosses, in interleaved pairs (the
+ * order flips every pair, so drift in machine load hits both paths alike), one at a time on an
+ * open connection each. Redis and Valkey: `PING` on a raw socket. PostgreSQL: `SELECT 1` through
+ * a `pg` client (the driver both Postgres adapters use), whose own parsing is on both paths alike.
  *
- *   direct:   harness ──────────────────────────────► redis-server
- *   proxied:  harness ──► [redis-i1] ──► [redis] ───► redis-server
+ *   direct:   harness ──────────────────────────────► redis-server | postgres
+ *   proxied:  harness ──► [redis-i1] ──► [redis] ───► redis-server | postgres
  */
 import net from 'node:net';
+import pg from 'pg';
+
+/** The store protocol a measurement speaks, and the round trip it times. */
+export const PROBES = { redis: 'PING', postgres: 'SELECT 1' } as const;
+export type ProbeProtocol = keyof typeof PROBES;
 
 export interface ProxyCost {
-  /** PINGs on each path. */
+  /** Round trips on each path. */
   samples: number;
+  /** What each round trip was. */
+  probe: (typeof PROBES)[ProbeProtocol];
   /** The proxies a store round trip crosses, in order. */
   via: string[];
   /** Which fault proxy carried them. */
@@ -24,7 +33,7 @@ export interface ProxyCost {
 }
 
 export const PROXY_COST_DEFAULTS = Object.freeze({
-  /** PINGs per path (after the warm-up). */
+  /** Round trips per path (after the warm-up). */
   samples: 200,
   /** Pairs sent first and not counted: connection set-up, JIT. */
   warmupPairs: 20,
@@ -39,6 +48,10 @@ export interface Endpoint {
 
 export interface ProxyCostOptions {
   via: string[];
+  /** Default redis. */
+  protocol?: ProbeProtocol;
+  /** postgres: who connects, to which database (trust auth, as the topology's server has). Default postgres/postgres. */
+  postgres?: { user?: string; database?: string };
   proxy: ProxyCost['proxy'];
   samples?: number;
   warmupPairs?: number;
@@ -48,8 +61,13 @@ export interface ProxyCostOptions {
 const PING = Buffer.from('*1\r\n$4\r\nPING\r\n');
 const PONG = '+PONG\r\n';
 
+/** One open connection that times one round trip of its store's protocol at a time. */
+interface Prober {
+  roundTrip(): Promise<number>;
+}
+
 /** One connection that sends a PING and resolves with the round trip in ms once +PONG is back. */
-class Pinger {
+class Pinger implements Prober {
   private pending: { resolve: (ms: number) => void; reject: (e: Error) => void; startNs: bigint } | undefined;
   private got = '';
 
@@ -85,13 +103,42 @@ class Pinger {
     });
   }
 
-  ping(): Promise<number> {
+  roundTrip(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject, startNs: process.hrtime.bigint() };
       this.socket.write(PING);
     });
   }
+}
 
+/** One pg connection; a round trip is a simple-protocol `SELECT 1` to its ReadyForQuery. */
+class PgProber implements Prober {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async open(at: Endpoint, sockets: net.Socket[], who: NonNullable<ProxyCostOptions['postgres']>): Promise<PgProber> {
+    const client = new pg.Client({
+      host: at.host,
+      port: at.port,
+      user: who.user ?? 'postgres',
+      database: who.database ?? 'postgres',
+      // The socket is ours, so a timed-out measurement can close it even mid-connect.
+      stream: () => {
+        const s = new net.Socket();
+        sockets.push(s);
+        return s;
+      },
+    });
+    // A connection cut after connect would otherwise be an unhandled 'error'; the pending query rejects anyway.
+    client.on('error', () => {});
+    await client.connect();
+    return new PgProber(client);
+  }
+
+  async roundTrip(): Promise<number> {
+    const t0 = process.hrtime.bigint();
+    await this.client.query('SELECT 1');
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  }
 }
 
 /** Nearest-rank percentile of an ascending list. */
@@ -104,21 +151,24 @@ export async function measureProxyCost(direct: Endpoint, proxied: Endpoint, opts
   const samples = opts.samples ?? PROXY_COST_DEFAULTS.samples;
   const warmup = opts.warmupPairs ?? PROXY_COST_DEFAULTS.warmupPairs;
   const timeoutMs = opts.timeoutMs ?? PROXY_COST_DEFAULTS.timeoutMs;
+  const protocol = opts.protocol ?? 'redis';
+  const probe = PROBES[protocol];
   if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`samples must be a positive integer; got ${samples}`);
   const sockets: net.Socket[] = [];
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`measuring the fault proxy's cost (${samples} PINGs each way) took over ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`measuring the fault proxy's cost (${samples} ${probe} round trips each way) took over ${timeoutMs} ms`)), timeoutMs);
   });
+  const open = (at: Endpoint): Promise<Prober> => (protocol === 'postgres' ? PgProber.open(at, sockets, opts.postgres ?? {}) : Pinger.open(at, sockets));
   const measure = async (): Promise<ProxyCost> => {
-    const d = await Pinger.open(direct, sockets);
-    const p = await Pinger.open(proxied, sockets);
+    const d = await open(direct);
+    const p = await open(proxied);
     const directMs: number[] = [];
     const proxiedMs: number[] = [];
     for (let i = 0; i < warmup + samples; i++) {
       const [first, second] = i % 2 === 0 ? [d, p] : [p, d];
-      const a = await first.ping();
-      const b = await second.ping();
+      const a = await first.roundTrip();
+      const b = await second.roundTrip();
       if (i < warmup) continue;
       directMs.push(first === d ? a : b);
       proxiedMs.push(first === d ? b : a);
@@ -130,6 +180,7 @@ export async function measureProxyCost(direct: Endpoint, proxied: Endpoint, opts
     const pm = at(proxiedMs);
     return {
       samples,
+      probe,
       via: [...opts.via],
       proxy: opts.proxy,
       directMs: dm,

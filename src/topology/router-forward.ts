@@ -52,7 +52,12 @@ export interface ForwardContext {
   readonly upstreams: readonly Upstream[];
   /** The index of the next instance for this request, -1 when none is left. */
   choose(sessionId: string | undefined, tried: ReadonlySet<number>): number;
-  markDown(index: number): void;
+  /** With `unlessAnsweredSince`: a timeout, which takes out only an instance that has been silent since. */
+  markDown(index: number, unlessAnsweredSince?: number): void;
+  /** A response head arrived from the instance. */
+  answered(index: number): void;
+  /** The clock of `unlessAnsweredSince`. */
+  now(): number;
   /** The instances' health in words, for the 502 that says none answered. */
   describeHealth(): string;
   readonly upstreamTimeoutMs: number;
@@ -103,11 +108,13 @@ export function createForwarder(ctx: ForwardContext): Forward {
         target.inFlight--;
       }
     };
+    const sentAt = ctx.now();
     const upstreamReq = http.request(
       { host: target.host, port: target.port, method: req.method, path: req.url, headers, agent: target.agent },
       (upstreamRes) => {
         settled = true;
         target.served++;
+        ctx.answered(index);
         const out: http.OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(upstreamRes.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
         out[INSTANCE_HEADER] = target.id;
@@ -130,7 +137,7 @@ export function createForwarder(ctx: ForwardContext): Forward {
       settled = true;
       const code = err.code ?? 'ERROR';
       const verdict = judgeFailedAttempt(code, req.method, upstreamReq.reusedSocket);
-      if (verdict.markDown) ctx.markDown(index);
+      if (verdict.markDown) ctx.markDown(index, code === UPSTREAM_TIMEOUT ? sentAt : undefined);
       if (verdict.retry) {
         attempt(req, res, body, sessionId, tried, `${target.id}: ${code}`);
         return;

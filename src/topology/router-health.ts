@@ -3,6 +3,13 @@
  * a connect is refused or a response times out. Active: every `intervalMs` a GET of `path` on a
  * fresh connection brings an instance back (status below 500) or takes it out; the probe's answer
  * wins over a passive mark made while it was in flight.
+ *
+ * A timeout is evidence only when the instance has been silent: an overloaded instance queues the
+ * probe behind its requests (a CPU-bound Node process answers /healthz in turn), and one that sent
+ * response heads for other requests while the probe or request waited is alive, only slow. Such a
+ * timeout leaves its state as it was; taking every slow instance out would turn overload into
+ * `502 no_instance_available` with all of them running. A paused or hung instance answers nothing,
+ * so its timeout still takes it out.
  */
 import http from 'node:http';
 
@@ -21,7 +28,15 @@ export interface HealthCheck {
 
 export interface InstanceHealth {
   isUp(index: number): boolean;
-  markDown(index: number): void;
+  /**
+   * Takes the instance out. With `unlessAnsweredSince` (a timeout's start, from `now()`), only if
+   * it sent no response head since then.
+   */
+  markDown(index: number, unlessAnsweredSince?: number): void;
+  /** The forwarder got a response head from the instance: it is alive. */
+  answered(index: number): void;
+  /** The clock of `unlessAnsweredSince`. */
+  now(): number;
   /**
    * Out of rotation whatever the probes say, until released: an instance being drained for a
    * restart still answers its health check, and a probe must not bring it back mid-drain.
@@ -40,13 +55,21 @@ export function trackHealth(targets: readonly HealthTarget[], check: HealthCheck
   const up = targets.map(() => true);
   const probing = targets.map(() => false);
   const held = targets.map(() => false);
+  const lastAnswer = targets.map(() => -Infinity);
+  const now = () => performance.now();
+  const answeredSince = (index: number, since: number) => lastAnswer[index]! >= since;
 
   const probe = (index: number): void => {
     if (probing[index] || check.path === null) return;
     probing[index] = true;
-    const done = (ok: boolean) => {
+    const startedAt = now();
+    const done = (ok: boolean | 'slow') => {
       if (!probing[index]) return;
       probing[index] = false;
+      if (ok === 'slow') {
+        if (!answeredSince(index, startedAt)) up[index] = false;
+        return;
+      }
       up[index] = ok;
     };
     const target = targets[index]!;
@@ -55,7 +78,10 @@ export function trackHealth(targets: readonly HealthTarget[], check: HealthCheck
       res.resume();
       done((res.statusCode ?? 500) < 500);
     });
-    r.once('timeout', () => r.destroy(new Error('health check timed out')));
+    r.once('timeout', () => {
+      done('slow');
+      r.destroy(new Error('health check timed out'));
+    });
     r.once('error', () => done(false));
   };
   const timer = check.path === null ? undefined : setInterval(() => targets.forEach((_, i) => probe(i)), check.intervalMs);
@@ -63,9 +89,14 @@ export function trackHealth(targets: readonly HealthTarget[], check: HealthCheck
 
   return {
     isUp: (index) => up[index]! && !held[index],
-    markDown(index) {
+    markDown(index, unlessAnsweredSince) {
+      if (unlessAnsweredSince !== undefined && answeredSince(index, unlessAnsweredSince)) return;
       up[index] = false;
     },
+    answered(index) {
+      lastAnswer[index] = now();
+    },
+    now,
     hold(index, h) {
       held[index] = h;
     },

@@ -18,10 +18,11 @@
  *   send ─► response head ─► streamed back with x-stateproof-instance
  *      │
  *      └─► failed before a head ─► the retry rule, judgeFailedAttempt (router-forward.ts):
- *                                    refused or timed out: mark the instance down;
+ *                                    refused, or timed out while it answered nothing else: mark it down;
  *                                    never reached it: back to pick; else 502, outcome unknown
  *
- *   health (router-health.ts): up/down per instance, from those marks and a periodic GET /healthz.
+ *   health (router-health.ts): up/down per instance, from those marks and a periodic GET /healthz
+ *   (a probe that times out while the instance answers other requests is slow, not down).
  *
  * A POST that may have been applied is never silently sent twice (nginx's `proxy_next_upstream`
  * default); the client sees the 502 and must treat the outcome as unknown.
@@ -129,7 +130,9 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const forward = createForwarder({
     upstreams,
     choose: (sessionId, tried) => picker.pick(sessionId, (i) => health.isUp(i) && !tried.has(i)),
-    markDown: (i) => health.markDown(i),
+    markDown: (i, since) => health.markDown(i, since),
+    answered: (i) => health.answered(i),
+    now: () => health.now(),
     describeHealth: () => health.describe(),
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? ROUTER_DEFAULTS.upstreamTimeoutMs,
   });

@@ -33,6 +33,12 @@ describe('proxy cost in the result and the reports', () => {
     const line = 'The fault proxy (embedded) added p50 0.050 ms / p99 0.200 ms per store round trip';
     expect(renderSummaryMd(r)).toContain(line);
     expect(renderSummaryMd(r)).toContain('through redis-i1 → redis');
+    // Results written before the probe was recorded were PINGs; a Postgres run says it timed SELECT 1.
+    expect(renderSummaryMd(r)).toContain('(200 PING round trips each way at start');
+    const onPostgres = withCost('pg', 1, { ...cost(0.05, 0.2), probe: 'SELECT 1' });
+    expect(onPostgres.proxyCost!.probe).toBe('SELECT 1');
+    expect(renderSummaryMd(onPostgres)).toContain('(200 SELECT 1 round trips each way at start');
+    expect(renderRunHtml(onPostgres)).toContain('200 SELECT 1 round trips each way');
     expect(renderRunHtml(r)).toContain(line);
     const without = withCost('d', 1, undefined);
     expect(renderSummaryMd(without)).not.toContain('fault proxy (');

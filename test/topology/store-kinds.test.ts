@@ -35,8 +35,13 @@ describe('local topology on other stores', () => {
   });
 
   it('postgres: the service answers through the links; the topology says what it runs; stop leaves nothing', async () => {
-    const topo = await startTopology({ store: 'postgres', instances: 2, serviceArgs: ['--model-latency-ms', '0'] });
+    const logged: string[] = [];
+    const topo = await startTopology({ store: 'postgres', instances: 2, serviceArgs: ['--model-latency-ms', '0'], log: (l) => logged.push(l) });
     started.push(topo);
+    // The proxy's cost is measured in Postgres's own protocol (a Redis PING only got the connection closed).
+    expect(logged.join('\n')).not.toMatch(/could not measure/);
+    expect(topo.proxyCost).toMatchObject({ probe: 'SELECT 1', via: ['redis-i1', 'redis'], proxy: 'embedded' });
+    expect(topo.proxyCost!.proxiedMs.p50).toBeGreaterThan(0);
     expect(topo.store).toMatchObject({ kind: 'postgres', settings: { fsync: 'off', full_page_writes: 'off' } });
     expect(topo.store!.version).toMatch(/^PostgreSQL \d+/);
     expect(topo.store!.notes.join(' ')).toMatch(/fsync=off, full_page_writes=off/);
