@@ -20,6 +20,17 @@ describe('startRedisServer', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   });
 
+  it('stopped with keepDir, restarted, then stopped again: the second stop stops it', async () => {
+    const server = await startRedisServer();
+    started.push(server);
+    await server.stop({ keepDir: true });
+    await server.restart();
+    const pid = server.pid;
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    await server.stop();
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
   it('keeps acknowledged writes across a kill -9 with AOF and loses them without', async () => {
     for (const aof of [true, false]) {
       const server = await startRedisServer({ aof });

@@ -192,6 +192,9 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     async restart(o) {
       await halt(o?.hard ? 'SIGKILL' : 'SIGTERM');
       await launch();
+      // Running again after a stop({ keepDir }): the next stop must stop it (it was a no-op, and
+      // the server outlived its test).
+      stopped = false;
     },
     logTail: () => log.slice(-10).join('\n'),
     async [Symbol.asyncDispose]() {
