@@ -12,6 +12,8 @@ export interface Repro {
 }
 
 const LANGCHAIN = 'test/backends/repro/langchain-redis-histories.test.ts';
+const LANGGRAPH_LINK = 'test/backends/repro/langgraph-postgres-store-link.test.ts';
+const LANGGRAPH_LINK_CUT = "with the store link cut, invoke rejects with the driver's connection error";
 const REPLAY_TWICE = 'a replayed message id is stored twice';
 const STALL_NO_TIMEOUT = 'against a stalled server both wait with no timeout, then answer when it resumes';
 const LINK_CUT = "with the link to Redis cut, node-redis's history rejects addMessage at once ('Socket already opened') while ioredis's holds it until the link is back";
@@ -35,6 +37,9 @@ export const REPROS: Readonly<Record<string, Readonly<Record<string, Repro>>>> =
   },
   'langgraph-postgres': {
     'no-lost-writes': { file: 'test/backends/repro/langgraph-postgres-concurrent-invokes.test.ts', test: 'two concurrent invokes on one thread both return their turn, the thread keeps one' },
+    // One mechanism, two cells: invoke rejects while the store is unreachable, so the answer is a bare 500 without a degraded flag.
+    'no-store-5xx': { file: LANGGRAPH_LINK, test: LANGGRAPH_LINK_CUT },
+    'degradation-flagged': { file: LANGGRAPH_LINK, test: LANGGRAPH_LINK_CUT },
   },
   'mastra-postgres': {
     'no-lost-writes': { file: MASTRA_LINK, test: 'a run whose store link is cut while the model answers resolves normally, and its turn is not stored' },

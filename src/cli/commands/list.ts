@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../base/errors.ts';
 import { didYouMean } from '../../base/suggest.ts';
-import { resolveScenarios, type ScenarioConfig } from '../../engine/options.ts';
+import { plannedDurationMs, resolveScenarios, type ScenarioConfig } from '../../engine/options.ts';
 import { loadSpecAndOptions } from '../../run/load-spec.ts';
 import { PROFILES } from '../../../scenarios/lib/spec-types.ts';
 import { listScenarios, resolveScenario } from '../../run/scenarios.ts';
@@ -61,8 +61,7 @@ export interface ExecutorListing {
 function executorListing(c: ScenarioConfig): ExecutorListing {
   const arrival = c.executor === 'constant-arrival-rate' || c.executor === 'ramping-arrival-rate';
   const iterationBased = c.executor === 'per-vu-iterations' || c.executor === 'shared-iterations';
-  const ramp = c.executor === 'ramping-vus' || c.executor === 'ramping-arrival-rate';
-  const length = ramp ? c.stages.reduce((a, st) => a + st.durationMs, 0) : iterationBased ? c.maxDurationMs : c.durationMs;
+  const length = plannedDurationMs(c) - c.startTimeMs;
   const peak = Math.max(c.executor === 'ramping-arrival-rate' ? c.startRate : c.rate, ...(c.executor === 'ramping-arrival-rate' ? c.stages.map((st) => st.target) : []));
   return {
     name: c.name,
