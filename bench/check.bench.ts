@@ -10,12 +10,15 @@
  *
  *   STATEPROOF_BENCH_SIZES=100000,1000000   sizes to run (default 100000,1000000,5000000)
  *   STATEPROOF_BENCH_ROUNDS=3               rounds per size (default 3)
+ *   STATEPROOF_BENCH_PER_INVARIANT=1        also time each invariant in a checkHistory call of its
+ *                                           own, with the garbage collector's share (where growth is)
  */
 import { spawnSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { checkHistory, type InvariantName } from '../src/check/index.ts';
 import { historyLog } from '../src/run/history-log.ts';
-import { seededHistory } from './seeded-history.ts';
+import { seededHistory, type SeededWitnesses } from './seeded-history.ts';
 
 const CROSS_INSTANCE: InvariantName[] = [
   'no-lost-writes',
@@ -45,9 +48,11 @@ interface ChildReport {
   recordedRssMb: number;
   peakRssMb: number;
   failed: string[];
+  /** STATEPROOF_BENCH_PER_INVARIANT: each invariant alone (wall ms, of it in the garbage collector). */
+  perInvariant?: { name: string; ms: number; gcMs: number }[];
 }
 
-function child(entries: number): ChildReport {
+async function child(entries: number): Promise<ChildReport> {
   let t = performance.now();
   const log = historyLog();
   const { store, audit } = seededHistory({ entries }, (e) => log.add(e));
@@ -64,7 +69,35 @@ function child(entries: number): ChildReport {
   const checkCpuMs = (cpu.user + cpu.system) / 1000;
   // A correct history: anything found is the bench's own bug (or a checker's), and it says so.
   const failed = [...cross.invariants, ...long.invariants].filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`);
-  return { entries: log.entries.length, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb: process.resourceUsage().maxRSS / 1024, failed };
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const perInvariant = process.env.STATEPROOF_BENCH_PER_INVARIANT === '1' ? await timeEach(log.entries, { store, audit }) : undefined;
+  return { entries: log.entries.length, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb, failed, perInvariant };
+}
+
+/**
+ * Each invariant in a call of its own: every call also indexes the sessions and measures lost
+ * writes and staleness (its stats), so a row is that shared base plus the invariant's own work.
+ */
+async function timeEach(entries: Parameters<typeof checkHistory>[0], witnesses: SeededWitnesses): Promise<NonNullable<ChildReport['perInvariant']>> {
+  let gcMs = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const out: NonNullable<ChildReport['perInvariant']> = [];
+  for (const name of [...new Set([...CROSS_INSTANCE, ...LONG_SESSION])]) {
+    // The collector's entries reach the observer on a later turn of the event loop: one turn
+    // before the clock starts drains the last call's, one after it collects this call's.
+    await new Promise((r) => setTimeout(r, 20));
+    gcMs = 0;
+    const t = performance.now();
+    checkHistory(entries, { invariants: [name], windowTurns: 10, stalenessBoundMs: 1_000, maxStateBytes: 51_200, sessionTtlMs: 5_000, ...witnesses });
+    const ms = performance.now() - t;
+    await new Promise((r) => setTimeout(r, 20));
+    out.push({ name, ms, gcMs });
+  }
+  obs.disconnect();
+  return out;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -108,6 +141,18 @@ function main(): void {
     ];
     console.log(cells.join(' '));
   }
+  if (bySize.get(sizes[0]!)![0]!.perInvariant) {
+    console.log('\neach invariant alone (medians; "gc" is the part spent in the garbage collector):');
+    const names = bySize.get(sizes[0]!)![0]!.perInvariant!.map((r) => r.name);
+    console.log(['invariant'.padEnd(22), ...sizes.map((n) => `${n.toLocaleString('en')} ops (gc)`.padStart(22))].join(''));
+    for (const name of names) {
+      const cells = sizes.map((n) => {
+        const rows = bySize.get(n)!.map((r) => r.perInvariant!.find((x) => x.name === name)!);
+        return `${(median(rows.map((x) => x.ms)) / 1000).toFixed(2)} s (${(median(rows.map((x) => x.gcMs)) / 1000).toFixed(2)} s)`.padStart(22);
+      });
+      console.log([name.padEnd(22), ...cells].join(''));
+    }
+  }
   const m1 = bySize.get(1_000_000);
   if (m1) {
     const s = totals.get(1_000_000)! / 1000;
@@ -124,5 +169,5 @@ function main(): void {
 }
 
 const at = process.argv.indexOf('--child');
-if (at >= 0) console.log(JSON.stringify(child(Number(process.argv[at + 1]))));
+if (at >= 0) console.log(JSON.stringify(await child(Number(process.argv[at + 1]))));
 else main();
