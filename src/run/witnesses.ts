@@ -62,16 +62,31 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
     const seen = new Set(history.map((e) => e.instance).filter((i): i is string => i !== undefined));
     if (seen.size === 1 && scrapes[0]) scrapes[0].instance = [...seen][0]!;
   }
-  const audit: AuditRecord[] = [];
-  for (const p of topology.auditLogPaths) {
-    try {
-      audit.push(...parseAuditLog(await readFile(p, 'utf8')));
-    } catch {
-      /* no audit log (external backend, or the instance never wrote one) */
-    }
-  }
+  const audit = await readAuditLogs(topology.auditLogPaths);
   const snapshot = topology.redis && opts.storeSnapshot !== false ? await snapshotStore(topology.redis.url) : undefined;
   const store = snapshot?.sessions;
   const after = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
   return { scrapes, audit, store, keyMemory: snapshot?.extras.keyMemory ?? null, shards: snapshot?.extras.shards ?? null, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
+}
+
+/**
+ * Every instance's audit records, in the order of the paths. A log that does not exist is skipped
+ * (an external backend, or an instance that never wrote one); one that exists and cannot be read
+ * is an error that names it, not an audit quietly missing. The records are appended one by one:
+ * spreading a stress run's log (hundreds of thousands of lines) into push() overflows the stack,
+ * and that RangeError once made a whole audit vanish into "no audit was given".
+ */
+export async function readAuditLogs(paths: readonly string[]): Promise<AuditRecord[]> {
+  const audit: AuditRecord[] = [];
+  for (const p of paths) {
+    let text: string;
+    try {
+      text = await readFile(p, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new Error(`could not read the audit log ${p}: ${(err as Error).message}`);
+    }
+    for (const r of parseAuditLog(text)) audit.push(r);
+  }
+  return audit;
 }
