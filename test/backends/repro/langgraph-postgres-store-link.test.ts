@@ -10,6 +10,7 @@ import { END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { installedVersions } from '../../../backends/shared/versions.ts';
 import { startPostgres, type PostgresServer } from '../helpers/pg.ts';
 import { startTcpCut, type TcpCut } from '../helpers/tcp-cut.ts';
 
@@ -26,6 +27,12 @@ afterAll(async () => {
 });
 
 it("@langchain/langgraph 1.7.3 + @langchain/langgraph-checkpoint-postgres 1.0.5 (pg 8.23.1): with the store link cut, invoke rejects with the driver's connection error, and works again once the link is back", { timeout: 30_000 }, async () => {
+  // The title names the versions this was seen with: a finding is only as good as them.
+  expect(installedVersions(['@langchain/langgraph', '@langchain/langgraph-checkpoint-postgres', 'pg'])).toEqual({
+    '@langchain/langgraph': '1.7.3',
+    '@langchain/langgraph-checkpoint-postgres': '1.0.5',
+    pg: '8.23.1',
+  });
   const url = new URL(await server.createDatabase('repro_link'));
   link = await startTcpCut(Number(url.port));
   url.port = String(link.port);
