@@ -19,7 +19,7 @@ import type { LostWritesResult } from './lost-writes.ts';
 import { crossCheckMetrics } from './metrics-cross-check.ts';
 import { DEFAULTS, type CheckInputs, type ResolvedOptions } from './options.ts';
 import { checkPhantomWrites } from './phantom-writes.ts';
-import { reconcileAudit, reconcileStore } from './reconcile.ts';
+import { degradedUnflagged, reconcileAuditTurns, reconcileStore } from './reconcile.ts';
 import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkPinnedFacts, checkTtlSet } from './scenario/bounded-growth.ts';
 import { checkDivergenceAfterFailover, checkFailoverLoss, failoverFromWindows } from './scenario/failover-loss.ts';
 import { checkFaultLatency } from './scenario/fault-windows.ts';
@@ -50,8 +50,14 @@ export interface CheckContext {
   sessionGuarantees(): SessionGuaranteeAnomalies;
   staleness(): StalenessResult;
   recovery(): { result: InvariantResult; measures: RecoveryMeasure[] };
-  /** A checker's own count of what it checked: the evidence its verdict rests on (src/check/evidence.ts). */
-  measure(name: string, count: number, text: string): void;
+  /**
+   * A checker's own count of what it checked: the evidence its verdict rests on
+   * (src/check/evidence.ts). Given as figures that add up across histories split by session
+   * (the first is the count), worded by EVIDENCE_TEXT, so a partitioned check sums them exactly.
+   */
+  measure(name: MeasuredInvariant, figures: readonly number[]): void;
+  /** Figures a run-wide conclusion is drawn from (InvariantSpec.conclude), summed across histories split by session. */
+  tally(name: InvariantName, figures: readonly number[]): void;
 }
 
 /**
@@ -68,81 +74,108 @@ export interface InvariantSpec {
   needs?: readonly Need[];
   /** checkHistory runs it when no set is named and every one of its needs is given. */
   byDefault?: boolean;
+  /**
+   * 'session': its anomalies over a history are exactly the union of its anomalies over that
+   * history split by session id (every entry, audit record and store key of one session id, any
+   * tenant, any case, in one part), with `conclude` drawn once from the summed tallies. Such an
+   * invariant is checked partition by partition (partitioned-check.ts); any other over the whole
+   * run, from slim entries unless it `reads` the windows.
+   */
+  scope?: 'session';
+  /** A run-wide invariant that reads the turn ids of windows or the summary text. */
+  reads?: 'windows';
+  /** The anomalies only the whole run shows, from the figures its check tallied (summed over parts). */
+  conclude?(tally: readonly number[]): Anomaly[];
   check(c: CheckContext): Finding;
 }
 
 export const INVARIANTS = {
   'no-lost-writes': {
+    scope: 'session',
     description:
       'Every acknowledged turn is in the last later read of its session: in the window if its position is still inside it, otherwise counted in turnCount.',
     byDefault: true,
     check: (c) => c.lostWrites().anomalies,
   },
   'no-phantom-writes': {
+    scope: 'session',
     description: 'No read shows a turn unless an append of it that succeeded or timed out had been sent before the read ended.',
     byDefault: true,
     check: (c) => checkPhantomWrites(c.sessions, c.opts, c.given.seeded),
   },
   'no-duplicates': {
+    scope: 'session',
     description: 'No turn is applied twice: no window holds one turn id twice, no turn id is acknowledged as applied twice, no append moves turnCount by two.',
     byDefault: true,
     check: (c) => checkDuplicates(c.sessions, c.opts),
   },
   'no-divergence': {
+    scope: 'session',
     description: 'All reads of a session are prefix-compatible: aligned on turnCount, two reads never show different turns at the same position.',
     byDefault: true,
     check: (c) => checkDivergence(c.sessions, c.opts),
   },
   'read-your-writes': {
+    scope: 'session',
     description: "A client's read reflects its own acknowledged appends (strong reads always; bounded reads once the staleness bound has passed).",
     byDefault: true,
     check: (c) => c.sessionGuarantees().readYourWrites,
   },
   'monotonic-reads': {
+    scope: 'session',
     description: "A client's later read never shows fewer turns than its earlier read (strong always; bounded beyond the bound).",
     byDefault: true,
     check: (c) => c.sessionGuarantees().monotonicReads,
   },
   'monotonic-writes': {
+    scope: 'session',
     description: "A client's acknowledged appends are ordered in the session as the client made them.",
     byDefault: true,
     check: (c) => c.sessionGuarantees().monotonicWrites,
   },
   'writes-follow-reads': {
+    scope: 'session',
     description: "A client's append is ordered after every turn that client had read before sending it.",
     byDefault: true,
     check: (c) => c.sessionGuarantees().writesFollowReads,
   },
   'bounded-staleness': {
+    scope: 'session',
     description: 'Bounded reads are never older than the staleness bound: no bounded read misses a state acknowledged more than the bound before it started.',
     byDefault: true,
     check: (c) => c.staleness().beyondBound,
   },
   'no-schema-regression': {
+    scope: 'session',
     description: "A session's schemaVersion never goes backwards: no answer shows a lower version than one completed before it started.",
     byDefault: true,
     check: (c) => checkSchemaRegression(c.sessions),
   },
   'cas-respected': {
+    scope: 'session',
     description: 'Appends are atomic: an If-Match append applies only as revision If-Match+1, and no two turns are acknowledged with the same revision.',
     byDefault: true,
     check: (c) => checkCas(c.sessions),
   },
   'degradation-flagged': {
+    scope: 'session',
     description: 'Every answer says its mode (X-State-Mode), and header and body agree: no degraded answer passes as normal.',
     byDefault: true,
     check: (c) => checkDegradationFlagged(c.history),
   },
   'no-store-5xx': {
+    scope: 'session',
     description: "No answer is a 5xx other than the contract's 503 (a store failure is never a bare 500).",
     byDefault: true,
     check: (c) => checkNoStore5xx(c.history, c.opts),
   },
   'no-stale-strong-reads': {
+    scope: 'session',
     description: 'A strong read never misses a state that was acknowledged or read before it started (linearizable reads).',
     check: (c) => c.staleness().staleStrong,
   },
   'final-schema-version': {
+    scope: 'session',
     description: 'Every session touched ends at the expected (newest) schema version.',
     needs: ['expectedSchemaVersion'],
     byDefault: true,
@@ -152,14 +185,21 @@ export const INVARIANTS = {
     description: "The service's audit trail agrees with the client's history: every acknowledged turn applied once, nothing applied that the client saw fail.",
     needs: ['audit'],
     byDefault: true,
-    check: (c) => reconcileAudit(c.history, c.given.audit!),
+    scope: 'session',
+    check: (c) => {
+      const r = reconcileAuditTurns(c.history, c.given.audit!, c.given.tenanted);
+      c.tally('audit-agrees', [r.tally.auditDegraded, r.tally.clientDegraded, r.tally.noAnswer]);
+      return r.anomalies;
+    },
+    conclude: ([auditDegraded = 0, clientDegraded = 0, noAnswer = 0]) => degradedUnflagged({ auditDegraded, clientDegraded, noAnswer }),
   },
   'store-agrees': {
     description:
       'The store snapshot agrees with the history and audit: every acknowledged turn counted (and in the window if it should be), nothing unknown stored, every key has a TTL and fits the size cap.',
     needs: ['store'],
     byDefault: true,
-    check: (c) => reconcileStore(c.history, c.given.store!, { audit: c.given.audit, windowTurns: c.opts.windowTurns, maxStateBytes: c.given.maxStateBytes }),
+    scope: 'session',
+    check: (c) => reconcileStore(c.history, c.given.store!, { audit: c.given.audit, windowTurns: c.opts.windowTurns, maxStateBytes: c.given.maxStateBytes, tenanted: c.given.tenanted }),
   },
   'metrics-agree': {
     description:
@@ -192,10 +232,12 @@ export const INVARIANTS = {
     check: (c) => checkIdleExpired(c.history, c.given.idleSessionPrefix ?? DEFAULTS.idleSessionPrefix, (c.given.sessionTtlMs ?? DEFAULTS.idleTtlMs) / 1000, c.given.noTtl),
   },
   'oversized-rejected': {
+    reads: 'windows',
     description: 'A turn over the size limit gets 413 state_too_large and changes nothing.',
     check: (c) => checkOversizedRejected(c.history),
   },
   'pinned-facts-kept': {
+    reads: 'windows',
     description: 'Facts the user pinned ("remember: ...") survive compaction: the last summary (or window) still holds them.',
     check: (c) => checkPinnedFacts(c.history),
   },
@@ -204,6 +246,7 @@ export const INVARIANTS = {
     check: (c) => checkLatencyFlat(c.history, { baselineSuffix: c.given.baselineSuffix }).result,
   },
   'failover-loss-window': {
+    reads: 'windows',
     description: 'Acknowledged writes lost when the async replica is promoted are measured and confined to the window just before the kill; a write acknowledged earlier, or sent after the kill, is never lost.',
     needs: ['faultWindows'],
     check: (c) => checkFailoverLoss(c.history, failoverFromWindows(c.given.faultWindows!)),
@@ -213,33 +256,37 @@ export const INVARIANTS = {
     check: (c) => checkRedirectsFollowed(c.history),
   },
   'no-divergence-after-failover': {
+    reads: 'windows',
     description: 'All reads made after the failover are prefix-compatible: once the promoted replica answers, no session forks again.',
     needs: ['faultWindows'],
     check: (c) => checkDivergenceAfterFailover(c.history, failoverFromWindows(c.given.faultWindows!), c.opts.windowTurns),
   },
   'revision-per-turn': {
+    scope: 'session',
     description: 'revision rises by exactly one per applied turn and turnCount counts applied turns: revision − turnCount never changes within a session, no answer counts more turns than were sent, and a replay leaves the count where its acknowledgement put it.',
     check: (c) => {
       const seeded = new Map<string, number>();
       for (const sd of c.given.seeded ?? []) seeded.set(sessionKey(sd), sd.turnIds.length);
       const r = checkRevisionSteps(c.sessions, seeded);
-      c.measure('revision-per-turn', r.answersChecked, `${fmt(r.answersChecked)} answers with revision and turnCount, ${fmt(r.replaysChecked)} replays`);
+      c.measure('revision-per-turn', [r.answersChecked, r.replaysChecked]);
       return r.anomalies;
     },
   },
   'turn-order': {
+    scope: 'session',
     description: 'Turns keep the order in which they were acknowledged: a turn acknowledged before another was sent comes first in every window that holds both.',
     check: (c) => {
       const r = checkTurnOrder(c.sessions);
-      c.measure('turn-order', r.readsChecked, `${fmt(r.readsChecked)} reads holding two or more acknowledged turns`);
+      c.measure('turn-order', [r.readsChecked]);
       return r.anomalies;
     },
   },
   'tenant-isolation': {
+    reads: 'windows',
     description: "One tenant never sees another's state: a session id another tenant wrote (or a case variant of it) answers 404, and no window holds another tenant's turn.",
     check: (c) => {
       const r = checkTenantIsolation(c.history);
-      c.measure('tenant-isolation', r.tenants >= 2 ? r.crossReads : 0, `${fmt(r.crossReads)} reads of session ids another tenant wrote, ${r.tenants} tenants`);
+      c.measure('tenant-isolation', [r.tenants >= 2 ? r.crossReads : 0, r.crossReads, r.tenants]);
       return r.anomalies;
     },
   },
@@ -247,15 +294,16 @@ export const INVARIANTS = {
     description: 'State stops growing once the window is full: the bytes-per-turn slope after the window fills is flat; a session that keeps growing is flagged with the turn at which it would reach the cap.',
     check: (c) => {
       const r = projectGrowth(c.history, { windowTurns: c.opts.windowTurns, maxStateBytes: c.given.maxStateBytes });
-      c.measure('no-unbounded-growth', r.sessionsMeasured, `${fmt(r.sessionsMeasured)} sessions read past a full window (median slope ${r.medianSlopeBytesPerTurn.toFixed(1)} B/turn)`);
+      c.measure('no-unbounded-growth', [r.sessionsMeasured, r.medianSlopeBytesPerTurn]);
       return r.anomalies;
     },
   },
   'delete-removes': {
+    scope: 'session',
     description: 'DELETE removes a session: a read after an acknowledged delete, with no append sent since, answers 404.',
     check: (c) => {
       const r = checkDeletes(c.sessions);
-      c.measure('delete-removes', r.readsChecked, `${fmt(r.readsChecked)} reads after an acknowledged delete`);
+      c.measure('delete-removes', [r.readsChecked]);
       return r.anomalies;
     },
   },
@@ -264,6 +312,17 @@ export const INVARIANTS = {
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** How each measured invariant words its figures (see CheckContext.measure). */
+export const EVIDENCE_TEXT = {
+  'revision-per-turn': ([answers = 0, replays = 0]) => `${fmt(answers)} answers with revision and turnCount, ${fmt(replays)} replays`,
+  'turn-order': ([reads = 0]) => `${fmt(reads)} reads holding two or more acknowledged turns`,
+  'tenant-isolation': ([, crossReads = 0, tenants = 0]) => `${fmt(crossReads)} reads of session ids another tenant wrote, ${tenants} tenants`,
+  'no-unbounded-growth': ([sessions = 0, slope = 0]) => `${fmt(sessions)} sessions read past a full window (median slope ${slope.toFixed(1)} B/turn)`,
+  'delete-removes': ([reads = 0]) => `${fmt(reads)} reads after an acknowledged delete`,
+} satisfies Record<string, (figures: readonly number[]) => string>;
+
+export type MeasuredInvariant = keyof typeof EVIDENCE_TEXT;
 
 export type InvariantName = keyof typeof INVARIANTS;
 

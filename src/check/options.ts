@@ -54,6 +54,12 @@ export interface CheckInputs {
   storeTimeoutMs?: number;
   /** For idle-expired: sessions the scenario created and then left idle have ids starting with this. */
   idleSessionPrefix?: string;
+  /**
+   * Whether the run's history names tenants, which decides how audit records and store keys are
+   * matched to it (default: whether any entry has a tenant). A check of part of a history passes
+   * the whole history's answer.
+   */
+  tenanted?: boolean;
   /** For latency-flat: <session><suffix> is the companion session grown beside <session> (see checkLatencyFlat). */
   baselineSuffix?: string;
 }

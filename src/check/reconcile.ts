@@ -19,8 +19,8 @@ interface Keyer {
   of(tenant: string, session: string): string;
 }
 
-function keyer(history: readonly HistoryEntry[]): Keyer {
-  const tenants = history.some((e) => e.tenant !== undefined);
+function keyer(history: readonly HistoryEntry[], tenanted?: boolean): Keyer {
+  const tenants = tenanted ?? history.some((e) => e.tenant !== undefined);
   // Memoized: a joined string per entry, hashed afresh each time, is most of a million-entry pass.
   const keys = new Map<string, Map<string, string>>();
   const of = (tenant: string, session: string): string => {
@@ -80,8 +80,20 @@ export function parseAuditLog(text: string): AuditRecord[] {
   return out;
 }
 
-export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly AuditRecord[]): Anomaly[] {
-  const k = keyer(history);
+/** What degraded-unflagged compares, summed over the whole run (see degradedUnflagged). */
+export interface DegradedTally {
+  auditDegraded: number;
+  clientDegraded: number;
+  noAnswer: number;
+}
+
+/**
+ * The audit trail against the client's history, turn by turn. The one run-wide comparison (every
+ * degraded answer the service logged reached the client flagged) is left to degradedUnflagged
+ * over the tally, so histories checked in parts sum their tallies and compare once.
+ */
+export function reconcileAuditTurns(history: readonly HistoryEntry[], audit: readonly AuditRecord[], tenanted?: boolean): { anomalies: Anomaly[]; tally: DegradedTally } {
+  const k = keyer(history, tenanted);
   const anomalies: Anomaly[] = [];
   const applied = new TurnIndex<AuditRecord>();
   // Appends the service itself could not settle (its store call timed out or failed): the write
@@ -125,24 +137,38 @@ export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly
       ops: (attempts.get(session, turnId) ?? []).map((t) => t.id),
     });
   }
-  // Every degraded answer the service logged must have reached the client flagged, except
-  // answers the client never got (no response).
-  const clientDegraded = history.filter((e) => e.mode === 'degraded').length;
-  const noAnswer = history.filter((e) => e.status === 0).length;
-  if (auditDegraded > clientDegraded + noAnswer) {
-    anomalies.push({
+  let clientDegraded = 0;
+  let noAnswer = 0;
+  for (const e of history) {
+    if (e.mode === 'degraded') clientDegraded++;
+    if (e.status === 0) noAnswer++;
+  }
+  return { anomalies, tally: { auditDegraded, clientDegraded, noAnswer } };
+}
+
+/** Every degraded answer the service logged must have reached the client flagged, except answers the client never got (no response). */
+export function degradedUnflagged({ auditDegraded, clientDegraded, noAnswer }: DegradedTally): Anomaly[] {
+  if (auditDegraded <= clientDegraded + noAnswer) return [];
+  return [
+    {
       type: 'degraded-unflagged',
       message: `the audit trail logged ${auditDegraded} degraded answers but the client saw only ${clientDegraded} flagged degraded (and ${noAnswer} requests got no answer)`,
       ops: [],
-    });
-  }
-  return anomalies;
+    },
+  ];
+}
+
+export function reconcileAudit(history: readonly HistoryEntry[], audit: readonly AuditRecord[]): Anomaly[] {
+  const { anomalies, tally } = reconcileAuditTurns(history, audit);
+  return [...anomalies, ...degradedUnflagged(tally)];
 }
 
 export interface StoreReconcileOptions {
   audit?: readonly AuditRecord[];
   windowTurns: number;
   maxStateBytes?: number;
+  /** Whether the run's history names tenants (default: whether any of `history` does). */
+  tenanted?: boolean;
 }
 
 interface Expected {
@@ -154,9 +180,9 @@ interface Expected {
 }
 
 export function reconcileStore(history: readonly HistoryEntry[], store: readonly StoreSnapshot[], opts: StoreReconcileOptions): Anomaly[] {
-  const k = keyer(history);
+  const k = keyer(history, opts.tenanted);
   const anomalies: Anomaly[] = [];
-  const snaps = new Map(store.map((s, i) => [k.of(s.tenant, s.session), { s, i }]));
+  const snaps = new Map(store.map((s) => [k.of(s.tenant, s.session), s]));
   const expected = new Map<string, Map<string, Expected>>();
   const failedOnly = new Map<string, Set<string>>();
   const expect = (session: string, x: Expected): void => {
@@ -205,7 +231,7 @@ export function reconcileStore(history: readonly HistoryEntry[], store: readonly
       anomalies.push({ type: 'store-session-missing', session, message: `the store has no key for the session, though turn ${first.turnId} was ${first.source}`, ops: first.ops });
       continue;
     }
-    const { s } = snap;
+    const s = snap;
     const ids = new Set(s.turnIds);
     const windowStart = s.turnCount - Math.max(s.turnIds.length, Math.min(opts.windowTurns, s.turnCount));
     let reported = 0;
@@ -220,8 +246,9 @@ export function reconcileStore(history: readonly HistoryEntry[], store: readonly
       });
     }
   }
-  for (const [session, { s, i }] of snaps) {
-    const where = `store snapshot #${i}`;
+  for (const [session, s] of snaps) {
+    // Named by key, not by its place in the snapshot: the place changes when the snapshot is split.
+    const where = `the store's key for ${s.tenant}/${s.session}`;
     if (s.ttlSeconds === -1) anomalies.push({ type: 'store-no-ttl', session, message: `${where}: the session key has no TTL`, ops: [] });
     if (opts.maxStateBytes !== undefined && s.bytes > opts.maxStateBytes) {
       anomalies.push({ type: 'store-over-cap', session, message: `${where}: ${s.bytes} bytes stored, cap ${opts.maxStateBytes}`, ops: [] });

@@ -54,6 +54,8 @@ export interface StalenessResult {
   beyondBound: Anomaly[];
   /** Strong reads with any staleness. */
   staleStrong: Anomaly[];
+  /** Every measured read's staleness in ms, sorted, per consistency: what `stats` is computed from. */
+  samples: Record<Consistency, number[]>;
 }
 
 export function measureStaleness(sessions: readonly SessionIndex[], opts: ResolvedOptions): StalenessResult {
@@ -78,17 +80,22 @@ export function measureStaleness(sessions: readonly SessionIndex[], opts: Resolv
       }
     }
   }
+  for (const xs of Object.values(samples)) xs.sort((a, b) => a - b);
+  return { stats: stalenessStats(samples), beyondBound, staleStrong, samples };
+}
+
+/** The per-consistency figures of sorted staleness samples (the percentiles need every sample, so histories checked apart merge their samples, not their figures). */
+export function stalenessStats(samples: Record<Consistency, readonly number[]>): Partial<Record<Consistency, StalenessStats>> {
   const stats: Partial<Record<Consistency, StalenessStats>> = {};
   for (const mode of ['strong', 'bounded', 'eventual'] as const) {
     const xs = samples[mode];
     if (xs.length === 0) continue;
-    xs.sort((a, b) => a - b);
     stats[mode] = { reads: xs.length, staleReads: xs.length - upperZero(xs), maxMs: xs[xs.length - 1]!, p50Ms: percentile(xs, 50), p99Ms: percentile(xs, 99) };
   }
-  return { stats, beyondBound, staleStrong };
+  return stats;
 }
 
-function upperZero(sorted: number[]): number {
+function upperZero(sorted: readonly number[]): number {
   return lowerBound(sorted, Number.MIN_VALUE);
 }
 

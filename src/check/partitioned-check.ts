@@ -1,0 +1,178 @@
+/**
+ * checkPartitioned: checkHistory over a history held in partitions of whole sessions, one
+ * partition in memory at a time, with the same report.
+ *
+ *   partition 0 … n-1 (every entry of a tenant/session key in one) ─▶ session-scoped invariants,
+ *        each partition with its own sessions' audit records, store keys and seeded sessions
+ *        │ anomalies joined, evidence figures and stats summed, staleness samples merged
+ *        ▼
+ *   the run-wide invariants (fault windows, percentiles over every answer, /metrics, medians)
+ *   over one slim copy of every entry (no window, no summary) ─▶ one CheckReport
+ *
+ * Why: checking a whole history indexes it several times over (sessions, epochs, observations);
+ * at millions of operations that index is gigabytes and falls out of every cache. A partition's
+ * index is small and is dropped before the next one is built. An invariant is session-scoped
+ * (`scope: 'session'` in invariants.ts) when its anomalies over a history are exactly the union
+ * of its anomalies over that history split by session key; test/check/partitioned-check.test.ts
+ * holds each one to that.
+ *
+ * Anomalies come out ordered by their first proving operation, so the ones listed under the cap
+ * are the earliest of the run; checkHistory lists them in its checkers' own order. Which
+ * anomalies exist, how many, every figure and every verdict are the same.
+ */
+import type { HistoryEntry } from '../record/history.ts';
+import { capAnomalies } from './cap-anomalies.ts';
+import { checkUncapped, missingInput, pickInvariants, wordReport, type CheckOptions } from './check-history.ts';
+import { invariantSpec, unmetNeeds, type Finding, type InvariantName, type MeasuredInvariant } from './invariants.ts';
+import { DEFAULTS } from './options.ts';
+import { markNormalized, normalizeHistory } from './sessions.ts';
+import { stalenessStats } from './staleness.ts';
+import type { Anomaly, CheckReport, CheckStats } from './types.ts';
+import type { Consistency } from '../record/history.ts';
+
+export interface HistoryPartitions {
+  /** How many partitions there are; partitionOf(key, count) names the one a session key is in. */
+  readonly count: number;
+  /** Partition i's entries in the recorder's shape (normalizeEntry), ids ascending; read anew on each call. */
+  load(i: number): readonly HistoryEntry[];
+  /** Whether any entry of any partition names a tenant (how audit records and store keys are matched). */
+  readonly tenanted: boolean;
+}
+
+/**
+ * What decides an entry's partition: its session id in lower case, whatever the tenant, so every
+ * key an invariant may compare with it (tenant/session, the bare session id, a case variant) is
+ * in the same partition.
+ */
+export function partitionKey(e: { session: string }): string {
+  return e.session.toLowerCase();
+}
+
+/** The partition of a partition key: FNV-1a, so a key lands in the same one in every process. */
+export function partitionOf(key: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % count;
+}
+
+/** A history already in memory, split by session key (views, not copies, of its entries). */
+export function partitionInMemory(history: readonly HistoryEntry[], count: number): HistoryPartitions {
+  const parts: HistoryEntry[][] = Array.from({ length: count }, () => []);
+  let tenanted = false;
+  for (const e of normalizeHistory(history)) {
+    parts[partitionOf(partitionKey(e), count)]!.push(e);
+    if (e.tenant !== undefined) tenanted = true;
+  }
+  for (const p of parts) markNormalized(p);
+  return { count, tenanted, load: (i) => parts[i]! };
+}
+
+export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions = {}): CheckReport {
+  const names = pickInvariants(options);
+  const unmet = new Map(names.map((n) => [n, unmetNeeds(n, options)] as const).filter(([, u]) => u.length > 0));
+  const runnable = names.filter((n) => !unmet.has(n));
+  const local = runnable.filter((n) => invariantSpec(n).scope === 'session');
+  const runWide = runnable.filter((n) => invariantSpec(n).scope !== 'session');
+
+  const windows = runWide.some((n) => invariantSpec(n).reads === 'windows');
+  const audit = splitBy(options.audit, parts.count);
+  const store = splitBy(options.store, parts.count);
+  const seeded = splitBy(options.seeded, parts.count);
+  const found = new Map<InvariantName, Anomaly[]>(local.map((n) => [n, []]));
+  const figures = new Map<MeasuredInvariant, number[]>();
+  const tallies = new Map<InvariantName, number[]>();
+  const samples: Record<Consistency, number[][]> = { strong: [], bounded: [], eventual: [] };
+  let stats: CheckStats | undefined;
+  const slim: HistoryEntry[] = [];
+  for (let i = 0; i < parts.count; i++) {
+    const entries = parts.load(i);
+    const given = { ...options, audit: audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted };
+    const u = checkUncapped(entries, given, local, { conclude: false });
+    for (const [name, f] of u.found) found.get(name)!.push(...anomaliesOf(name, f));
+    for (const [name, f] of u.figures) figures.set(name, sum(figures.get(name), f));
+    for (const [name, f] of u.tallies) tallies.set(name, sum(tallies.get(name), f));
+    for (const mode of ['strong', 'bounded', 'eventual'] as const) samples[mode].push(u.staleness!.samples[mode]);
+    stats = stats ? addStats(stats, u.stats!) : u.stats!;
+    if (runWide.length || options.faultWindows) for (const e of entries) slim.push(windows ? e : slimEntry(e));
+  }
+
+  const findings = new Map<InvariantName, Finding>();
+  let recovery: CheckStats['recovery'];
+  if (runWide.length || options.faultWindows) {
+    slim.sort((a, b) => a.id - b.id);
+    const u = checkUncapped(markNormalized(slim), options, runWide, { stats: false });
+    for (const [name, f] of u.found) findings.set(name, f);
+    for (const [name, f] of u.figures) figures.set(name, [...f]);
+    recovery = u.recovery;
+  }
+  for (const [name, f] of found) findings.set(name, [...f.sort(byFirstOp), ...(invariantSpec(name).conclude?.(tallies.get(name) ?? []) ?? [])]);
+  for (const [name, u] of unmet) findings.set(name, [missingInput(name, u)]);
+  const merged: CheckStats = {
+    ...(stats ?? emptyStats()),
+    staleness: stalenessStats({ strong: mergeSorted(samples.strong), bounded: mergeSorted(samples.bounded), eventual: mergeSorted(samples.eventual) }),
+  };
+  if (recovery) merged.recovery = recovery;
+  // The registry's order, as checkHistory reports it.
+  const ordered = new Map(names.map((n) => [n, findings.get(n)!] as const));
+  return wordReport(ordered, figures, merged, options.maxAnomaliesPerInvariant ?? DEFAULTS.maxAnomaliesPerInvariant);
+}
+
+function anomaliesOf(name: InvariantName, f: Finding): Anomaly[] {
+  // A session-scoped checker returns anomalies; one that shaped its own result cannot be joined.
+  if (!Array.isArray(f)) throw new Error(`checkPartitioned: ${name} is marked session-scoped but shapes its own result`);
+  return f;
+}
+
+/**
+ * An entry without what only session-scoped checkers read (the window's turn ids, the summary):
+ * the run-wide checkers read times, outcomes, statuses, modes and counts.
+ */
+function slimEntry(e: HistoryEntry): HistoryEntry {
+  return e.turnIds === undefined && e.summary === undefined ? e : { ...e, turnIds: undefined, summary: undefined };
+}
+
+function splitBy<T extends { session: string }>(xs: readonly T[] | undefined, count: number): T[][] | undefined {
+  if (!xs) return undefined;
+  const out: T[][] = Array.from({ length: count }, () => []);
+  for (const x of xs) out[partitionOf(partitionKey(x), count)]!.push(x);
+  return out;
+}
+
+function sum(a: readonly number[] | undefined, b: readonly number[]): number[] {
+  return b.map((x, i) => x + (a?.[i] ?? 0));
+}
+
+function byFirstOp(a: Anomaly, b: Anomaly): number {
+  return (a.ops[0] ?? Infinity) - (b.ops[0] ?? Infinity);
+}
+
+function mergeSorted(lists: readonly number[][]): number[] {
+  const out = lists.flat();
+  return out.sort((a, b) => a - b);
+}
+
+function addStats(a: CheckStats, b: CheckStats): CheckStats {
+  const ops: CheckStats['ops'] = { ...a.ops };
+  for (const [op, c] of Object.entries(b.ops)) {
+    const had = ops[op] ?? { ok: 0, fail: 0, unknown: 0 };
+    ops[op] = { ok: had.ok + c.ok, fail: had.fail + c.fail, unknown: had.unknown + c.unknown };
+  }
+  const t = a.acknowledgedTurns;
+  const u = b.acknowledgedTurns;
+  return {
+    entries: a.entries + b.entries,
+    sessions: a.sessions + b.sessions,
+    ops,
+    acknowledgedTurns: { total: t.total + u.total, seenInWindow: t.seenInWindow + u.seenInWindow, countedOnly: t.countedOnly + u.countedOnly, unverified: t.unverified + u.unverified, lost: t.lost + u.lost },
+    staleness: {},
+    degradedResponses: a.degradedResponses + b.degradedResponses,
+    revisionConflicts: a.revisionConflicts + b.revisionConflicts,
+  };
+}
+
+function emptyStats(): CheckStats {
+  return { entries: 0, sessions: 0, ops: {}, acknowledgedTurns: { total: 0, seenInWindow: 0, countedOnly: 0, unverified: 0, lost: 0 }, staleness: {}, degradedResponses: 0, revisionConflicts: 0 };
+}

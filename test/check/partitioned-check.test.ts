@@ -1,0 +1,116 @@
+/**
+ * A history checked in partitions of whole sessions gives checkHistory's report: the same
+ * verdicts, the same anomalies (as a set: the partitioned check lists them in order of their
+ * first operation), the same stats and evidence. The history is a correct seeded one broken on
+ * purpose in many ways, so most invariants have anomalies to agree on.
+ */
+import { describe, expect, it } from 'vitest';
+import { seededHistory } from '../../bench/seeded-history.ts';
+import { seededRandom } from '../../src/base/random.ts';
+import { checkHistory, INVARIANTS, type CheckOptions, type InvariantName } from '../../src/check/index.ts';
+import { checkPartitioned, partitionInMemory, partitionOf } from '../../src/check/partitioned-check.ts';
+import type { AuditRecord, CheckReport, StoreSnapshot } from '../../src/check/types.ts';
+import type { HistoryEntry } from '../../src/record/history.ts';
+import { historyLog } from '../../src/run/history-log.ts';
+
+function brokenRun(entries: number, seed: number): { history: readonly HistoryEntry[]; store: StoreSnapshot[]; audit: AuditRecord[] } {
+  const rand = seededRandom(seed);
+  const log = historyLog();
+  const raw: HistoryEntry[] = [];
+  const { store, audit } = seededHistory({ entries, seed, opsPerSession: 150 }, (e) => raw.push(e));
+  for (const e of raw) {
+    const r = rand();
+    if (e.op === 'read' && e.turnIds && e.turnIds.length > 1) {
+      if (r < 0.01) e.turnIds.splice(Math.floor(rand() * e.turnIds.length), 1); // a lost or diverging window
+      else if (r < 0.015) e.turnIds.push(e.turnIds[0]!); // a turn shown twice
+      else if (r < 0.02 && e.turnCount) e.turnCount -= 1; // a stale count
+      else if (r < 0.022) e.revision = (e.revision ?? 0) + 3;
+    } else if (e.op === 'append') {
+      if (r < 0.004) Object.assign(e, { status: 500, outcome: 'unknown', code: 'internal' });
+      else if (r < 0.008) e.bodyMode = 'degraded';
+      else if (r < 0.01 && e.schemaVersion) e.schemaVersion = 2;
+    }
+    log.add(e);
+  }
+  const cutAudit = audit.filter(() => rand() > 0.003);
+  for (let i = 0; i < 40; i++) cutAudit.push({ ...cutAudit[Math.floor(rand() * cutAudit.length)]! });
+  for (let i = 0; i < 1_000; i++) cutAudit.push({ time: 0, msg: 'audit', instance: 'i1', tenant: 'tenant-0', session: 'x-0', op: 'read', result: 'degraded', status: 200 });
+  const cutStore = store.filter(() => rand() > 0.05).map((s) => (rand() < 0.05 ? { ...s, ttlSeconds: -1, turnIds: [...s.turnIds, 'never-sent'] } : s));
+  return { history: log.entries, store: cutStore, audit: cutAudit };
+}
+
+/** Every invariant the inputs below can judge (metrics-agree needs /metrics text, which a seeded run has none of). */
+const ALL = (Object.keys(INVARIANTS) as InvariantName[]).filter((n) => n !== 'metrics-agree');
+
+function options(run: ReturnType<typeof brokenRun>): CheckOptions {
+  const t0 = run.history[0]!.startMs;
+  return {
+    invariants: ALL,
+    windowTurns: 10,
+    stalenessBoundMs: 5,
+    maxStateBytes: 3_000,
+    sessionTtlMs: 60_000,
+    expectedSchemaVersion: 3,
+    store: run.store,
+    audit: run.audit,
+    faultWindows: [{ id: 'store-down', family: 'network', startMs: t0 + 200, endMs: t0 + 400 }],
+    maxAnomaliesPerInvariant: 1_000_000,
+  };
+}
+
+const canon = (r: CheckReport) => ({
+  holds: r.holds,
+  invariants: r.invariants.map((i) => ({ ...i, anomalies: i.anomalies.map((a) => JSON.stringify(a)).sort() })),
+  stats: r.stats,
+});
+
+describe('checkPartitioned', () => {
+  const run = brokenRun(30_000, 11);
+  const whole = checkHistory(run.history, options(run));
+
+  it('has a broken history to agree on: most invariants are violated, each with its own anomalies', () => {
+    const violated = whole.invariants.filter((i) => !i.holds).map((i) => i.name);
+    expect(violated).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'no-divergence', 'monotonic-reads', 'no-store-5xx', 'degradation-flagged', 'audit-agrees', 'store-agrees', 'revision-per-turn', 'no-schema-regression']));
+    const audit = whole.invariants.find((i) => i.name === 'audit-agrees')!;
+    expect(audit.anomalies.map((a) => a.type)).toContain('degraded-unflagged');
+  });
+
+  for (const count of [1, 4, 13]) {
+    it(`in ${count} partition(s) gives checkHistory's report`, () => {
+      const parts = partitionInMemory(run.history, count);
+      expect(canon(checkPartitioned(parts, options(run)))).toEqual(canon(whole));
+    });
+  }
+
+  it('lists the earliest anomalies under the cap, and counts the rest', () => {
+    const capped = checkPartitioned(partitionInMemory(run.history, 5), { ...options(run), maxAnomaliesPerInvariant: 3 });
+    const lost = capped.invariants.find((i) => i.name === 'no-lost-writes')!;
+    const full = whole.invariants.find((i) => i.name === 'no-lost-writes')!;
+    expect(lost.anomalies).toHaveLength(4);
+    expect(lost.anomalies[3]!.message).toBe(`${full.anomalies.length - 3} more anomalies of this invariant not listed`);
+    const firstOps = lost.anomalies.slice(0, 3).map((a) => a.ops[0]!);
+    expect(firstOps).toEqual([...full.anomalies.map((a) => a.ops[0]!)].sort((a, b) => a - b).slice(0, 3));
+  });
+
+  it('names a missing input once, not once per partition', () => {
+    const r = checkPartitioned(partitionInMemory(run.history, 4), { invariants: ['audit-agrees', 'no-lost-writes'] });
+    expect(r.invariants.find((i) => i.name === 'audit-agrees')!.anomalies).toEqual([
+      { type: 'missing-input', message: 'audit-agrees was requested but no audit was given to checkHistory', ops: [] },
+    ]);
+  });
+
+  it('keeps every key a checker may compare in one partition: case variants and tenants of one session id', () => {
+    const count = 16;
+    expect(partitionOf('abc', count)).toBe(partitionOf('abc', count));
+    const parts = partitionInMemory(
+      [
+        { id: 1, vu: 1, op: 'read', session: 'Mixed-Case', tenant: 'a', intendedStartMs: 0, startMs: 0, endMs: 1, outcome: 'ok', status: 404 },
+        { id: 2, vu: 1, op: 'read', session: 'mixed-case', tenant: 'b', intendedStartMs: 0, startMs: 0, endMs: 1, outcome: 'ok', status: 404 },
+      ],
+      count,
+    );
+    const holding = Array.from({ length: count }, (_, i) => parts.load(i).length).filter((n) => n > 0);
+    expect(holding).toEqual([2]);
+    expect(parts.tenanted).toBe(true);
+  });
+});
