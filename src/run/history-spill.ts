@@ -1,0 +1,188 @@
+/**
+ * A history that moves to disk once it is large: past `spillAfter` entries, every entry (those
+ * held so far, then each new one) is written as one NDJSON line to the partition file its session
+ * id names (partitionOf), and memory keeps only the write buffers. checkPartitioned then reads one
+ * partition at a time.
+ *
+ *   add ─▶ entries in memory ──(spillAfter reached)──▶ dir/part-00.ndjson … part-NN.ndjson
+ *                                                            │ load(i): lines parsed, strings interned
+ *                                                            ▼
+ *                                                       one partition's entries
+ *
+ * Below the threshold nothing touches the disk and `entries` is the whole history, as historyLog
+ * gives it. Writes are synchronous and batched (a flush per 256 KiB of a partition): at ten
+ * thousand answers a second that is a few writes a second, and a crash loses at most the buffers.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { partitionKey, partitionOf, type HistoryPartitions } from '../check/partitioned-check.ts';
+import { markNormalized, normalizeEntry } from '../check/sessions.ts';
+import type { HistoryEntry } from '../record/history.ts';
+import type { HistoryLog, HistoryLogOptions } from './history-log.ts';
+
+export interface SpillOptions extends HistoryLogOptions {
+  /** Where the partition files go (created if missing); they are the caller's to remove. */
+  dir: string;
+  /** Entries held in memory before the log moves to disk. Default 500,000. */
+  spillAfter?: number;
+  /** Partition files once spilled. Default 32. */
+  partitions?: number;
+}
+
+export interface SpillingHistoryLog extends HistoryLog {
+  /** Entries recorded, in memory or on disk. */
+  readonly size: number;
+  /** Whether the log is on disk; `entries` is then empty and partitions() is the way to read it. */
+  readonly spilled: boolean;
+  /** The history in partitions of whole sessions (flushes the write buffers first). */
+  partitions(): HistoryPartitions;
+  /** Every entry once, partition by partition (ids ascending within each), one partition in memory at a time. */
+  each(visit: (e: HistoryEntry) => void): void;
+  /** Flushes and closes the files; the log takes no more entries. */
+  close(): void;
+}
+
+const FLUSH_BYTES = 256 * 1024;
+export const READ_CHUNK = 8 * 1024 * 1024;
+
+export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 32 };
+
+export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
+  const spillAfter = opts.spillAfter ?? SPILL_DEFAULTS.spillAfter;
+  const count = opts.partitions ?? SPILL_DEFAULTS.partitions;
+  if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`partitions must be a whole number >= 1, got ${count}`);
+  const limit = opts.softLimit ?? Infinity;
+  let told = false;
+  let memory: HistoryEntry[] = markNormalized([]);
+  const strings = new Map<string, string>();
+  const intern = (s: string): string => {
+    const had = strings.get(s);
+    if (had !== undefined) return had;
+    strings.set(s, s);
+    return s;
+  };
+  let nextId = 1;
+  let size = 0;
+  let tenanted = false;
+  let files: { fd: number; file: string; buffer: string[]; bytes: number }[] | undefined;
+  let closed = false;
+
+  const write = (e: HistoryEntry): void => {
+    const f = files![partitionOf(partitionKey(e), count)]!;
+    const line = JSON.stringify(e);
+    f.buffer.push(line);
+    f.bytes += line.length + 1;
+    if (f.bytes >= FLUSH_BYTES) flush(f);
+  };
+  const flush = (f: NonNullable<typeof files>[number]): void => {
+    if (f.buffer.length === 0) return;
+    fs.writeSync(f.fd, f.buffer.join('\n') + '\n');
+    f.buffer = [];
+    f.bytes = 0;
+  };
+  const spill = (): void => {
+    fs.mkdirSync(opts.dir, { recursive: true });
+    files = Array.from({ length: count }, (_, i) => {
+      const file = path.join(opts.dir, `part-${String(i).padStart(2, '0')}.ndjson`);
+      return { fd: fs.openSync(file, 'w'), file, buffer: [], bytes: 0 };
+    });
+    for (const e of memory) write(e);
+    memory = markNormalized([]);
+    strings.clear();
+  };
+  const load = (i: number): HistoryEntry[] => {
+    if (!files) throw new Error('spillingHistoryLog: load() before the log spilled');
+    flush(files[i]!);
+    const local = new Map<string, string>();
+    const internLocal = (s: string): string => {
+      const had = local.get(s);
+      if (had !== undefined) return had;
+      local.set(s, s);
+      return s;
+    };
+    const out: HistoryEntry[] = [];
+    readLines(files[i]!.file, (line) => out.push(normalizeEntry(JSON.parse(line) as HistoryEntry, internLocal)));
+    return markNormalized(out);
+  };
+
+  return {
+    get entries() {
+      return memory;
+    },
+    get size() {
+      return size;
+    },
+    get spilled() {
+      return files !== undefined;
+    },
+    add(entry) {
+      if (closed) throw new Error('spillingHistoryLog: add() after close()');
+      entry.id = nextId++;
+      size++;
+      if (entry.tenant !== undefined) tenanted = true;
+      if (files) write(entry);
+      else {
+        memory.push(normalizeEntry(entry, intern));
+        if (memory.length >= spillAfter) spill();
+      }
+      if (!told && size >= limit) {
+        told = true;
+        opts.onSoftLimit?.();
+      }
+    },
+    partitions() {
+      if (!files) {
+        const parts: HistoryEntry[][] = Array.from({ length: count }, () => []);
+        for (const e of memory) parts[partitionOf(partitionKey(e), count)]!.push(e);
+        for (const p of parts) markNormalized(p);
+        return { count, tenanted, load: (i) => parts[i]! };
+      }
+      for (const f of files) flush(f);
+      return { count, tenanted, load };
+    },
+    each(visit) {
+      if (!files) {
+        for (const e of memory) visit(e);
+        return;
+      }
+      for (let i = 0; i < count; i++) for (const e of load(i)) visit(e);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (!files) return;
+      for (const f of files) {
+        flush(f);
+        fs.closeSync(f.fd);
+      }
+    },
+  };
+}
+
+/** Calls `visit` with each line of a file, reading it in chunks (a partition file may pass V8's longest string). */
+function readLines(file: string, visit: (line: string) => void): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    // The bytes of a line the last chunk cut, kept as bytes: decoding them alone could split a
+    // multi-byte character.
+    let carry: Buffer[] = [];
+    for (;;) {
+      const n = fs.readSync(fd, chunk, 0, READ_CHUNK, null);
+      if (n === 0) break;
+      // JSON's multi-byte characters never contain the byte '\n': split on bytes.
+      const end = chunk.lastIndexOf(10, n - 1);
+      if (end < 0) {
+        carry.push(Buffer.from(chunk.subarray(0, n)));
+        continue;
+      }
+      const text = Buffer.concat([...carry, chunk.subarray(0, end)]).toString('utf8');
+      carry = [Buffer.from(chunk.subarray(end + 1, n))];
+      for (const line of text.split('\n')) if (line) visit(line);
+    }
+    const rest = Buffer.concat(carry).toString('utf8');
+    if (rest) visit(rest);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The spilling history log: below its threshold it is historyLog; past it every entry is on disk
+ * in partitions of whole sessions, and checking them partition by partition gives the report
+ * checkHistory gives the same history in memory.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { seededHistory } from '../../bench/seeded-history.ts';
+import { checkHistory } from '../../src/check/index.ts';
+import { checkPartitioned, partitionKey, partitionOf } from '../../src/check/partitioned-check.ts';
+import type { HistoryEntry } from '../../src/record/history.ts';
+import { historyLog } from '../../src/run/history-log.ts';
+import { READ_CHUNK, spillingHistoryLog } from '../../src/run/history-spill.ts';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'stateproof-spill-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const CHECK = { invariants: ['no-lost-writes', 'no-duplicates', 'no-divergence', 'read-your-writes', 'bounded-staleness', 'audit-agrees', 'store-agrees', 'latency-flat'] as const, windowTurns: 10, stalenessBoundMs: 1_000 };
+
+describe('spillingHistoryLog', () => {
+  it('stays in memory below its threshold, numbering entries as historyLog does', () => {
+    const dir = path.join(tmp(), 'never');
+    const log = spillingHistoryLog({ dir, spillAfter: 1_000 });
+    const plain = historyLog();
+    seededHistory({ entries: 500 }, (e) => {
+      log.add({ ...e });
+      plain.add({ ...e });
+    });
+    expect(log.spilled).toBe(false);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(log.entries).toEqual(plain.entries);
+    log.close();
+  });
+
+  it('past its threshold holds nothing in memory, and its partitions check as the whole history does', () => {
+    const dir = tmp();
+    const log = spillingHistoryLog({ dir, spillAfter: 4_000, partitions: 7 });
+    const plain = historyLog();
+    const { store, audit } = seededHistory({ entries: 20_000, opsPerSession: 300 }, (e) => {
+      log.add({ ...e, turnIds: e.turnIds && [...e.turnIds] });
+      plain.add(e);
+    });
+    expect(log.spilled).toBe(true);
+    expect(log.entries).toHaveLength(0);
+    expect(log.size).toBe(20_000);
+    expect(fs.readdirSync(dir).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `part-0${i}.ndjson`));
+    const parts = log.partitions();
+    const loaded: HistoryEntry[] = [];
+    for (let i = 0; i < parts.count; i++) {
+      const p = parts.load(i);
+      for (const e of p) expect(partitionOf(partitionKey(e), 7)).toBe(i);
+      expect(p.map((e) => e.id)).toEqual([...p.map((e) => e.id)].sort((a, b) => a - b));
+      loaded.push(...p);
+    }
+    expect(loaded.sort((a, b) => a.id - b.id)).toEqual(plain.entries);
+    const options = { ...CHECK, invariants: [...CHECK.invariants], store, audit };
+    const whole = checkHistory(plain.entries, options);
+    expect(checkPartitioned(parts, options)).toEqual(whole);
+    log.close();
+  });
+
+  it('reads back entries whose text is not ASCII, across read chunks that end inside a character', () => {
+    const dir = tmp();
+    const log = spillingHistoryLog({ dir, spillAfter: 1, partitions: 1 });
+    const summaries = Array.from({ length: 30 }, (_, i) => `remember: ${'é☕'.repeat(300_000 + 7 * i)}`);
+    summaries.forEach((summary, i) => log.add({ id: 0, vu: 1, op: 'read', session: 's', intendedStartMs: i, startMs: i, endMs: i + 1, outcome: 'ok', status: 200, summary }));
+    const got = log.partitions().load(0);
+    expect(got.map((e) => e.summary)).toEqual(summaries);
+    // The case this is about: some chunk of the reader ends on a continuation byte.
+    const bytes = fs.readFileSync(path.join(dir, 'part-00.ndjson'));
+    const cuts = [];
+    for (let at = READ_CHUNK; at < bytes.length; at += READ_CHUNK) if ((bytes[at]! & 0xc0) === 0x80) cuts.push(at);
+    expect(cuts.length).toBeGreaterThan(0);
+    log.close();
+    expect(() => log.add({ id: 0, vu: 1, op: 'read', session: 's', intendedStartMs: 0, startMs: 0, endMs: 1, outcome: 'ok', status: 200 })).toThrow(/after close/);
+  });
+});
