@@ -20,7 +20,7 @@ import { crossCheckMetrics } from './metrics-cross-check.ts';
 import { DEFAULTS, type CheckInputs, type ResolvedOptions } from './options.ts';
 import { checkPhantomWrites } from './phantom-writes.ts';
 import { degradedUnflagged, reconcileAuditTurns, reconcileStore } from './reconcile.ts';
-import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkPinnedFacts, checkTtlSet } from './scenario/bounded-growth.ts';
+import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkPinnedFacts, checkTtlSet, OVERSIZED_SUFFIX } from './scenario/bounded-growth.ts';
 import { checkDivergenceAfterFailover, checkFailoverLoss, failoverFromWindows } from './scenario/failover-loss.ts';
 import { checkFaultLatency } from './scenario/fault-windows.ts';
 import { checkFinalSchemaVersion, checkSchemaRegression } from './schema-regression.ts';
@@ -82,8 +82,11 @@ export interface InvariantSpec {
    * run, from slim entries unless it `reads` the windows.
    */
   scope?: 'session';
-  /** A run-wide invariant that reads the turn ids of windows or the summary text. */
-  reads?: 'windows';
+  /**
+   * What a run-wide invariant reads of windows and summaries, which slim entries drop: 'windows'
+   * keeps them whole; a predicate keeps the window turn ids it is true of (and no summary).
+   */
+  reads?: 'windows' | ((turnId: string) => boolean);
   /** The anomalies only the whole run shows, from the figures its check tallied (summed over parts). */
   conclude?(tally: readonly number[]): Anomaly[];
   check(c: CheckContext): Finding;
@@ -232,7 +235,8 @@ export const INVARIANTS = {
     check: (c) => checkIdleExpired(c.history, c.given.idleSessionPrefix ?? DEFAULTS.idleSessionPrefix, (c.given.sessionTtlMs ?? DEFAULTS.idleTtlMs) / 1000, c.given.noTtl),
   },
   'oversized-rejected': {
-    reads: 'windows',
+    // Only ids of oversized turns can be found stored: the windows' other ids are never compared.
+    reads: (id) => id.endsWith(OVERSIZED_SUFFIX),
     description: 'A turn over the size limit gets 413 state_too_large and changes nothing.',
     check: (c) => checkOversizedRejected(c.history),
   },

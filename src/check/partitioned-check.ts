@@ -77,7 +77,7 @@ export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions
   const local = runnable.filter((n) => invariantSpec(n).scope === 'session');
   const runWide = runnable.filter((n) => invariantSpec(n).scope !== 'session');
 
-  const windows = runWide.some((n) => invariantSpec(n).reads === 'windows');
+  const slimEntry = slimmer(runWide);
   const audit = splitBy(options.audit, parts.count);
   const store = splitBy(options.store, parts.count);
   const seeded = splitBy(options.seeded, parts.count);
@@ -96,7 +96,7 @@ export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions
     for (const [name, f] of u.tallies) tallies.set(name, sum(tallies.get(name), f));
     for (const mode of ['strong', 'bounded', 'eventual'] as const) samples[mode].push(u.staleness!.samples[mode]);
     stats = stats ? addStats(stats, u.stats!) : u.stats!;
-    if (runWide.length || options.faultWindows) for (const e of entries) slim.push(windows ? e : slimEntry(e));
+    if (runWide.length || options.faultWindows) for (const e of entries) slim.push(slimEntry(e));
   }
 
   const findings = new Map<InvariantName, Finding>();
@@ -127,11 +127,20 @@ function anomaliesOf(name: InvariantName, f: Finding): Anomaly[] {
 }
 
 /**
- * An entry without what only session-scoped checkers read (the window's turn ids, the summary):
- * the run-wide checkers read times, outcomes, statuses, modes and counts.
+ * Entries without what only session-scoped checkers read (the window's turn ids, the summary),
+ * keeping what the run-wide ones picked declare they read (InvariantSpec.reads). The run-wide
+ * checkers read times, outcomes, statuses, modes and counts.
  */
-function slimEntry(e: HistoryEntry): HistoryEntry {
-  return e.turnIds === undefined && e.summary === undefined ? e : { ...e, turnIds: undefined, summary: undefined };
+function slimmer(runWide: readonly InvariantName[]): (e: HistoryEntry) => HistoryEntry {
+  const reads = runWide.map((n) => invariantSpec(n).reads).filter((r) => r !== undefined);
+  if (reads.includes('windows')) return (e) => e;
+  const keeps = reads.filter((r) => typeof r === 'function');
+  const kept = (id: string) => keeps.some((k) => k(id));
+  return (e) => {
+    if (e.turnIds === undefined && e.summary === undefined) return e;
+    const ids = keeps.length && e.turnIds ? e.turnIds.filter(kept) : [];
+    return { ...e, turnIds: ids.length ? ids : undefined, summary: undefined };
+  };
 }
 
 function splitBy<T extends { session: string }>(xs: readonly T[] | undefined, count: number): T[][] | undefined {

@@ -18,9 +18,12 @@ function brokenRun(entries: number, seed: number): { history: readonly HistoryEn
   const log = historyLog();
   const raw: HistoryEntry[] = [];
   const { store, audit } = seededHistory({ entries, seed, opsPerSession: 150 }, (e) => raw.push(e));
+  const oversized: string[] = [];
   for (const e of raw) {
     const r = rand();
-    if (e.op === 'read' && e.turnIds && e.turnIds.length > 1) {
+    if (e.op === 'append' && e.turnId?.endsWith('-oversized')) oversized.push(e.turnId);
+    if (e.op === 'read' && e.turnIds && e.turnIds.length > 1 && oversized.length && r < 0.002) e.turnIds.push(oversized[Math.floor(rand() * oversized.length)]!); // stored, maybe in another session's window
+    else if (e.op === 'read' && e.turnIds && e.turnIds.length > 1) {
       if (r < 0.01) e.turnIds.splice(Math.floor(rand() * e.turnIds.length), 1); // a lost or diverging window
       else if (r < 0.015) e.turnIds.push(e.turnIds[0]!); // a turn shown twice
       else if (r < 0.02 && e.turnCount) e.turnCount -= 1; // a stale count
@@ -70,7 +73,8 @@ describe('checkPartitioned', () => {
 
   it('has a broken history to agree on: most invariants are violated, each with its own anomalies', () => {
     const violated = whole.invariants.filter((i) => !i.holds).map((i) => i.name);
-    expect(violated).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'no-divergence', 'monotonic-reads', 'no-store-5xx', 'degradation-flagged', 'audit-agrees', 'store-agrees', 'revision-per-turn', 'no-schema-regression']));
+    expect(violated).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'no-divergence', 'monotonic-reads', 'no-store-5xx', 'degradation-flagged', 'audit-agrees', 'store-agrees', 'revision-per-turn', 'no-schema-regression', 'oversized-rejected']));
+    expect(whole.invariants.find((i) => i.name === 'oversized-rejected')!.anomalies.map((a) => a.type)).toContain('oversized-stored');
     const audit = whole.invariants.find((i) => i.name === 'audit-agrees')!;
     expect(audit.anomalies.map((a) => a.type)).toContain('degraded-unflagged');
   });

@@ -83,10 +83,13 @@ export function checkIdleExpired(history: readonly HistoryEntry[], idlePrefix: s
   return result('idle-expired', `Sessions idle longer than their TTL (${ttlSeconds} s) are gone.`, anomalies);
 }
 
+/** How the long-session scenario marks a turn it sends over the size limit. */
+export const OVERSIZED_SUFFIX = '-oversized';
+
 /** Appends marked oversized (turnId ending "-oversized") are refused with 413 and never appear. */
 export function checkOversizedRejected(history: readonly HistoryEntry[]): InvariantResult {
   const anomalies: Anomaly[] = [];
-  const oversized = history.filter((e) => e.op === 'append' && e.turnId?.endsWith('-oversized'));
+  const oversized = history.filter((e) => e.op === 'append' && e.turnId?.endsWith(OVERSIZED_SUFFIX));
   const ids = new Set(oversized.map((e) => e.turnId));
   for (const e of oversized) {
     if (e.status !== CONTRACT_PROBLEMS.state_too_large) anomalies.push({ type: 'oversized-accepted', session: e.session, message: `an oversized turn got ${e.status}${e.code ? ` (${e.code})` : ''}, not 413 state_too_large`, ops: [e.id] });
