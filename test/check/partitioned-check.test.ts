@@ -86,6 +86,12 @@ describe('checkPartitioned', () => {
     });
   }
 
+  it("keeps in its slim copy what the long-session set reads (oversized ids in windows), and nothing else of windows", () => {
+    const LONG: InvariantName[] = ['bytes-within-cap', 'latency-flat', 'ttl-set', 'idle-expired', 'oversized-rejected', 'no-lost-writes', 'no-duplicates'];
+    const o = { ...options(run), invariants: LONG };
+    expect(canon(checkPartitioned(partitionInMemory(run.history, 6), o))).toEqual(canon(checkHistory(run.history, o)));
+  });
+
   it('lists the earliest anomalies under the cap, and counts the rest', () => {
     const capped = checkPartitioned(partitionInMemory(run.history, 5), { ...options(run), maxAnomaliesPerInvariant: 3 });
     const lost = capped.invariants.find((i) => i.name === 'no-lost-writes')!;
