@@ -3,21 +3,30 @@
  * operations (bench/seeded-history.ts: a correct backend under a cross-instance-like mix).
  *
  * Each size runs in a child process of its own, so its peak RSS (process.resourceUsage().maxRSS)
- * is that size's alone. The child records the history through the run's own history log, then
- * checks it twice, as the cross-instance and the long-session scenarios do (their invariants,
- * with a store snapshot and an audit trail; metrics-agree is left out, there is no /metrics text).
+ * is that size's alone. The child records the history, then checks it twice, as the
+ * cross-instance and the long-session scenarios do (their invariants, with a store snapshot and an
+ * audit trail; metrics-agree is left out, there is no /metrics text). Two ways, side by side:
+ *   memory   the run's history log (historyLog) and checkHistory over the whole of it;
+ *   spilled  the spilling log (history-spill.ts) on disk from the first entry, and
+ *            checkPartitioned reading one partition at a time.
  * Medians over rounds: the machine is shared.
  *
  *   STATEPROOF_BENCH_SIZES=100000,1000000   sizes to run (default 100000,1000000,5000000)
  *   STATEPROOF_BENCH_ROUNDS=3               rounds per size (default 3)
+ *   STATEPROOF_BENCH_MODES=spilled          ways to run (default memory,spilled)
  *   STATEPROOF_BENCH_PER_INVARIANT=1        also time each invariant in a checkHistory call of its
  *                                           own, with the garbage collector's share (where growth is)
  */
 import { spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { checkHistory, type InvariantName } from '../src/check/index.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkHistory, type CheckOptions, type InvariantName } from '../src/check/index.ts';
+import { checkPartitioned } from '../src/check/partitioned-check.ts';
 import { historyLog } from '../src/run/history-log.ts';
+import { spillingHistoryLog, type SpillingHistoryLog } from '../src/run/history-spill.ts';
 import { seededHistory, type SeededWitnesses } from './seeded-history.ts';
 
 const CROSS_INSTANCE: InvariantName[] = [
@@ -52,26 +61,34 @@ interface ChildReport {
   perInvariant?: { name: string; ms: number; gcMs: number }[];
 }
 
-async function child(entries: number): Promise<ChildReport> {
+type Mode = 'memory' | 'spilled';
+
+async function child(entries: number, mode: Mode): Promise<ChildReport> {
   let t = performance.now();
-  const log = historyLog();
+  const dir = mode === 'spilled' ? fs.mkdtempSync(path.join(os.tmpdir(), 'stateproof-bench-spill-')) : '';
+  const log = mode === 'spilled' ? spillingHistoryLog({ dir, spillAfter: 1 }) : historyLog();
   const { store, audit } = seededHistory({ entries }, (e) => log.add(e));
   const generateMs = performance.now() - t;
   const recordedRssMb = process.memoryUsage().rss / 2 ** 20;
+  const check = mode === 'spilled' ? (o: CheckOptions) => checkPartitioned((log as SpillingHistoryLog).partitions(), o) : (o: CheckOptions) => checkHistory(log.entries, o);
   const cpu0 = process.cpuUsage();
   t = performance.now();
-  const cross = checkHistory(log.entries, { invariants: CROSS_INSTANCE, windowTurns: 10, stalenessBoundMs: 1_000, store, audit });
+  const cross = check({ invariants: CROSS_INSTANCE, windowTurns: 10, stalenessBoundMs: 1_000, store, audit });
   const crossInstanceMs = performance.now() - t;
   t = performance.now();
-  const long = checkHistory(log.entries, { invariants: LONG_SESSION, windowTurns: 10, maxStateBytes: 51_200, sessionTtlMs: 5_000, store });
+  const long = check({ invariants: LONG_SESSION, windowTurns: 10, maxStateBytes: 51_200, sessionTtlMs: 5_000, store });
   const longSessionMs = performance.now() - t;
+  if (mode === 'spilled') {
+    (log as SpillingHistoryLog).close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   const cpu = process.cpuUsage(cpu0);
   const checkCpuMs = (cpu.user + cpu.system) / 1000;
   // A correct history: anything found is the bench's own bug (or a checker's), and it says so.
   const failed = [...cross.invariants, ...long.invariants].filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  const perInvariant = process.env.STATEPROOF_BENCH_PER_INVARIANT === '1' ? await timeEach(log.entries, { store, audit }) : undefined;
-  return { entries: log.entries.length, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb, failed, perInvariant };
+  const perInvariant = process.env.STATEPROOF_BENCH_PER_INVARIANT === '1' && mode === 'memory' ? await timeEach(log.entries, { store, audit }) : undefined;
+  return { entries: cross.stats.entries, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb, failed, perInvariant };
 }
 
 /**
@@ -105,69 +122,79 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 function main(): void {
   const sizes = (process.env.STATEPROOF_BENCH_SIZES ?? '100000,1000000,5000000').split(',').map(Number);
   const rounds = Number(process.env.STATEPROOF_BENCH_ROUNDS ?? 3);
-  const bySize = new Map<number, ChildReport[]>();
+  const modes = (process.env.STATEPROOF_BENCH_MODES ?? 'memory,spilled').split(',') as Mode[];
+  for (const m of modes) if (m !== 'memory' && m !== 'spilled') throw new Error(`STATEPROOF_BENCH_MODES: unknown mode '${m}' (memory, spilled)`);
+  const runs = new Map<string, ChildReport[]>();
+  const key = (mode: Mode, n: number) => `${mode} ${n}`;
   for (let round = 0; round < rounds; round++) {
     for (const n of sizes) {
-      // A heap big enough for 5 M: the figure wanted is what it takes, not where the default limit is.
-      const r = spawnSync(process.execPath, ['--max-old-space-size=12288', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-      if (r.status !== 0) {
-        console.error(`check bench: the ${n}-operation child failed (exit ${r.status ?? r.signal}):\n${r.stderr.slice(-2000)}`);
-        process.exit(1);
+      // Alternated within a round, so both ways meet the same neighbours.
+      for (const mode of modes) {
+        // A heap big enough for 5 M in memory: the figure wanted is what it takes, not where the default limit is.
+        const r = spawnSync(process.execPath, ['--max-old-space-size=12288', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), mode], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (r.status !== 0) {
+          console.error(`check bench: the ${n}-operation ${mode} child failed (exit ${r.status ?? r.signal}):\n${r.stderr.slice(-2000)}`);
+          process.exit(1);
+        }
+        const rep = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildReport;
+        if (rep.failed.length) console.log(`  ${n} ${mode}: a correct history was judged wrong: ${rep.failed.slice(0, 3).join('; ')}`);
+        runs.set(key(mode, n), [...(runs.get(key(mode, n)) ?? []), rep]);
+        console.log(`  round ${round + 1}, ${n.toLocaleString('en')} ops, ${mode}: check ${((rep.crossInstanceMs + rep.longSessionMs) / 1000).toFixed(1)} s (CPU ${(rep.checkCpuMs / 1000).toFixed(1)} s), peak RSS ${rep.peakRssMb.toFixed(0)} MB`);
       }
-      const rep = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildReport;
-      if (rep.failed.length) console.log(`  ${n}: a correct history was judged wrong: ${rep.failed.slice(0, 3).join('; ')}`);
-      bySize.set(n, [...(bySize.get(n) ?? []), rep]);
-      console.log(`  round ${round + 1}, ${n.toLocaleString('en')} ops: check ${((rep.crossInstanceMs + rep.longSessionMs) / 1000).toFixed(1)} s (CPU ${(rep.checkCpuMs / 1000).toFixed(1)} s), peak RSS ${rep.peakRssMb.toFixed(0)} MB`);
     }
   }
-  console.log(`\nmedians of ${rounds} round(s), each size in its own process (checks exclude generating the history):`);
-  console.log('operations   cross-instance   long-session   check total     check CPU   RSS recorded   peak RSS');
-  const totals = new Map<number, number>();
-  const cpuTotals = new Map<number, number>();
+  console.log(`\nmedians of ${rounds} round(s), each size and way in its own process (checks exclude generating the history):`);
+  console.log('operations  way       cross-instance   long-session   check total     check CPU   RSS recorded   peak RSS');
+  const total = (mode: Mode, n: number) => median(runs.get(key(mode, n))!.map((r) => r.crossInstanceMs + r.longSessionMs));
+  const cpu = (mode: Mode, n: number) => median(runs.get(key(mode, n))!.map((r) => r.checkCpuMs));
+  const peak = (mode: Mode, n: number) => median(runs.get(key(mode, n))!.map((r) => r.peakRssMb));
   for (const n of sizes) {
-    const rs = bySize.get(n)!;
-    const total = median(rs.map((r) => r.crossInstanceMs + r.longSessionMs));
-    totals.set(n, total);
-    const cpuTotal = median(rs.map((r) => r.checkCpuMs));
-    cpuTotals.set(n, cpuTotal);
-    const cells = [
-      n.toLocaleString('en').padStart(10),
-      `${(median(rs.map((r) => r.crossInstanceMs)) / 1000).toFixed(1)} s`.padStart(16),
-      `${(median(rs.map((r) => r.longSessionMs)) / 1000).toFixed(1)} s`.padStart(14),
-      `${(total / 1000).toFixed(1)} s`.padStart(13),
-      `${(cpuTotal / 1000).toFixed(1)} s`.padStart(13),
-      `${median(rs.map((r) => r.recordedRssMb)).toFixed(0)} MB`.padStart(14),
-      `${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB`.padStart(10),
-    ];
-    console.log(cells.join(' '));
+    for (const mode of modes) {
+      const rs = runs.get(key(mode, n))!;
+      const cells = [
+        n.toLocaleString('en').padStart(10),
+        mode.padEnd(8),
+        `${(median(rs.map((r) => r.crossInstanceMs)) / 1000).toFixed(1)} s`.padStart(15),
+        `${(median(rs.map((r) => r.longSessionMs)) / 1000).toFixed(1)} s`.padStart(14),
+        `${(total(mode, n) / 1000).toFixed(1)} s`.padStart(13),
+        `${(cpu(mode, n) / 1000).toFixed(1)} s`.padStart(13),
+        `${median(rs.map((r) => r.recordedRssMb)).toFixed(0)} MB`.padStart(14),
+        `${peak(mode, n).toFixed(0)} MB`.padStart(10),
+      ];
+      console.log(cells.join(' '));
+    }
+    if (modes.length === 2) console.log(`${''.padStart(10)}  spilled / memory: time ${(total('spilled', n) / total('memory', n)).toFixed(2)}x, peak RSS ${(peak('spilled', n) / peak('memory', n)).toFixed(2)}x`);
   }
-  if (bySize.get(sizes[0]!)![0]!.perInvariant) {
-    console.log('\neach invariant alone (medians; "gc" is the part spent in the garbage collector):');
-    const names = bySize.get(sizes[0]!)![0]!.perInvariant!.map((r) => r.name);
+  const first = runs.get(key('memory', sizes[0]!))?.[0];
+  if (first?.perInvariant) {
+    console.log('\neach invariant alone, in memory (medians; "gc" is the part spent in the garbage collector):');
+    const names = first.perInvariant.map((r) => r.name);
     console.log(['invariant'.padEnd(22), ...sizes.map((n) => `${n.toLocaleString('en')} ops (gc)`.padStart(22))].join(''));
     for (const name of names) {
       const cells = sizes.map((n) => {
-        const rows = bySize.get(n)!.map((r) => r.perInvariant!.find((x) => x.name === name)!);
+        const rows = runs.get(key('memory', n))!.map((r) => r.perInvariant!.find((x) => x.name === name)!);
         return `${(median(rows.map((x) => x.ms)) / 1000).toFixed(2)} s (${(median(rows.map((x) => x.gcMs)) / 1000).toFixed(2)} s)`.padStart(22);
       });
       console.log([name.padEnd(22), ...cells].join(''));
     }
   }
-  const m1 = bySize.get(1_000_000);
-  if (m1) {
-    const s = totals.get(1_000_000)! / 1000;
-    const rss = median(m1.map((r) => r.peakRssMb));
-    console.log(`\n1 M target (<= 30 s, <= 2048 MB peak RSS): ${s.toFixed(1)} s, ${rss.toFixed(0)} MB: ${s <= 30 && rss <= 2048 ? 'met' : 'NOT met'}`);
-  }
-  if (totals.has(1_000_000) && totals.has(5_000_000)) {
-    const ratio = totals.get(5_000_000)! / totals.get(1_000_000)!;
-    const nlogn = (5e6 * Math.log(5e6)) / (1e6 * Math.log(1e6));
-    const cpuRatio = cpuTotals.get(5_000_000)! / cpuTotals.get(1_000_000)!;
-    const verdict = (r: number) => (r <= nlogn ? 'no worse than n log n' : 'WORSE than n log n');
-    console.log(`time 5 M / 1 M: ${ratio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU (linear 5.00x, n log n ${nlogn.toFixed(2)}x): wall ${verdict(ratio)}, CPU ${verdict(cpuRatio)}`);
+  for (const mode of modes) {
+    console.log(`\n${mode}:`);
+    if (sizes.includes(1_000_000)) {
+      const sec = total(mode, 1_000_000) / 1000;
+      const rss = peak(mode, 1_000_000);
+      console.log(`  1 M target (<= 30 s, <= 2048 MB peak RSS): ${sec.toFixed(1)} s, ${rss.toFixed(0)} MB: ${sec <= 30 && rss <= 2048 ? 'met' : 'NOT met'}`);
+    }
+    if (sizes.includes(1_000_000) && sizes.includes(5_000_000)) {
+      const ratio = total(mode, 5_000_000) / total(mode, 1_000_000);
+      const nlogn = (5e6 * Math.log(5e6)) / (1e6 * Math.log(1e6));
+      const cpuRatio = cpu(mode, 5_000_000) / cpu(mode, 1_000_000);
+      const verdict = (r: number) => (r <= nlogn ? 'no worse than n log n' : 'WORSE than n log n');
+      console.log(`  time 5 M / 1 M: ${ratio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU (linear 5.00x, n log n ${nlogn.toFixed(2)}x): wall ${verdict(ratio)}, CPU ${verdict(cpuRatio)}; peak RSS ${(peak(mode, 5_000_000) / peak(mode, 1_000_000)).toFixed(2)}x`);
+    }
   }
 }
 
 const at = process.argv.indexOf('--child');
-if (at >= 0) console.log(JSON.stringify(await child(Number(process.argv[at + 1]))));
+if (at >= 0) console.log(JSON.stringify(await child(Number(process.argv[at + 1]), (process.argv[at + 2] ?? 'memory') as Mode)));
 else main();

@@ -20,7 +20,7 @@ import { crossCheckMetrics } from './metrics-cross-check.ts';
 import { DEFAULTS, type CheckInputs, type ResolvedOptions } from './options.ts';
 import { checkPhantomWrites } from './phantom-writes.ts';
 import { degradedUnflagged, reconcileAuditTurns, reconcileStore } from './reconcile.ts';
-import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkPinnedFacts, checkTtlSet, OVERSIZED_SUFFIX } from './scenario/bounded-growth.ts';
+import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkTtlSet, OVERSIZED_SUFFIX, pinnedFactsLost, pinnedNotObserved } from './scenario/bounded-growth.ts';
 import { checkDivergenceAfterFailover, checkFailoverLoss, failoverFromWindows } from './scenario/failover-loss.ts';
 import { checkFaultLatency } from './scenario/fault-windows.ts';
 import { checkFinalSchemaVersion, checkSchemaRegression } from './schema-regression.ts';
@@ -241,9 +241,14 @@ export const INVARIANTS = {
     check: (c) => checkOversizedRejected(c.history),
   },
   'pinned-facts-kept': {
-    reads: 'windows',
     description: 'Facts the user pinned ("remember: ...") survive compaction: the last summary (or window) still holds them.',
-    check: (c) => checkPinnedFacts(c.history),
+    scope: 'session',
+    check: (c) => {
+      const r = pinnedFactsLost(c.history);
+      c.tally('pinned-facts-kept', [r.checked]);
+      return r.anomalies;
+    },
+    conclude: ([checked = 0]) => pinnedNotObserved(checked),
   },
   'latency-flat': {
     description: "Appends do not get slower as a session grows: p99 of a session's last appends stays near the p99 of its first, unless the median stayed put (a tail that moves alone is machine noise).",

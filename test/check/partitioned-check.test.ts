@@ -22,6 +22,7 @@ function brokenRun(entries: number, seed: number): { history: readonly HistoryEn
   for (const e of raw) {
     const r = rand();
     if (e.op === 'append' && e.turnId?.endsWith('-oversized')) oversized.push(e.turnId);
+    if (e.summary && r < 0.3) e.summary = 'earlier turns compacted'; // pinned facts lost
     if (e.op === 'read' && e.turnIds && e.turnIds.length > 1 && oversized.length && r < 0.002) e.turnIds.push(oversized[Math.floor(rand() * oversized.length)]!); // stored, maybe in another session's window
     else if (e.op === 'read' && e.turnIds && e.turnIds.length > 1) {
       if (r < 0.01) e.turnIds.splice(Math.floor(rand() * e.turnIds.length), 1); // a lost or diverging window
@@ -73,7 +74,7 @@ describe('checkPartitioned', () => {
 
   it('has a broken history to agree on: most invariants are violated, each with its own anomalies', () => {
     const violated = whole.invariants.filter((i) => !i.holds).map((i) => i.name);
-    expect(violated).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'no-divergence', 'monotonic-reads', 'no-store-5xx', 'degradation-flagged', 'audit-agrees', 'store-agrees', 'revision-per-turn', 'no-schema-regression', 'oversized-rejected']));
+    expect(violated).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'no-divergence', 'monotonic-reads', 'no-store-5xx', 'degradation-flagged', 'audit-agrees', 'store-agrees', 'revision-per-turn', 'no-schema-regression', 'oversized-rejected', 'pinned-facts-kept']));
     expect(whole.invariants.find((i) => i.name === 'oversized-rejected')!.anomalies.map((a) => a.type)).toContain('oversized-stored');
     const audit = whole.invariants.find((i) => i.name === 'audit-agrees')!;
     expect(audit.anomalies.map((a) => a.type)).toContain('degraded-unflagged');
@@ -100,6 +101,14 @@ describe('checkPartitioned', () => {
     expect(lost.anomalies[3]!.message).toBe(`${full.anomalies.length - 3} more anomalies of this invariant not listed`);
     const firstOps = lost.anomalies.slice(0, 3).map((a) => a.ops[0]!);
     expect(firstOps).toEqual([...full.anomalies.map((a) => a.ops[0]!)].sort((a, b) => a - b).slice(0, 3));
+  });
+
+  it('draws a run-wide conclusion once, from every partition: no pinned turn checked anywhere is one not-observed', () => {
+    const noPins = run.history.filter((e) => !e.turnId?.endsWith('-pinned'));
+    const r = checkPartitioned(partitionInMemory(noPins, 6), { invariants: ['pinned-facts-kept'] });
+    expect(r.invariants[0]!.anomalies).toEqual([{ type: 'not-observed', message: 'no pinned turn was followed by a summary read', ops: [] }]);
+    const some = checkPartitioned(partitionInMemory(run.history, 6), { invariants: ['pinned-facts-kept'] });
+    expect(some.invariants[0]!.anomalies.map((a) => a.type)).not.toContain('not-observed');
   });
 
   it('names a missing input once, not once per partition', () => {

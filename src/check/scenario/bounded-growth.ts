@@ -107,6 +107,12 @@ export function checkOversizedRejected(history: readonly HistoryEntry[]): Invari
  * summary read (or still in its window).
  */
 export function checkPinnedFacts(history: readonly HistoryEntry[]): InvariantResult {
+  const { anomalies, checked } = pinnedFactsLost(history);
+  return result('pinned-facts-kept', 'Facts the user pinned ("remember: ...") survive compaction: the last summary (or window) still holds them.', [...anomalies, ...pinnedNotObserved(checked)]);
+}
+
+/** checkPinnedFacts session by session (sessions are grouped by id): what was lost, and how many pinned turns could be checked. */
+export function pinnedFactsLost(history: readonly HistoryEntry[]): { anomalies: Anomaly[]; checked: number } {
   const anomalies: Anomaly[] = [];
   const bySession = new Map<string, HistoryEntry[]>();
   for (const e of history) {
@@ -126,8 +132,12 @@ export function checkPinnedFacts(history: readonly HistoryEntry[]): InvariantRes
       if (!kept) anomalies.push({ type: 'pinned-fact-lost', session, message: `pinned turn ${p.turnId} is in neither the summary nor the window of the last read`, ops: [p.id, finalRead.id] });
     }
   }
-  if (checked === 0) anomalies.push({ type: 'not-observed', message: 'no pinned turn was followed by a summary read', ops: [] });
-  return result('pinned-facts-kept', 'Facts the user pinned ("remember: ...") survive compaction: the last summary (or window) still holds them.', anomalies);
+  return { anomalies, checked };
+}
+
+/** With no pinned turn checked in the whole run, the invariant was not observed. */
+export function pinnedNotObserved(checked: number): Anomaly[] {
+  return checked === 0 ? [{ type: 'not-observed', message: 'no pinned turn was followed by a summary read', ops: [] }] : [];
 }
 
 /**
