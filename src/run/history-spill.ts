@@ -36,14 +36,20 @@ export interface SpillingHistoryLog extends HistoryLog {
   readonly spilled: boolean;
   /** The history in partitions of whole sessions (flushes the write buffers first). */
   partitions(): HistoryPartitions;
-  /** Every entry once, partition by partition (ids ascending within each), one partition in memory at a time. */
-  each(visit: (e: HistoryEntry) => void): void;
+  /**
+   * Every entry in arrival order (ids ascending). On disk, the partition files are merged as they
+   * are read, a chunk of each at a time: memory holds one chunk per partition, not the history.
+   */
+  inOrder(): Iterable<HistoryEntry>;
+  /** The entries with these ids, in id order (one pass over the partitions when spilled). */
+  pick(ids: ReadonlySet<number>): HistoryEntry[];
   /** Flushes and closes the files; the log takes no more entries. */
   close(): void;
 }
 
 const FLUSH_BYTES = 256 * 1024;
 export const READ_CHUNK = 8 * 1024 * 1024;
+const MERGE_CHUNK = 1024 * 1024;
 
 export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 32 };
 
@@ -101,7 +107,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
       return s;
     };
     const out: HistoryEntry[] = [];
-    readLines(files[i]!.file, (line) => out.push(normalizeEntry(JSON.parse(line) as HistoryEntry, internLocal)));
+    for (const line of linesOf(files[i]!.file, READ_CHUNK)) out.push(normalizeEntry(JSON.parse(line) as HistoryEntry, internLocal));
     return markNormalized(out);
   };
 
@@ -140,12 +146,17 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
       for (const f of files) flush(f);
       return { count, tenanted, load };
     },
-    each(visit) {
-      if (!files) {
-        for (const e of memory) visit(e);
-        return;
-      }
-      for (let i = 0; i < count; i++) for (const e of load(i)) visit(e);
+    inOrder() {
+      if (!files) return memory;
+      for (const f of files) flush(f);
+      const names = files.map((f) => f.file);
+      return { [Symbol.iterator]: () => mergeById(names) };
+    },
+    pick(ids) {
+      if (!files) return memory.filter((e) => ids.has(e.id));
+      const out: HistoryEntry[] = [];
+      for (let i = 0; i < count; i++) for (const e of load(i)) if (ids.has(e.id)) out.push(e);
+      return out.sort((a, b) => a.id - b.id);
     },
     close() {
       if (closed) return;
@@ -159,16 +170,34 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   };
 }
 
-/** Calls `visit` with each line of a file, reading it in chunks (a partition file may pass V8's longest string). */
-function readLines(file: string, visit: (line: string) => void): void {
+/** The entries of partition files (each in id order) merged into one id order, a chunk of each file in memory. */
+function* mergeById(files: readonly string[]): Generator<HistoryEntry> {
+  const heads: { e: HistoryEntry; next: Iterator<string> }[] = [];
+  const advance = (next: Iterator<string>): void => {
+    const r = next.next();
+    if (!r.done) heads.push({ e: normalizeEntry(JSON.parse(r.value) as HistoryEntry), next });
+  };
+  for (const f of files) advance(linesOf(f, MERGE_CHUNK));
+  // A few dozen partitions: a linear scan for the smallest head costs less than keeping a heap.
+  while (heads.length) {
+    let min = 0;
+    for (let i = 1; i < heads.length; i++) if (heads[i]!.e.id < heads[min]!.e.id) min = i;
+    const [h] = heads.splice(min, 1);
+    yield h!.e;
+    advance(h!.next);
+  }
+}
+
+/** The lines of a file, read `chunkBytes` at a time (a partition file may pass V8's longest string). */
+function* linesOf(file: string, chunkBytes: number): Generator<string> {
   const fd = fs.openSync(file, 'r');
   try {
-    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const chunk = Buffer.allocUnsafe(chunkBytes);
     // The bytes of a line the last chunk cut, kept as bytes: decoding them alone could split a
     // multi-byte character.
     let carry: Buffer[] = [];
     for (;;) {
-      const n = fs.readSync(fd, chunk, 0, READ_CHUNK, null);
+      const n = fs.readSync(fd, chunk, 0, chunkBytes, null);
       if (n === 0) break;
       // JSON's multi-byte characters never contain the byte '\n': split on bytes.
       const end = chunk.lastIndexOf(10, n - 1);
@@ -178,10 +207,10 @@ function readLines(file: string, visit: (line: string) => void): void {
       }
       const text = Buffer.concat([...carry, chunk.subarray(0, end)]).toString('utf8');
       carry = [Buffer.from(chunk.subarray(end + 1, n))];
-      for (const line of text.split('\n')) if (line) visit(line);
+      for (const line of text.split('\n')) if (line) yield line;
     }
     const rest = Buffer.concat(carry).toString('utf8');
-    if (rest) visit(rest);
+    if (rest) yield rest;
   } finally {
     fs.closeSync(fd);
   }

@@ -38,6 +38,8 @@ describe('spillingHistoryLog', () => {
     expect(log.spilled).toBe(false);
     expect(fs.existsSync(dir)).toBe(false);
     expect(log.entries).toEqual(plain.entries);
+    expect([...log.inOrder()]).toEqual(plain.entries);
+    expect(log.pick(new Set([3, 7]))).toEqual([plain.entries[2], plain.entries[6]]);
     log.close();
   });
 
@@ -62,6 +64,9 @@ describe('spillingHistoryLog', () => {
       loaded.push(...p);
     }
     expect(loaded.sort((a, b) => a.id - b.id)).toEqual(plain.entries);
+    expect([...log.inOrder()]).toEqual(plain.entries);
+    const ids = new Set([5, 4_001, 19_999, 123_456]);
+    expect(log.pick(ids)).toEqual(plain.entries.filter((e) => ids.has(e.id)));
     const options = { ...CHECK, invariants: [...CHECK.invariants], store, audit };
     const whole = checkHistory(plain.entries, options);
     expect(checkPartitioned(parts, options)).toEqual(whole);
