@@ -37,6 +37,8 @@ export interface HistoryPartitions {
   load(i: number): readonly HistoryEntry[];
   /** Whether any entry of any partition names a tenant (how audit records and store keys are matched). */
   readonly tenanted: boolean;
+  /** The whole history, when it is in memory anyway: the run-wide invariants read it instead of a slim copy. */
+  whole?(): readonly HistoryEntry[];
 }
 
 /**
@@ -62,12 +64,13 @@ export function partitionOf(key: string, count: number): number {
 export function partitionInMemory(history: readonly HistoryEntry[], count: number): HistoryPartitions {
   const parts: HistoryEntry[][] = Array.from({ length: count }, () => []);
   let tenanted = false;
-  for (const e of normalizeHistory(history)) {
+  const all = normalizeHistory(history);
+  for (const e of all) {
     parts[partitionOf(partitionKey(e), count)]!.push(e);
     if (e.tenant !== undefined) tenanted = true;
   }
   for (const p of parts) markNormalized(p);
-  return { count, tenanted, load: (i) => parts[i]! };
+  return { count, tenanted, load: (i) => parts[i]!, whole: () => all };
 }
 
 export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions = {}): CheckReport {
@@ -87,6 +90,7 @@ export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions
   const samples: Record<Consistency, number[][]> = { strong: [], bounded: [], eventual: [] };
   let stats: CheckStats | undefined;
   const slim: HistoryEntry[] = [];
+  const runWidePass = runWide.length > 0 || options.faultWindows !== undefined;
   for (let i = 0; i < parts.count; i++) {
     const entries = parts.load(i);
     const given = { ...options, audit: audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted };
@@ -96,14 +100,14 @@ export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions
     for (const [name, f] of u.tallies) tallies.set(name, sum(tallies.get(name), f));
     for (const mode of ['strong', 'bounded', 'eventual'] as const) samples[mode].push(u.staleness!.samples[mode]);
     stats = stats ? addStats(stats, u.stats!) : u.stats!;
-    if (runWide.length || options.faultWindows) for (const e of entries) slim.push(slimEntry(e));
+    if (runWidePass && !parts.whole) for (const e of entries) slim.push(slimEntry(e));
   }
 
   const findings = new Map<InvariantName, Finding>();
   let recovery: CheckStats['recovery'];
-  if (runWide.length || options.faultWindows) {
-    slim.sort((a, b) => a.id - b.id);
-    const u = checkUncapped(markNormalized(slim), options, runWide, { stats: false });
+  if (runWidePass) {
+    const history = parts.whole?.() ?? markNormalized(slim.sort((a, b) => a.id - b.id));
+    const u = checkUncapped(history, options, runWide, { stats: false });
     for (const [name, f] of u.found) findings.set(name, f);
     for (const [name, f] of u.figures) figures.set(name, [...f]);
     recovery = u.recovery;
