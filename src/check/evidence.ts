@@ -20,7 +20,8 @@ export interface Capabilities {
 }
 
 export interface EvidenceContext {
-  history: readonly HistoryEntry[];
+  /** The history, or its counts already taken (evidenceCounts, summed over partitions with addEvidenceCounts). */
+  history: readonly HistoryEntry[] | EvidenceCounts;
   /** Faults verified as injected in this run. */
   faultsInjected: number;
   /** Declared by the backend profile; undefined for the reference service (it has them all). */
@@ -47,7 +48,10 @@ function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function counts(history: readonly HistoryEntry[]) {
+export type EvidenceCounts = ReturnType<typeof evidenceCounts>;
+
+/** What the evidence of every invariant is counted from: sums, so histories split by session add up. */
+export function evidenceCounts(history: readonly HistoryEntry[]) {
   const sessions = new Set<string>();
   let acked = 0;
   let answers = 0;
@@ -81,7 +85,27 @@ function counts(history: readonly HistoryEntry[]) {
   return { sessions: sessions.size, acked, answers, reads, readsWithTurns, ifMatch, versioned, byMode, sized, oversized, pinned, idleReads };
 }
 
-function evidenceFor(name: string, c: ReturnType<typeof counts>, ctx: EvidenceContext): Count {
+/** The counts of two histories with no session in common. */
+export function addEvidenceCounts(a: EvidenceCounts, b: EvidenceCounts): EvidenceCounts {
+  const byMode: Record<string, number> = { ...a.byMode };
+  for (const [m, n] of Object.entries(b.byMode)) byMode[m] = (byMode[m] ?? 0) + n;
+  return {
+    sessions: a.sessions + b.sessions,
+    acked: a.acked + b.acked,
+    answers: a.answers + b.answers,
+    reads: a.reads + b.reads,
+    readsWithTurns: a.readsWithTurns + b.readsWithTurns,
+    ifMatch: a.ifMatch + b.ifMatch,
+    versioned: a.versioned + b.versioned,
+    byMode,
+    sized: a.sized + b.sized,
+    oversized: a.oversized + b.oversized,
+    pinned: a.pinned + b.pinned,
+    idleReads: a.idleReads + b.idleReads,
+  };
+}
+
+function evidenceFor(name: string, c: EvidenceCounts, ctx: EvidenceContext): Count {
   const m = ctx.measured?.[name];
   if (m) return m;
   const inSessions = ` in ${fmt(c.sessions)} sessions`;
@@ -138,7 +162,7 @@ function notApplicable(name: string, ctx: EvidenceContext): string | undefined {
 }
 
 export function judgeEvidence(results: readonly InvariantResult[], ctx: EvidenceContext): InvariantResult[] {
-  const c = counts(ctx.history);
+  const c = Array.isArray(ctx.history) ? evidenceCounts(ctx.history) : (ctx.history as EvidenceCounts);
   return results.map((r) => {
     const waiver = ctx.waive?.[r.name];
     const ev = evidenceFor(r.name, c, ctx);

@@ -74,6 +74,18 @@ export function partitionInMemory(history: readonly HistoryEntry[], count: numbe
 }
 
 export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions = {}): CheckReport {
+  return checkPartitionedWith(parts, options).report;
+}
+
+export interface PartitionHooks {
+  /** Sees each partition's entries once, as loaded, for what the caller counts from whole entries. */
+  onPartition?(entries: readonly HistoryEntry[]): void;
+  /** Keep the slim copy of every entry (in id order) for the caller, even when no run-wide invariant needs it. */
+  keepSlim?: boolean;
+}
+
+/** checkPartitioned, and the slim copy of every entry in id order when kept (the whole history when in memory). */
+export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOptions = {}, hooks: PartitionHooks = {}): { report: CheckReport; slim?: readonly HistoryEntry[] } {
   const names = pickInvariants(options);
   const unmet = new Map(names.map((n) => [n, unmetNeeds(n, options)] as const).filter(([, u]) => u.length > 0));
   const runnable = names.filter((n) => !unmet.has(n));
@@ -91,8 +103,10 @@ export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions
   let stats: CheckStats | undefined;
   const slim: HistoryEntry[] = [];
   const runWidePass = runWide.length > 0 || options.faultWindows !== undefined;
+  const keepSlim = runWidePass || hooks.keepSlim === true;
   for (let i = 0; i < parts.count; i++) {
     const entries = parts.load(i);
+    hooks.onPartition?.(entries);
     const given = { ...options, audit: audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted };
     const u = checkUncapped(entries, given, local, { conclude: false });
     for (const [name, f] of u.found) found.get(name)!.push(...anomaliesOf(name, f));
@@ -100,14 +114,14 @@ export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions
     for (const [name, f] of u.tallies) tallies.set(name, sum(tallies.get(name), f));
     for (const mode of ['strong', 'bounded', 'eventual'] as const) samples[mode].push(u.staleness!.samples[mode]);
     stats = stats ? addStats(stats, u.stats!) : u.stats!;
-    if (runWidePass && !parts.whole) for (const e of entries) slim.push(slimEntry(e));
+    if (keepSlim && !parts.whole) for (const e of entries) slim.push(slimEntry(e));
   }
 
   const findings = new Map<InvariantName, Finding>();
   let recovery: CheckStats['recovery'];
+  const history = keepSlim ? (parts.whole?.() ?? markNormalized(slim.sort((a, b) => a.id - b.id))) : undefined;
   if (runWidePass) {
-    const history = parts.whole?.() ?? markNormalized(slim.sort((a, b) => a.id - b.id));
-    const u = checkUncapped(history, options, runWide, { stats: false });
+    const u = checkUncapped(history!, options, runWide, { stats: false });
     for (const [name, f] of u.found) findings.set(name, f);
     for (const [name, f] of u.figures) figures.set(name, [...f]);
     recovery = u.recovery;
@@ -121,7 +135,7 @@ export function checkPartitioned(parts: HistoryPartitions, options: CheckOptions
   if (recovery) merged.recovery = recovery;
   // The registry's order, as checkHistory reports it.
   const ordered = new Map(names.map((n) => [n, findings.get(n)!] as const));
-  return wordReport(ordered, figures, merged, options.maxAnomaliesPerInvariant ?? DEFAULTS.maxAnomaliesPerInvariant);
+  return { report: wordReport(ordered, figures, merged, options.maxAnomaliesPerInvariant ?? DEFAULTS.maxAnomaliesPerInvariant), ...(history ? { slim: history } : {}) };
 }
 
 function anomaliesOf(name: InvariantName, f: Finding): Anomaly[] {

@@ -24,6 +24,8 @@ export interface RunRecord {
   ctx: RunContext;
   topology: Topology;
   history: readonly HistoryEntry[];
+  /** The whole entries with these ids (default: picked from `history`, which may be a slim copy otherwise). */
+  provingOps?: (ids: ReadonlySet<number>) => HistoryEntry[];
   startedAtMs: number;
   endedAtMs: number;
   engine: EngineResult;
@@ -94,7 +96,7 @@ export async function assembleResult(r: RunRecord): Promise<RunResult> {
     metrics,
     latency: { unit: 'us' as const, histograms: latencyFromHistory(history, timeline) },
     invariants,
-    provingOps: history.filter((e) => provingIds.has(e.id)),
+    provingOps: r.provingOps ? r.provingOps(provingIds) : history.filter((e) => provingIds.has(e.id)),
     stalenessMs: staleness ? { p50: staleness.p50Ms, p99: staleness.p99Ms, max: staleness.maxMs, boundMs: check.stalenessBoundMs ?? null } : null,
     faults: faultImpacts(history, timeline, metrics, startedAtMs).map((f) => {
       const measured = recovery.find((m) => m.faultId === f.faultId);

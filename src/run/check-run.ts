@@ -1,6 +1,7 @@
 /**
  * The check stage: the scenario's invariants, looked up in the checkers' registry and evaluated
- * over the history and the witnesses in one pass of checkHistory.
+ * over the history and the witnesses in one pass of checkHistory, or, for a history that spilled
+ * to disk, of checkPartitioned (one partition in memory at a time).
  *
  * On an external backend a witness the user gave no access to is not consulted: the invariants
  * that need it are listed as not checked rather than failed or passed blind. On a topology the
@@ -10,7 +11,8 @@ import type { ScenarioSpec } from '../../scenarios/lib/spec-types.ts';
 import { checkHistory, isInvariantName, unmetNeeds, type CheckInputs, type CheckReport, type FaultWindow, type InvariantResult, type Need } from '../check/index.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import type { Witnesses } from './witnesses.ts';
-import { judgeEvidence } from '../check/evidence.ts';
+import { addEvidenceCounts, evidenceCounts, judgeEvidence, type EvidenceCounts } from '../check/evidence.ts';
+import { checkPartitionedWith, type HistoryPartitions } from '../check/partitioned-check.ts';
 import { METRIC_CONCEPTS, type MetricConcept, type ResolvedProfile } from '../backend/profile.ts';
 
 /** The schema version the migration scenario's rolling deploy ends at. */
@@ -24,11 +26,17 @@ export interface CheckedRun {
   /** Named invariants left unchecked for a witness the backend did not give. */
   unchecked: string[];
   stats: CheckReport['stats'];
+  /**
+   * A spilled history's entries in id order without their windows and summaries (the
+   * partitioned check's slim copy): what the rest of the run reads (latency, metrics, faults).
+   */
+  slim?: readonly HistoryEntry[];
 }
 
 export interface CheckRunInput {
   spec: ScenarioSpec | undefined;
-  history: readonly HistoryEntry[];
+  /** In memory, or in partitions of whole sessions (a spilled history). */
+  history: readonly HistoryEntry[] | HistoryPartitions;
   witnesses: Witnesses;
   faultWindows: FaultWindow[];
   external: boolean;
@@ -75,7 +83,20 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
     log(`stateproof: not checking ${n}: this backend gives no access to its ${WITNESS_ACCESS[missing]}`);
   }
   const named = (spec?.invariants ?? []).filter((n) => !unchecked.includes(n));
-  const report = checkHistory(history, { ...given, invariants: named.length ? named.filter(isInvariantName) : undefined });
+  const options = { ...given, invariants: named.length ? named.filter(isInvariantName) : undefined };
+  let report: CheckReport;
+  let counted: readonly HistoryEntry[] | EvidenceCounts;
+  let slim: readonly HistoryEntry[] | undefined;
+  if (isPartitions(history)) {
+    let counts = evidenceCounts([]);
+    const r = checkPartitionedWith(history, options, { keepSlim: true, onPartition: (entries) => void (counts = addEvidenceCounts(counts, evidenceCounts(entries))) });
+    report = r.report;
+    slim = r.slim;
+    counted = counts;
+  } else {
+    report = checkHistory(history, options);
+    counted = history;
+  }
   const invariants = [...report.invariants];
   for (const n of named.filter((x) => !isInvariantName(x))) {
     invariants.push({ name: n, holds: false, description: 'An invariant the scenario names but this harness does not know.', anomalies: [{ type: 'unknown-invariant', message: `no checker is named "${n}"`, ops: [] }] });
@@ -92,7 +113,7 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
   if (b && b.maxTurnBytes === undefined) unreachable['oversized-rejected'] = 'no per-turn limit declared (bounds.maxTurnBytes)';
   if (b && backend!.capabilities.schemaVersions.length === 0) unreachable['final-schema-version'] = 'the backend declares no schema versions (capabilities.schemaVersions)';
   const judged = judgeEvidence(invariants, {
-    history,
+    history: counted,
     faultsInjected: faultWindows.length,
     capabilities: backend?.capabilities,
     waive: backend?.waive,
@@ -101,7 +122,11 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
     declared,
     unreachable,
   });
-  return { invariants: judged, unchecked, stats: report.stats };
+  return { invariants: judged, unchecked, stats: report.stats, ...(slim ? { slim } : {}) };
+}
+
+function isPartitions(h: readonly HistoryEntry[] | HistoryPartitions): h is HistoryPartitions {
+  return !Array.isArray(h);
 }
 
 function metricNamesOf(backend: ResolvedProfile): NonNullable<CheckInputs['metricNames']> {

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { partitionKey, partitionOf, type HistoryPartitions } from '../check/partitioned-check.ts';
 import { markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
+import { UsageError } from '../base/errors.ts';
 import type { HistoryLog, HistoryLogOptions } from './history-log.ts';
 
 export interface SpillOptions extends HistoryLogOptions {
@@ -34,6 +35,8 @@ export interface SpillingHistoryLog extends HistoryLog {
   readonly size: number;
   /** Whether the log is on disk; `entries` is then empty and partitions() is the way to read it. */
   readonly spilled: boolean;
+  /** Every instance an entry named (the router's header), in or out of memory. */
+  readonly instances: ReadonlySet<string>;
   /** The history in partitions of whole sessions (flushes the write buffers first). */
   partitions(): HistoryPartitions;
   /**
@@ -53,6 +56,18 @@ const MERGE_CHUNK = 1024 * 1024;
 
 export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 32 };
 
+/** The run directory's folder for the partition files while the run lasts (removed when it ends). */
+export const SPILL_DIR = '.history-parts';
+
+/** Entries a run holds in memory before its history spills: STATEPROOF_SPILL_AFTER, or the default. */
+export function spillThreshold(env: NodeJS.ProcessEnv = process.env): number {
+  const given = env.STATEPROOF_SPILL_AFTER;
+  if (given === undefined || given === '') return SPILL_DEFAULTS.spillAfter;
+  const n = Number(given);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`STATEPROOF_SPILL_AFTER must be a whole number of operations (at least 1), got '${given}'`);
+  return n;
+}
+
 export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   const spillAfter = opts.spillAfter ?? SPILL_DEFAULTS.spillAfter;
   const count = opts.partitions ?? SPILL_DEFAULTS.partitions;
@@ -70,6 +85,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   let nextId = 1;
   let size = 0;
   let tenanted = false;
+  const instances = new Set<string>();
   let files: { fd: number; file: string; buffer: string[]; bytes: number }[] | undefined;
   let closed = false;
 
@@ -121,11 +137,13 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
     get spilled() {
       return files !== undefined;
     },
+    instances,
     add(entry) {
       if (closed) throw new Error('spillingHistoryLog: add() after close()');
       entry.id = nextId++;
       size++;
       if (entry.tenant !== undefined) tenanted = true;
+      if (entry.instance !== undefined) instances.add(entry.instance);
       if (files) write(entry);
       else {
         memory.push(normalizeEntry(entry, intern));

@@ -24,7 +24,7 @@
  *
  * Measured failures (anomalies, thresholds) decide the verdict; only harness failures throw.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeElle } from '../check/index.ts';
 import type { EngineResult } from '../engine/types.ts';
@@ -42,7 +42,7 @@ import { startBreakerSampler } from './breaker-sampler.ts';
 import { checkRun } from './check-run.ts';
 import { faultWindowsOf, startFaultPlan } from './fault-plan.ts';
 import { historyBound, historyBoundReason } from './history-bound.ts';
-import { historyLog } from './history-log.ts';
+import { spillingHistoryLog, spillThreshold, SPILL_DIR, type SpillingHistoryLog } from './history-spill.ts';
 import { runLoad } from './load.ts';
 import { loadSpec } from './load-spec.ts';
 import { newRunId, parseRunId, refuseUsedRunDir } from './run-id.ts';
@@ -124,13 +124,14 @@ function scenarioEnv(topology: Topology, backend: ResolvedProfile | undefined): 
 }
 
 async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutcome> {
-  const { opts, spec, log } = ctx;
-  const [tenant, token] = Object.entries(topology.tenants)[0] ?? ['tenant-a', 'tenant-a-token'];
+  const { log } = ctx;
   const bound = historyBound();
   // Bound hit: the load stops as a signal would stop it, and the verdict says why.
   const abort = new AbortController();
   let boundHitAtMs: number | undefined;
-  const history = historyLog({
+  const history = spillingHistoryLog({
+    dir: path.join(ctx.runDir, SPILL_DIR),
+    spillAfter: spillThreshold(),
     softLimit: bound,
     onSoftLimit: () => {
       boundHitAtMs = Date.now();
@@ -138,6 +139,18 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
       abort.abort(historyBoundReason(bound));
     },
   });
+  try {
+    return await recordCheckReport(topology, ctx, history, abort, bound, () => boundHitAtMs);
+  } finally {
+    history.close();
+    await rm(path.join(ctx.runDir, SPILL_DIR), { recursive: true, force: true });
+  }
+}
+
+/** Seeds, drives the load into `history`, reads the witnesses, checks, and writes the reports. */
+async function recordCheckReport(topology: Topology, ctx: RunContext, history: SpillingHistoryLog, abort: AbortController, bound: number, boundHitAt: () => number | undefined): Promise<RunOutcome> {
+  const { opts, spec, log } = ctx;
+  const [tenant, token] = Object.entries(topology.tenants)[0] ?? ['tenant-a', 'tenant-a-token'];
   await seedStore(topology, spec, tenant, history);
   const endpoints = metricsEndpoints(topology);
   const before = await witnessBefore(topology, endpoints);
@@ -180,15 +193,15 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   }
   const timeline = plan ? await plan.stop() : [];
   const endedAtMs = Date.now();
-  log(`stateproof: load finished (${history.entries.length} operations recorded); checking`);
+  log(`stateproof: load finished (${history.size.toLocaleString('en-US')} operations recorded${history.spilled ? `, on disk past ${spillThreshold().toLocaleString('en-US')} (STATEPROOF_SPILL_AFTER)` : ''}); checking`);
   await holdCheckStageForSelfTest(opts.signal, log);
 
   // An adapter's store holds the library's layout: a snapshot in the reference service's would read as empty.
-  const witnesses = await witnessAfter(topology, endpoints, before, history.entries, { storeSnapshot: !ctx.adapter });
+  const witnesses = await witnessAfter(topology, endpoints, before, history.instances, { storeSnapshot: !ctx.adapter });
   const faultWindows = faultWindowsOf(timeline, endedAtMs);
   const checked = checkRun({
     spec,
-    history: history.entries,
+    history: history.spilled ? history.partitions() : history.entries,
     witnesses,
     faultWindows,
     external: topology.provider === 'external',
@@ -200,10 +213,16 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   });
   const interrupted =
     interruption.result(plannedMs) ??
-    (boundHitAtMs !== undefined ? { signal: historyBoundReason(bound), stage: 'load' as const, afterMs: Math.max(0, boundHitAtMs - startedAtMs), plannedMs } : undefined);
-  const result = await assembleResult({ ctx, topology, history: history.entries, startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked, ...(interrupted ? { interrupted } : {}) });
+    (boundHitAt() !== undefined ? { signal: historyBoundReason(bound), stage: 'load' as const, afterMs: Math.max(0, boundHitAt()! - startedAtMs), plannedMs } : undefined);
+  // A spilled history is read from here on as the check's slim copy (no windows, no summaries);
+  // the operations that prove an anomaly are read back whole.
+  const result = await assembleResult({ ctx, topology, history: checked.slim ?? history.entries, provingOps: (ids) => history.pick(ids), startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked, ...(interrupted ? { interrupted } : {}) });
 
-  await writeReports(result, ctx.runDir, { history: history.entries });
+  await writeReports(result, ctx.runDir, { history: history.inOrder() });
+  if (history.spilled) {
+    log(`stateproof: history.edn not written: the Elle export orders every operation at once, and this history (${history.size.toLocaleString('en-US')} operations) spilled to disk; history.json holds it all (STATEPROOF_SPILL_AFTER raises the threshold)`);
+    return { result, runDir: ctx.runDir, exitCode: result.verdict.exitCode };
+  }
   // For sceptics: the same history in the form Jepsen's Elle (list-append) checks.
   const edn = await writeElle(history.entries, path.join(ctx.runDir, 'history.edn'), { windowTurns: spec?.check?.windowTurns, maxBytes: opts.elleMaxBytes });
   if (edn.truncated) log(`stateproof: history.edn holds the first ${edn.eventsWritten} of ${edn.events} Elle events (reads carry whole lists; the file stops at ${edn.bytes >= 2 ** 20 ? `${Math.round(edn.bytes / 2 ** 20)} MiB` : `${Math.round(edn.bytes / 1024)} KiB`})`);

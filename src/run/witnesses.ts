@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseAuditLog } from '../check/index.ts';
 import type { AuditRecord, MetricsScrape, StoreSnapshot } from '../check/types.ts';
-import type { HistoryEntry } from '../record/history.ts';
 import type { Topology } from '../topology/index.ts';
 import { scrapeMetrics } from './scrape.ts';
 import { snapshotStore, usedMemoryBytes, type SnapshotExtras } from './store-snapshot.ts';
@@ -51,7 +50,8 @@ export async function witnessBefore(topology: Topology, endpoints: readonly Endp
   return { scrapes, usedMemoryBytes: topology.redis ? await usedMemoryBytes(topology.redis.url) : null };
 }
 
-export async function witnessAfter(topology: Topology, endpoints: readonly Endpoint[], before: WitnessesBefore, history: readonly HistoryEntry[], opts: { storeSnapshot?: boolean } = {}): Promise<Witnesses> {
+/** `instancesSeen`: every instance the history's answers named (attributes an entry point's counters). */
+export async function witnessAfter(topology: Topology, endpoints: readonly Endpoint[], before: WitnessesBefore, instancesSeen: ReadonlySet<string>, opts: { storeSnapshot?: boolean } = {}): Promise<Witnesses> {
   const scrapes: MetricsScrape[] = [];
   for (const i of endpoints) {
     const after = await scrapeMetrics(i.url);
@@ -59,8 +59,7 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
   }
   if (topology.instances.length === 0) {
     // Scraped at the entry point: attribute the counters to the one instance that answered, if one did.
-    const seen = new Set(history.map((e) => e.instance).filter((i): i is string => i !== undefined));
-    if (seen.size === 1 && scrapes[0]) scrapes[0].instance = [...seen][0]!;
+    if (instancesSeen.size === 1 && scrapes[0]) scrapes[0].instance = [...instancesSeen][0]!;
   }
   const audit = await readAuditLogs(topology.auditLogPaths);
   const snapshot = topology.redis && opts.storeSnapshot !== false ? await snapshotStore(topology.redis.url) : undefined;

@@ -62,6 +62,37 @@ describe('a fast, correct backend', () => {
     }
   }, 180_000);
 
+  it('past STATEPROOF_SPILL_AFTER the history goes to disk, is checked partition by partition, and every operation still reaches history.json', async () => {
+    const lines: string[] = [];
+    // A backend of its own: the sessions the runs above grew would read as turns this run never sent.
+    const fresh = await startContractBackend({ windowTurns: 10 });
+    process.env.STATEPROOF_SPILL_AFTER = '2000';
+    try {
+      const o = await runScenario({ scenario: 'cross-instance', target: fresh.url, outDir, log: (l) => lines.push(l) });
+      const entries = o.result.historyEntries;
+      expect(entries).toBeGreaterThan(2000);
+      expect(lines.some((l) => /load finished \([\d,]+ operations recorded, on disk past 2,000 \(STATEPROOF_SPILL_AFTER\)\)/.test(l))).toBe(true);
+      expect(o.result.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`)).toEqual([]);
+      expect(o.result.invariants.every((i) => i.status === 'held' || i.status === 'not-applicable')).toBe(true);
+      expect(o.exitCode).toBe(0);
+      const history = JSON.parse(await readFile(path.join(o.runDir, 'history.json'), 'utf8')) as { id: number }[];
+      expect(history.map((e) => e.id)).toEqual(Array.from({ length: entries }, (_, i) => i + 1));
+      expect(lines.some((l) => /history\.edn not written: .* spilled to disk/.test(l))).toBe(true);
+      await expect(stat(path.join(o.runDir, 'history.edn'))).rejects.toThrow();
+      await expect(stat(path.join(o.runDir, '.history-parts'))).rejects.toThrow();
+    } finally {
+      delete process.env.STATEPROOF_SPILL_AFTER;
+      await fresh.close();
+    }
+  }, 180_000);
+
+  it('a bad STATEPROOF_SPILL_AFTER is refused in words', async () => {
+    const { spillThreshold } = await import('../../src/run/history-spill.ts');
+    expect(() => spillThreshold({ STATEPROOF_SPILL_AFTER: '0' })).toThrow(/STATEPROOF_SPILL_AFTER must be a whole number of operations \(at least 1\), got '0'/);
+    expect(spillThreshold({ STATEPROOF_SPILL_AFTER: '1234' })).toBe(1234);
+    expect(spillThreshold({})).toBe(500_000);
+  });
+
   it('a bad STATEPROOF_MAX_HISTORY is refused in words', async () => {
     const { historyBound } = await import('../../src/run/history-bound.ts');
     expect(() => historyBound({ STATEPROOF_MAX_HISTORY: 'lots' })).toThrow(/STATEPROOF_MAX_HISTORY must be a whole number of operations \(at least 1\), got 'lots'/);
