@@ -125,13 +125,14 @@ function scenarioEnv(topology: Topology, backend: ResolvedProfile | undefined): 
 
 async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutcome> {
   const { log } = ctx;
-  const bound = historyBound();
+  const spillAfter = spillThreshold();
+  const bound = historyBound(process.env, spillAfter);
   // Bound hit: the load stops as a signal would stop it, and the verdict says why.
   const abort = new AbortController();
   let boundHitAtMs: number | undefined;
   const history = spillingHistoryLog({
     dir: path.join(ctx.runDir, SPILL_DIR),
-    spillAfter: spillThreshold(),
+    spillAfter,
     softLimit: bound,
     onSoftLimit: () => {
       boundHitAtMs = Date.now();

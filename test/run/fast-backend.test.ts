@@ -5,6 +5,7 @@
  * carries its whole list; the run must still end with a verdict and its reports, not a stack trace.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import v8 from 'node:v8';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,7 +98,12 @@ describe('a fast, correct backend', () => {
     const { historyBound } = await import('../../src/run/history-bound.ts');
     expect(() => historyBound({ STATEPROOF_MAX_HISTORY: 'lots' })).toThrow(/STATEPROOF_MAX_HISTORY must be a whole number of operations \(at least 1\), got 'lots'/);
     expect(historyBound({ STATEPROOF_MAX_HISTORY: '250' })).toBe(250);
-    // Derived from the heap limit otherwise, and never below 100 k.
+    // Derived from the heap limit otherwise, and never below 100 k; a history that spills early is allowed three times as many.
     expect(historyBound({})).toBeGreaterThanOrEqual(100_000);
+    const heap = v8.getHeapStatistics().heap_size_limit;
+    expect(historyBound({})).toBe(Math.max(100_000, Math.floor(heap / 1800)));
+    expect(historyBound({}, 500_000)).toBe(Math.max(100_000, Math.floor(heap / 600)));
+    // A threshold past the in-memory bound never spills before the bound stops the load.
+    expect(historyBound({}, 1e12)).toBe(historyBound({}));
   });
 });
