@@ -1,5 +1,6 @@
 /** The checkers' public API: see README "## Checkers". */
 export { checkHistory, type CheckOptions } from './check-history.ts';
+export { checkPartitioned, partitionInMemory, partitionKey, partitionOf, type HistoryPartitions } from './partitioned-check.ts';
 export { DEFAULT_INVARIANTS, INVARIANTS, invariantSpec, isInvariantName, unmetNeeds, type InvariantName, type InvariantSpec, type Need } from './invariants.ts';
 export { DEFAULTS, type CheckInputs, type SeededSession } from './options.ts';
 export { parseAuditLog, reconcileAudit, reconcileStore, SEED_PHASE, type StoreReconcileOptions } from './reconcile.ts';

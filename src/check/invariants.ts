@@ -30,7 +30,7 @@ import type { StalenessResult } from './staleness.ts';
 import type { Anomaly, InvariantResult, RecoveryMeasure } from './types.ts';
 import { checkRevisionSteps } from './revision-steps.ts';
 import { checkTurnOrder } from './turn-order.ts';
-import { checkTenantIsolation } from './tenant-isolation.ts';
+import { checkTenantIsolation, crossTenantReads } from './tenant-isolation.ts';
 import { projectGrowth } from './growth-projection.ts';
 import { checkDeletes } from './deletes.ts';
 import { sessionKey } from './sessions.ts';
@@ -84,9 +84,12 @@ export interface InvariantSpec {
   scope?: 'session';
   /**
    * What a run-wide invariant reads of windows and summaries, which slim entries drop: 'windows'
-   * keeps them whole; a predicate keeps the window turn ids it is true of (and no summary).
+   * keeps them whole; `ids` keeps the window turn ids it is true of; `windowsOf`, given one
+   * partition, names the entries whose whole window it reads (a partition holds every entry of a
+   * session id, so whatever a session id's own entries decide can be decided there). Summaries are
+   * kept only with 'windows'.
    */
-  reads?: 'windows' | ((turnId: string) => boolean);
+  reads?: 'windows' | { ids?: (turnId: string) => boolean; windowsOf?: (partition: readonly HistoryEntry[]) => (e: HistoryEntry) => boolean };
   /** The anomalies only the whole run shows, from the figures its check tallied (summed over parts). */
   conclude?(tally: readonly number[]): Anomaly[];
   check(c: CheckContext): Finding;
@@ -236,7 +239,7 @@ export const INVARIANTS = {
   },
   'oversized-rejected': {
     // Only ids of oversized turns can be found stored: the windows' other ids are never compared.
-    reads: (id) => id.endsWith(OVERSIZED_SUFFIX),
+    reads: { ids: (id) => id.endsWith(OVERSIZED_SUFFIX) },
     description: 'A turn over the size limit gets 413 state_too_large and changes nothing.',
     check: (c) => checkOversizedRejected(c.history),
   },
@@ -291,7 +294,8 @@ export const INVARIANTS = {
     },
   },
   'tenant-isolation': {
-    reads: 'windows',
+    // It reads the windows of reads of a session id another tenant also wrote, no other.
+    reads: { windowsOf: crossTenantReads },
     description: "One tenant never sees another's state: a session id another tenant wrote (or a case variant of it) answers 404, and no window holds another tenant's turn.",
     check: (c) => {
       const r = checkTenantIsolation(c.history);

@@ -114,7 +114,10 @@ export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOpt
     for (const [name, f] of u.tallies) tallies.set(name, sum(tallies.get(name), f));
     for (const mode of ['strong', 'bounded', 'eventual'] as const) samples[mode].push(u.staleness!.samples[mode]);
     stats = stats ? addStats(stats, u.stats!) : u.stats!;
-    if (keepSlim && !parts.whole) for (const e of entries) slim.push(slimEntry(e));
+    if (keepSlim && !parts.whole) {
+      const slimOf = slimEntry(entries);
+      for (const e of entries) slim.push(slimOf(e));
+    }
   }
 
   const findings = new Map<InvariantName, Finding>();
@@ -146,18 +149,24 @@ function anomaliesOf(name: InvariantName, f: Finding): Anomaly[] {
 
 /**
  * Entries without what only session-scoped checkers read (the window's turn ids, the summary),
- * keeping what the run-wide ones picked declare they read (InvariantSpec.reads). The run-wide
- * checkers read times, outcomes, statuses, modes and counts.
+ * keeping what the run-wide ones picked declare they read (InvariantSpec.reads), decided for each
+ * partition over its own entries. The run-wide checkers read times, outcomes, statuses, modes
+ * and counts.
  */
-function slimmer(runWide: readonly InvariantName[]): (e: HistoryEntry) => HistoryEntry {
+function slimmer(runWide: readonly InvariantName[]): (partition: readonly HistoryEntry[]) => (e: HistoryEntry) => HistoryEntry {
   const reads = runWide.map((n) => invariantSpec(n).reads).filter((r) => r !== undefined);
-  if (reads.includes('windows')) return (e) => e;
-  const keeps = reads.filter((r) => typeof r === 'function');
-  const kept = (id: string) => keeps.some((k) => k(id));
-  return (e) => {
-    if (e.turnIds === undefined && e.summary === undefined) return e;
-    const ids = keeps.length && e.turnIds ? e.turnIds.filter(kept) : [];
-    return { ...e, turnIds: ids.length ? ids : undefined, summary: undefined };
+  if (reads.includes('windows')) return () => (e) => e;
+  const declared = reads.filter((r) => r !== 'windows');
+  const ids = declared.map((r) => r.ids).filter((f) => f !== undefined);
+  const kept = (id: string) => ids.some((k) => k(id));
+  return (partition) => {
+    const whole = declared.map((r) => r.windowsOf?.(partition)).filter((f) => f !== undefined);
+    return (e) => {
+      if (e.turnIds === undefined && e.summary === undefined) return e;
+      if (whole.some((w) => w(e))) return e.summary === undefined ? e : { ...e, summary: undefined };
+      const some = ids.length && e.turnIds ? e.turnIds.filter(kept) : [];
+      return { ...e, turnIds: some.length ? some : undefined, summary: undefined };
+    };
   };
 }
 

@@ -61,6 +61,22 @@ export function checkTenantIsolation(input: readonly HistoryEntry[]): TenantIsol
   return { anomalies, tenants: tenants.size, crossReads };
 }
 
+/**
+ * The reads checkTenantIsolation looks into the windows of, over any part of a history that holds
+ * every entry of each session id it holds (any tenant, any case): reads of a session id another
+ * tenant also wrote.
+ */
+export function crossTenantReads(part: readonly HistoryEntry[]): (e: HistoryEntry) => boolean {
+  const writersOfSession = new Map<string, Set<string>>();
+  for (const e of part) if (e.op === 'append' && e.outcome !== 'fail') add(writersOfSession, e.session.toLowerCase(), e.tenant ?? FIRST);
+  return (e) => {
+    if (e.op !== 'read' || e.outcome !== 'ok') return false;
+    const writers = writersOfSession.get(e.session.toLowerCase());
+    const tenant = e.tenant ?? FIRST;
+    return writers !== undefined && [...writers].some((t) => t !== tenant);
+  };
+}
+
 function add(m: Map<string, Set<string>>, k: string, v: string): void {
   let s = m.get(k);
   if (!s) m.set(k, (s = new Set()));

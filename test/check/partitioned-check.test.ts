@@ -19,8 +19,16 @@ function brokenRun(entries: number, seed: number): { history: readonly HistoryEn
   const raw: HistoryEntry[] = [];
   const { store, audit } = seededHistory({ entries, seed, opsPerSession: 150 }, (e) => raw.push(e));
   const oversized: string[] = [];
+  let lastWindow: string[] | undefined;
   for (const e of raw) {
     const r = rand();
+    if (e.op === 'read' && e.turnIds?.length && e.tenant && rand() < 0.004) {
+      // Another tenant reads this session id: it sees this tenant's turns, or (half the time)
+      // turns of some other session, which live in another partition.
+      const other = `tenant-${(Number(e.tenant.slice(7)) + 1) % 4}`;
+      log.add({ ...e, tenant: other, turnIds: rand() < 0.5 || !lastWindow ? [...e.turnIds] : [...lastWindow] });
+    }
+    if (e.op === 'read' && e.turnIds?.length) lastWindow = e.turnIds;
     if (e.op === 'append' && e.turnId?.endsWith('-oversized')) oversized.push(e.turnId);
     if (e.summary && r < 0.3) e.summary = 'earlier turns compacted'; // pinned facts lost
     if (e.op === 'read' && e.turnIds && e.turnIds.length > 1 && oversized.length && r < 0.002) e.turnIds.push(oversized[Math.floor(rand() * oversized.length)]!); // stored, maybe in another session's window
@@ -77,7 +85,7 @@ describe('checkPartitioned', () => {
 
   it('has a broken history to agree on: most invariants are violated, each with its own anomalies', () => {
     const violated = whole.invariants.filter((i) => !i.holds).map((i) => i.name);
-    expect(violated).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'no-divergence', 'monotonic-reads', 'no-store-5xx', 'degradation-flagged', 'audit-agrees', 'store-agrees', 'revision-per-turn', 'no-schema-regression', 'oversized-rejected', 'pinned-facts-kept']));
+    expect(violated).toEqual(expect.arrayContaining(['no-lost-writes', 'no-duplicates', 'no-divergence', 'monotonic-reads', 'no-store-5xx', 'degradation-flagged', 'audit-agrees', 'store-agrees', 'revision-per-turn', 'no-schema-regression', 'oversized-rejected', 'pinned-facts-kept', 'tenant-isolation']));
     expect(whole.invariants.find((i) => i.name === 'oversized-rejected')!.anomalies.map((a) => a.type)).toContain('oversized-stored');
     const audit = whole.invariants.find((i) => i.name === 'audit-agrees')!;
     expect(audit.anomalies.map((a) => a.type)).toContain('degraded-unflagged');
@@ -95,6 +103,14 @@ describe('checkPartitioned', () => {
     const LONG: InvariantName[] = ['bytes-within-cap', 'latency-flat', 'ttl-set', 'idle-expired', 'oversized-rejected', 'no-lost-writes', 'no-duplicates'];
     const o = { ...options(run), invariants: LONG };
     expect(canon(checkPartitioned(slimOnly(partitionInMemory(run.history, 6)), o))).toEqual(canon(checkHistory(run.history, o)));
+  });
+
+  it('checks the cross-instance set from slim copies that keep only the windows tenant isolation reads', () => {
+    const CROSS: InvariantName[] = ['no-lost-writes', 'no-phantom-writes', 'no-duplicates', 'no-divergence', 'read-your-writes', 'monotonic-reads', 'monotonic-writes', 'writes-follow-reads', 'bounded-staleness', 'no-store-5xx', 'degradation-flagged', 'cas-respected', 'revision-per-turn', 'turn-order', 'tenant-isolation', 'audit-agrees', 'store-agrees'];
+    const o = { ...options(run), invariants: CROSS };
+    const w = checkHistory(run.history, o);
+    expect(w.invariants.find((i) => i.name === 'tenant-isolation')!.anomalies.map((a) => a.type)).toContain('tenant-leak');
+    expect(canon(checkPartitioned(slimOnly(partitionInMemory(run.history, 9)), o))).toEqual(canon(w));
   });
 
   it('lists the earliest anomalies under the cap, and counts the rest', () => {
