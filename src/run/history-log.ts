@@ -29,13 +29,7 @@ export function historyLog(opts: HistoryLogOptions = {}): HistoryLog {
   const entries: HistoryEntry[] = [];
   const limit = opts.softLimit ?? Infinity;
   let told = false;
-  const strings = new Map<string, string>();
-  const intern = (s: string): string => {
-    const had = strings.get(s);
-    if (had !== undefined) return had;
-    strings.set(s, s);
-    return s;
-  };
+  const intern = interner();
   let nextId = 1;
   return {
     entries: markNormalized(entries),
@@ -47,5 +41,16 @@ export function historyLog(opts: HistoryLogOptions = {}): HistoryLog {
         opts.onSoftLimit?.();
       }
     },
+  };
+}
+
+/** Maps each string to the first copy of it seen, so equal ids share one string in memory. */
+export function interner(): (s: string) => string {
+  const strings = new Map<string, string>();
+  return (s) => {
+    const had = strings.get(s);
+    if (had !== undefined) return had;
+    strings.set(s, s);
+    return s;
   };
 }

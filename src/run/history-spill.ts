@@ -15,11 +15,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { partitionKey, partitionOf, type HistoryPartitions } from '../check/partitioned-check.ts';
+import { partitionInMemory, partitionKey, partitionOf, type HistoryPartitions } from '../check/partitioned-check.ts';
 import { markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { UsageError } from '../base/errors.ts';
-import type { HistoryLog, HistoryLogOptions } from './history-log.ts';
+import { interner, type HistoryLog, type HistoryLogOptions } from './history-log.ts';
 
 export interface SpillOptions extends HistoryLogOptions {
   /** Where the partition files go (created if missing); they are the caller's to remove. */
@@ -75,13 +75,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   const limit = opts.softLimit ?? Infinity;
   let told = false;
   let memory: HistoryEntry[] = markNormalized([]);
-  const strings = new Map<string, string>();
-  const intern = (s: string): string => {
-    const had = strings.get(s);
-    if (had !== undefined) return had;
-    strings.set(s, s);
-    return s;
-  };
+  let intern = interner();
   let nextId = 1;
   let size = 0;
   let tenanted = false;
@@ -110,18 +104,12 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
     });
     for (const e of memory) write(e);
     memory = markNormalized([]);
-    strings.clear();
+    intern = interner();
   };
   const load = (i: number): HistoryEntry[] => {
     if (!files) throw new Error('spillingHistoryLog: load() before the log spilled');
     flush(files[i]!);
-    const local = new Map<string, string>();
-    const internLocal = (s: string): string => {
-      const had = local.get(s);
-      if (had !== undefined) return had;
-      local.set(s, s);
-      return s;
-    };
+    const internLocal = interner();
     const out: HistoryEntry[] = [];
     for (const line of linesOf(files[i]!.file, READ_CHUNK)) out.push(normalizeEntry(JSON.parse(line) as HistoryEntry, internLocal));
     return markNormalized(out);
@@ -155,12 +143,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
       }
     },
     partitions() {
-      if (!files) {
-        const parts: HistoryEntry[][] = Array.from({ length: count }, () => []);
-        for (const e of memory) parts[partitionOf(partitionKey(e), count)]!.push(e);
-        for (const p of parts) markNormalized(p);
-        return { count, tenanted, load: (i) => parts[i]! };
-      }
+      if (!files) return partitionInMemory(memory, count);
       for (const f of files) flush(f);
       return { count, tenanted, load };
     },
