@@ -69,15 +69,42 @@ export const SEED_PHASE = 'seed';
 export function parseAuditLog(text: string): AuditRecord[] {
   const out: AuditRecord[] = [];
   for (const line of text.split('\n')) {
-    if (!line.trim().startsWith('{')) continue;
-    try {
-      const r = JSON.parse(line) as Partial<AuditRecord>;
-      if (r.msg === AUDIT_MSG && typeof r.session === 'string' && typeof r.op === 'string') out.push(r as AuditRecord);
-    } catch {
-      // a torn last line (process killed mid-write) is not a record
-    }
+    const r = parseAuditLine(line);
+    if (r) out.push(r);
   }
   return out;
+}
+
+/**
+ * One line of an audit log as an audit record with only the record's fields (pino's level, pid
+ * and hostname are dropped: a stress run's trail is hundreds of thousands of records, held until
+ * the check), or undefined for a line that is not one. `intern` shares the repeated strings.
+ */
+export function parseAuditLine(line: string, intern: (s: string) => string = (s) => s): AuditRecord | undefined {
+  if (!line.trim().startsWith('{')) return undefined;
+  let r: Partial<AuditRecord>;
+  try {
+    r = JSON.parse(line) as Partial<AuditRecord>;
+  } catch {
+    // a torn last line (process killed mid-write) is not a record
+    return undefined;
+  }
+  if (r.msg !== AUDIT_MSG || typeof r.session !== 'string' || typeof r.op !== 'string') return undefined;
+  const str = (x: string | undefined) => (typeof x === 'string' ? intern(x) : x);
+  return {
+    time: r.time!,
+    msg: AUDIT_MSG,
+    instance: str(r.instance)!,
+    tenant: str(r.tenant)!,
+    session: intern(r.session),
+    op: r.op,
+    result: str(r.result) as AuditRecord['result'],
+    status: r.status!,
+    turnId: r.turnId,
+    revision: r.revision,
+    turnCount: r.turnCount,
+    schemaVersion: r.schemaVersion,
+  };
 }
 
 /** What degraded-unflagged compares, summed over the whole run (see degradedUnflagged). */

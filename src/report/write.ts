@@ -56,7 +56,8 @@ export function renderReports(input: unknown): RenderedReports {
   return { files };
 }
 
-export async function writeReports(result: unknown, runDir: string, opts: { history?: Iterable<unknown> } = {}): Promise<string[]> {
+/** `historyJson`: the history as each entry's JSON text, written as they come (a spilled history is never parsed for it). */
+export async function writeReports(result: unknown, runDir: string, opts: { history?: Iterable<unknown>; historyJson?: Iterable<string> } = {}): Promise<string[]> {
   const { files } = renderReports(result);
   // result.json first, whole (renamed into place): a run dir that exists holds the result, even
   // when a force-quit (a second Ctrl-C) ends the process before the other files are written.
@@ -69,10 +70,11 @@ export async function writeReports(result: unknown, runDir: string, opts: { hist
   for (const f of await readdir(path.join(runDir, 'latency'))) {
     if (f.endsWith('.hgrm') && !files.has(`latency/${f}`)) await rm(path.join(runDir, 'latency', f));
   }
-  if (opts.history) files.set(HISTORY_FILE, '');
+  if (opts.history || opts.historyJson) files.set(HISTORY_FILE, '');
   const written: string[] = [];
   for (const [rel, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (rel === HISTORY_FILE && opts.history) await writeJsonArray(path.join(runDir, rel), opts.history);
+    if (rel === HISTORY_FILE && opts.historyJson) await writeJsonArray(path.join(runDir, rel), opts.historyJson, (line) => line);
+    else if (rel === HISTORY_FILE && opts.history) await writeJsonArray(path.join(runDir, rel), opts.history);
     else if (rel !== RESULT_FILE) await writeFile(path.join(runDir, rel), text);
     written.push(rel);
   }
@@ -83,7 +85,7 @@ export async function writeReports(result: unknown, runDir: string, opts: { hist
  * The same bytes as JSON.stringify(items) + '\n', written in chunks: a fast backend's history is
  * past V8's longest string long before it is past the disk.
  */
-export async function writeJsonArray(file: string, items: Iterable<unknown>): Promise<void> {
+export async function writeJsonArray<T>(file: string, items: Iterable<T>, toJson: (item: T) => string | undefined = (item) => JSON.stringify(item)): Promise<void> {
   const CHUNK_CHARS = 1 << 20;
   const fh = await open(file, 'w');
   try {
@@ -91,7 +93,7 @@ export async function writeJsonArray(file: string, items: Iterable<unknown>): Pr
     let first = true;
     for (const item of items) {
       // As JSON.stringify does inside an array: what has no JSON form is null.
-      chunk += (first ? '' : ',') + (JSON.stringify(item) ?? 'null');
+      chunk += (first ? '' : ',') + (toJson(item) ?? 'null');
       first = false;
       if (chunk.length >= CHUNK_CHARS) {
         await fh.write(chunk);

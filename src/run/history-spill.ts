@@ -19,6 +19,7 @@ import { partitionInMemory, partitionKey, partitionOf, type HistoryPartitions } 
 import { markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { UsageError } from '../base/errors.ts';
+import { linesOf } from '../base/lines.ts';
 import { interner, type HistoryLog, type HistoryLogOptions } from './history-log.ts';
 
 export interface SpillOptions extends HistoryLogOptions {
@@ -40,10 +41,11 @@ export interface SpillingHistoryLog extends HistoryLog {
   /** The history in partitions of whole sessions (flushes the write buffers first). */
   partitions(): HistoryPartitions;
   /**
-   * Every entry in arrival order (ids ascending). On disk, the partition files are merged as they
-   * are read, a chunk of each at a time: memory holds one chunk per partition, not the history.
+   * Every entry's JSON text in arrival order (ids ascending), for history.json. On disk the
+   * partition files' lines are merged as they are read, by the id each line starts with, a chunk
+   * of each file at a time: nothing is parsed, and memory holds a chunk per partition.
    */
-  inOrder(): Iterable<HistoryEntry>;
+  jsonInOrder(): Iterable<string>;
   /** The entries with these ids, in id order (one pass over the partitions when spilled). */
   pick(ids: ReadonlySet<number>): HistoryEntry[];
   /** Flushes and closes the files; the log takes no more entries. */
@@ -53,6 +55,7 @@ export interface SpillingHistoryLog extends HistoryLog {
 const FLUSH_BYTES = 256 * 1024;
 export const READ_CHUNK = 8 * 1024 * 1024;
 const MERGE_CHUNK = 1024 * 1024;
+const ID_PREFIX = '{"id":';
 
 export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 32 };
 
@@ -132,7 +135,8 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
       size++;
       if (entry.tenant !== undefined) tenanted = true;
       if (entry.instance !== undefined) instances.add(entry.instance);
-      if (files) write(entry);
+      // Normalized, so every line starts with its id (the merge for history.json reads only that).
+      if (files) write(normalizeEntry(entry));
       else {
         memory.push(normalizeEntry(entry, intern));
         if (memory.length >= spillAfter) spill();
@@ -147,14 +151,15 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
       for (const f of files) flush(f);
       return { count, tenanted, load };
     },
-    inOrder() {
-      if (!files) return memory;
+    jsonInOrder() {
+      if (!files) return { *[Symbol.iterator]() { for (const e of memory) yield JSON.stringify(e); } };
       for (const f of files) flush(f);
       const names = files.map((f) => f.file);
       return { [Symbol.iterator]: () => mergeById(names) };
     },
     pick(ids) {
       if (!files) return memory.filter((e) => ids.has(e.id));
+      if (ids.size === 0) return [];
       const out: HistoryEntry[] = [];
       for (let i = 0; i < count; i++) for (const e of load(i)) if (ids.has(e.id)) out.push(e);
       return out.sort((a, b) => a.id - b.id);
@@ -171,48 +176,27 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   };
 }
 
-/** The entries of partition files (each in id order) merged into one id order, a chunk of each file in memory. */
-function* mergeById(files: readonly string[]): Generator<HistoryEntry> {
-  const heads: { e: HistoryEntry; next: Iterator<string> }[] = [];
+/** The lines of partition files (each in id order) merged into one id order, a chunk of each file in memory. */
+function* mergeById(files: readonly string[]): Generator<string> {
+  const heads: { id: number; line: string; next: Iterator<string> }[] = [];
   const advance = (next: Iterator<string>): void => {
     const r = next.next();
-    if (!r.done) heads.push({ e: normalizeEntry(JSON.parse(r.value) as HistoryEntry), next });
+    if (!r.done) heads.push({ id: idOf(r.value), line: r.value, next });
   };
   for (const f of files) advance(linesOf(f, MERGE_CHUNK));
   // A few dozen partitions: a linear scan for the smallest head costs less than keeping a heap.
   while (heads.length) {
     let min = 0;
-    for (let i = 1; i < heads.length; i++) if (heads[i]!.e.id < heads[min]!.e.id) min = i;
+    for (let i = 1; i < heads.length; i++) if (heads[i]!.id < heads[min]!.id) min = i;
     const [h] = heads.splice(min, 1);
-    yield h!.e;
+    yield h!.line;
     advance(h!.next);
   }
 }
 
-/** The lines of a file, read `chunkBytes` at a time (a partition file may pass V8's longest string). */
-function* linesOf(file: string, chunkBytes: number): Generator<string> {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const chunk = Buffer.allocUnsafe(chunkBytes);
-    // The bytes of a line the last chunk cut, kept as bytes: decoding them alone could split a
-    // multi-byte character.
-    let carry: Buffer[] = [];
-    for (;;) {
-      const n = fs.readSync(fd, chunk, 0, chunkBytes, null);
-      if (n === 0) break;
-      // JSON's multi-byte characters never contain the byte '\n': split on bytes.
-      const end = chunk.lastIndexOf(10, n - 1);
-      if (end < 0) {
-        carry.push(Buffer.from(chunk.subarray(0, n)));
-        continue;
-      }
-      const text = Buffer.concat([...carry, chunk.subarray(0, end)]).toString('utf8');
-      carry = [Buffer.from(chunk.subarray(end + 1, n))];
-      for (const line of text.split('\n')) if (line) yield line;
-    }
-    const rest = Buffer.concat(carry).toString('utf8');
-    if (rest) yield rest;
-  } finally {
-    fs.closeSync(fd);
-  }
+/** A spilled line's id: every line is a normalized entry, whose first key is its id. */
+function idOf(line: string): number {
+  const id = line.startsWith(ID_PREFIX) ? Number.parseInt(line.slice(ID_PREFIX.length), 10) : NaN;
+  if (!Number.isSafeInteger(id)) throw new Error(`spillingHistoryLog: a partition line does not start with its id: ${line.slice(0, 40)}`);
+  return id;
 }

@@ -219,7 +219,7 @@ async function recordCheckReport(topology: Topology, ctx: RunContext, history: S
   // the operations that prove an anomaly are read back whole.
   const result = await assembleResult({ ctx, topology, history: checked.slim ?? history.entries, provingOps: (ids) => history.pick(ids), startedAtMs, endedAtMs, engine, timeline, skippedFaults: skipped, breakerSamples: breaker.samples, witnesses, checked, ...(interrupted ? { interrupted } : {}) });
 
-  await writeReports(result, ctx.runDir, { history: history.inOrder() });
+  await writeReports(result, ctx.runDir, { historyJson: history.jsonInOrder() });
   if (history.spilled) {
     log(`stateproof: history.edn not written: the Elle export orders every operation at once, and this history (${history.size.toLocaleString('en-US')} operations) spilled to disk; history.json holds it all (STATEPROOF_SPILL_AFTER raises the threshold)`);
     return { result, runDir: ctx.runDir, exitCode: result.verdict.exitCode };

@@ -3,8 +3,9 @@
  * the load), the service's audit trail, and the store itself (a snapshot, and used_memory for the
  * capacity figures). A witness the backend gives no access to is left out, never made up.
  */
-import { readFile } from 'node:fs/promises';
-import { parseAuditLog } from '../check/index.ts';
+import { linesOf } from '../base/lines.ts';
+import { parseAuditLine } from '../check/reconcile.ts';
+import { interner } from './history-log.ts';
 import type { AuditRecord, MetricsScrape, StoreSnapshot } from '../check/types.ts';
 import type { Topology } from '../topology/index.ts';
 import { scrapeMetrics } from './scrape.ts';
@@ -77,15 +78,18 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
  */
 export async function readAuditLogs(paths: readonly string[]): Promise<AuditRecord[]> {
   const audit: AuditRecord[] = [];
+  const intern = interner();
   for (const p of paths) {
-    let text: string;
+    // Line by line: a stress run's log may be longer than the longest string V8 can hold.
     try {
-      text = await readFile(p, 'utf8');
+      for (const line of linesOf(p)) {
+        const r = parseAuditLine(line, intern);
+        if (r) audit.push(r);
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new Error(`could not read the audit log ${p}: ${(err as Error).message}`);
     }
-    for (const r of parseAuditLog(text)) audit.push(r);
   }
   return audit;
 }
