@@ -54,7 +54,7 @@ export interface SpillingHistoryLog extends HistoryLog {
 
 const FLUSH_BYTES = 256 * 1024;
 export const READ_CHUNK = 8 * 1024 * 1024;
-const MERGE_CHUNK = 1024 * 1024;
+const MERGE_CHUNK = 256 * 1024;
 const ID_PREFIX = '{"id":';
 
 export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 32 };
