@@ -78,12 +78,12 @@ async function child(entries: number, mode: Mode): Promise<ChildReport> {
   t = performance.now();
   const long = check({ invariants: LONG_SESSION, windowTurns: 10, maxStateBytes: 51_200, sessionTtlMs: 5_000, store });
   const longSessionMs = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  const checkCpuMs = (cpu.user + cpu.system) / 1000;
   if (mode === 'spilled') {
     (log as SpillingHistoryLog).close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const cpu = process.cpuUsage(cpu0);
-  const checkCpuMs = (cpu.user + cpu.system) / 1000;
   // A correct history: anything found is the bench's own bug (or a checker's), and it says so.
   const failed = [...cross.invariants, ...long.invariants].filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;

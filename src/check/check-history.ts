@@ -13,7 +13,7 @@
 import type { HistoryEntry } from '../record/history.ts';
 import { capAnomalies } from './cap-anomalies.ts';
 import { countRevisionConflicts } from './conflicts.ts';
-import { EVIDENCE_TEXT, INVARIANTS, invariantSpec, isInvariantName, unmetNeeds, type CheckContext, type InvariantName, type MeasuredInvariant } from './invariants.ts';
+import { EVIDENCE_TEXT, INVARIANTS, invariantSpec, isInvariantName, unmetNeeds, type CheckContext, type Finding, type InvariantName, type MeasuredInvariant } from './invariants.ts';
 import { checkLostWrites, type LostWritesResult } from './lost-writes.ts';
 import { DEFAULTS, resolveOptions, type CheckInputs } from './options.ts';
 import { checkRecovery } from './scenario/fault-windows.ts';
@@ -21,7 +21,6 @@ import { checkSessionGuarantees, type SessionGuaranteeAnomalies } from './sessio
 import { indexSessions, normalizeHistory, type SessionIndex } from './sessions.ts';
 import { measureStaleness, type StalenessResult } from './staleness.ts';
 import type { Anomaly, CheckReport, CheckStats, InvariantResult, RecoveryMeasure } from './types.ts';
-import type { Finding } from './invariants.ts';
 
 export interface CheckOptions extends CheckInputs {
   /** Invariants to evaluate, in this order; default: every byDefault one whose needs are given. */
@@ -29,12 +28,13 @@ export interface CheckOptions extends CheckInputs {
 }
 
 export function checkHistory(input: readonly HistoryEntry[], options: CheckOptions = {}): CheckReport {
-  return checkUncapped(input, options, pickInvariants(options)).report(options.maxAnomaliesPerInvariant ?? DEFAULTS.maxAnomaliesPerInvariant);
+  const u = checkUncapped(input, options, pickInvariants(options));
+  return wordReport(u.found, u.figures, u.stats!, options.maxAnomaliesPerInvariant ?? DEFAULTS.maxAnomaliesPerInvariant);
 }
 
 /**
  * One check with what a partitioned check (partitioned-check.ts) merges: every anomaly (uncapped),
- * the evidence figures and the staleness samples. `report(cap)` words it as checkHistory does.
+ * the evidence figures and the staleness samples. wordReport words it as checkHistory does.
  */
 export interface UncappedCheck {
   found: Map<InvariantName, Finding>;
@@ -45,7 +45,6 @@ export interface UncappedCheck {
   staleness?: StalenessResult;
   stats?: CheckStats;
   recovery?: RecoveryMeasure[];
-  report(cap: number): CheckReport;
 }
 
 export function checkUncapped(input: readonly HistoryEntry[], options: CheckInputs, names: readonly InvariantName[], { stats: withStats = true, conclude = true } = {}): UncappedCheck {
@@ -92,10 +91,10 @@ export function checkUncapped(input: readonly HistoryEntry[], options: CheckInpu
     found.set(name, conclude && spec.conclude && Array.isArray(f) ? [...f, ...spec.conclude(tallies.get(name) ?? [])] : f);
   }
   const measures = options.faultWindows ? context.recovery().measures : undefined;
-  if (!withStats) return { found, figures, tallies, recovery: measures, report: () => { throw new Error('checkUncapped: a report needs stats'); } };
+  if (!withStats) return { found, figures, tallies, recovery: measures };
   const stats = statsOf(history, sessions().length, context.lostWrites().stats, context.staleness());
   if (measures) stats.recovery = measures;
-  return { found, figures, tallies, staleness: context.staleness(), stats, recovery: measures, report: (cap) => wordReport(found, figures, stats, cap) };
+  return { found, figures, tallies, staleness: context.staleness(), stats, recovery: measures };
 }
 
 export function missingInput(name: InvariantName, unmet: readonly string[]): Anomaly {

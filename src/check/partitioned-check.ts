@@ -2,7 +2,7 @@
  * checkPartitioned: checkHistory over a history held in partitions of whole sessions, one
  * partition in memory at a time, with the same report.
  *
- *   partition 0 … n-1 (every entry of a tenant/session key in one) ─▶ session-scoped invariants,
+ *   partition 0 … n-1 (every entry of a session id, any tenant, any case, in one) ─▶ session-scoped invariants,
  *        each partition with its own sessions' audit records, store keys and seeded sessions
  *        │ anomalies joined, evidence figures and stats summed, staleness samples merged
  *        ▼
@@ -21,7 +21,6 @@
  * anomalies exist, how many, every figure and every verdict are the same.
  */
 import type { HistoryEntry } from '../record/history.ts';
-import { capAnomalies } from './cap-anomalies.ts';
 import { checkUncapped, missingInput, pickInvariants, wordReport, type CheckOptions } from './check-history.ts';
 import { invariantSpec, unmetNeeds, type Finding, type InvariantName, type MeasuredInvariant } from './invariants.ts';
 import { DEFAULTS } from './options.ts';
@@ -107,7 +106,8 @@ export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOpt
   for (let i = 0; i < parts.count; i++) {
     const entries = parts.load(i);
     hooks.onPartition?.(entries);
-    const given = { ...options, audit: audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted };
+    // No fault windows: only run-wide invariants read them, and recovery is measured once, below.
+    const given = { ...options, audit: audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted, faultWindows: undefined };
     const u = checkUncapped(entries, given, local, { conclude: false });
     for (const [name, f] of u.found) found.get(name)!.push(...anomaliesOf(name, f));
     for (const [name, f] of u.figures) figures.set(name, sum(figures.get(name), f));

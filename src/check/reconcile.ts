@@ -97,7 +97,7 @@ export function parseAuditLine(line: string, intern: (s: string) => string = (s)
     instance: str(r.instance)!,
     tenant: str(r.tenant)!,
     session: intern(r.session),
-    op: r.op,
+    op: intern(r.op) as AuditRecord['op'],
     result: str(r.result) as AuditRecord['result'],
     status: r.status!,
     turnId: r.turnId,

@@ -51,6 +51,17 @@ export function markNormalized<T extends readonly HistoryEntry[]>(entries: T): T
   return entries;
 }
 
+/** Maps each string to the first copy of it seen, so equal ids share one string in memory (normalizeEntry's `intern`). */
+export function interner(): (s: string) => string {
+  const strings = new Map<string, string>();
+  return (s) => {
+    const had = strings.get(s);
+    if (had !== undefined) return had;
+    strings.set(s, s);
+    return s;
+  };
+}
+
 /**
  * One entry in the fixed shape. `intern` maps each id-like string to one shared copy: the turn ids
  * in a read's window arrive as strings of their own (JSON.parse), and at ten per read they would

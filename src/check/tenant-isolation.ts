@@ -21,26 +21,21 @@ const FIRST = '(first tenant)';
 export function checkTenantIsolation(input: readonly HistoryEntry[]): TenantIsolationResult {
   const history = input.map((e) => (e.tenant === undefined ? { ...e, tenant: FIRST } : e));
   const writerOfTurn = new Map<string, Set<string>>(); // turnId -> tenants that appended it
-  // Keyed by the lower-cased id, so a read of a case variant of another tenant's id is checked too.
-  const writersOfSession = new Map<string, Set<string>>();
   const ownSessions = new Set<string>(); // `${tenant}\0${exact session id}`
   const tenants = new Set<string>();
   for (const e of history) {
     if (e.tenant === undefined) continue;
     tenants.add(e.tenant);
     if (e.op !== 'append' || e.outcome === 'fail') continue;
-    add(writersOfSession, e.session.toLowerCase(), e.tenant);
     ownSessions.add(`${e.tenant}\0${e.session}`);
     if (e.turnId !== undefined) add(writerOfTurn, e.turnId, e.tenant);
   }
+  const crossTenant = crossTenantReads(history);
   const anomalies: Anomaly[] = [];
   let crossReads = 0;
   const reported = new Set<string>();
   for (const e of history) {
-    if (e.op !== 'read' || e.tenant === undefined || e.outcome !== 'ok') continue;
-    const writers = writersOfSession.get(e.session.toLowerCase());
-    const othersWrote = writers !== undefined && [...writers].some((t) => t !== e.tenant);
-    if (!othersWrote) continue;
+    if (!crossTenant(e)) continue;
     crossReads++;
     const key = `${e.tenant}/${e.session}`;
     if (reported.has(key)) continue;
@@ -62,9 +57,10 @@ export function checkTenantIsolation(input: readonly HistoryEntry[]): TenantIsol
 }
 
 /**
- * The reads checkTenantIsolation looks into the windows of, over any part of a history that holds
- * every entry of each session id it holds (any tenant, any case): reads of a session id another
- * tenant also wrote.
+ * The reads checkTenantIsolation looks into the windows of: reads of a session id another tenant
+ * also wrote (keyed by the lower-cased id, so a read of a case variant of another tenant's id
+ * counts too). Decided over any part of a history that holds every entry of each session id it
+ * holds (a partition), so a partitioned check keeps just these windows in its slim copy.
  */
 export function crossTenantReads(part: readonly HistoryEntry[]): (e: HistoryEntry) => boolean {
   const writersOfSession = new Map<string, Set<string>>();

@@ -6,8 +6,8 @@
  * strings interned, so checking copies nothing: at ten thousand answers a second the history is
  * most of what the harness holds.
  */
-import { markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
+import { spillingHistoryLog } from './history-spill.ts';
 
 export interface HistoryLog {
   /** In arrival order; add() is the only way in (the checkers rely on every entry's shape). */
@@ -25,32 +25,7 @@ export interface HistoryLogOptions {
   onSoftLimit?: () => void;
 }
 
+/** A log that never leaves memory: the spilling log (history-spill.ts) with nowhere to spill to. */
 export function historyLog(opts: HistoryLogOptions = {}): HistoryLog {
-  const entries: HistoryEntry[] = [];
-  const limit = opts.softLimit ?? Infinity;
-  let told = false;
-  const intern = interner();
-  let nextId = 1;
-  return {
-    entries: markNormalized(entries),
-    add(entry) {
-      entry.id = nextId++;
-      entries.push(normalizeEntry(entry, intern));
-      if (!told && entries.length >= limit) {
-        told = true;
-        opts.onSoftLimit?.();
-      }
-    },
-  };
-}
-
-/** Maps each string to the first copy of it seen, so equal ids share one string in memory. */
-export function interner(): (s: string) => string {
-  const strings = new Map<string, string>();
-  return (s) => {
-    const had = strings.get(s);
-    if (had !== undefined) return had;
-    strings.set(s, s);
-    return s;
-  };
+  return spillingHistoryLog(opts);
 }

@@ -16,16 +16,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { partitionInMemory, partitionKey, partitionOf, type HistoryPartitions } from '../check/partitioned-check.ts';
-import { markNormalized, normalizeEntry } from '../check/sessions.ts';
+import { interner, markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { UsageError } from '../base/errors.ts';
 import { linesOf } from '../base/lines.ts';
-import { interner, type HistoryLog, type HistoryLogOptions } from './history-log.ts';
+import type { HistoryLog, HistoryLogOptions } from './history-log.ts';
 
 export interface SpillOptions extends HistoryLogOptions {
-  /** Where the partition files go (created if missing); they are the caller's to remove. */
-  dir: string;
-  /** Entries held in memory before the log moves to disk. Default 500,000. */
+  /** Where the partition files go (created if missing); they are the caller's to remove. Absent, the log never spills. */
+  dir?: string;
+  /** Entries held in memory before the log moves to disk. Default 500,000 (with a `dir`). */
   spillAfter?: number;
   /** Partition files once spilled. Default 32. */
   partitions?: number;
@@ -34,6 +34,8 @@ export interface SpillOptions extends HistoryLogOptions {
 export interface SpillingHistoryLog extends HistoryLog {
   /** Entries recorded, in memory or on disk. */
   readonly size: number;
+  /** Where it moves to disk (Infinity: never). */
+  readonly spillAfter: number;
   /** Whether the log is on disk; `entries` is then empty and partitions() is the way to read it. */
   readonly spilled: boolean;
   /** Every instance an entry named (the router's header), in or out of memory. */
@@ -72,7 +74,8 @@ export function spillThreshold(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
-  const spillAfter = opts.spillAfter ?? SPILL_DEFAULTS.spillAfter;
+  const dir = opts.dir;
+  const spillAfter = dir === undefined ? Infinity : (opts.spillAfter ?? SPILL_DEFAULTS.spillAfter);
   const count = opts.partitions ?? SPILL_DEFAULTS.partitions;
   if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`partitions must be a whole number >= 1, got ${count}`);
   const limit = opts.softLimit ?? Infinity;
@@ -100,9 +103,9 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
     f.bytes = 0;
   };
   const spill = (): void => {
-    fs.mkdirSync(opts.dir, { recursive: true });
+    fs.mkdirSync(dir!, { recursive: true });
     files = Array.from({ length: count }, (_, i) => {
-      const file = path.join(opts.dir, `part-${String(i).padStart(2, '0')}.ndjson`);
+      const file = path.join(dir!, `part-${String(i).padStart(2, '0')}.ndjson`);
       return { fd: fs.openSync(file, 'w'), file, buffer: [], bytes: 0 };
     });
     for (const e of memory) write(e);
@@ -125,6 +128,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
     get size() {
       return size;
     },
+    spillAfter,
     get spilled() {
       return files !== undefined;
     },

@@ -194,7 +194,7 @@ async function recordCheckReport(topology: Topology, ctx: RunContext, history: S
   }
   const timeline = plan ? await plan.stop() : [];
   const endedAtMs = Date.now();
-  log(`stateproof: load finished (${history.size.toLocaleString('en-US')} operations recorded${history.spilled ? `, on disk past ${spillThreshold().toLocaleString('en-US')} (STATEPROOF_SPILL_AFTER)` : ''}); checking`);
+  log(`stateproof: load finished (${history.size.toLocaleString('en-US')} operations recorded${history.spilled ? `, on disk past ${history.spillAfter.toLocaleString('en-US')} (STATEPROOF_SPILL_AFTER)` : ''}); checking`);
   await holdCheckStageForSelfTest(opts.signal, log);
 
   // An adapter's store holds the library's layout: a snapshot in the reference service's would read as empty.

@@ -5,7 +5,7 @@
  */
 import { linesOf } from '../base/lines.ts';
 import { parseAuditLine } from '../check/reconcile.ts';
-import { interner } from './history-log.ts';
+import { interner } from '../check/sessions.ts';
 import type { AuditRecord, MetricsScrape, StoreSnapshot } from '../check/types.ts';
 import type { Topology } from '../topology/index.ts';
 import { scrapeMetrics } from './scrape.ts';
