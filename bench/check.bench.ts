@@ -7,8 +7,8 @@
  * cross-instance and the long-session scenarios do (their invariants, with a store snapshot and an
  * audit trail; metrics-agree is left out, there is no /metrics text). Two ways, side by side:
  *   memory   the run's history log (historyLog) and checkHistory over the whole of it;
- *   spilled  the spilling log (history-spill.ts) on disk from the first entry, and
- *            checkPartitioned reading one partition at a time.
+ *   spilled  the spilling log (history-spill.ts) and the audit trail (audit-spill.ts) on disk
+ *            from the first entry, and checkPartitioned reading one partition of each at a time.
  * Medians over rounds: the machine is shared.
  *
  *   STATEPROOF_BENCH_SIZES=100000,1000000   sizes to run (default 100000,1000000,5000000)
@@ -24,9 +24,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkHistory, type CheckOptions, type InvariantName } from '../src/check/index.ts';
-import { checkPartitioned } from '../src/check/partitioned-check.ts';
+import { checkPartitionedWith } from '../src/check/partitioned-check.ts';
 import { historyLog } from '../src/run/history-log.ts';
-import { spillingHistoryLog, type SpillingHistoryLog } from '../src/run/history-spill.ts';
+import { SPILL_DEFAULTS, spillingHistoryLog, type SpillingHistoryLog } from '../src/run/history-spill.ts';
+import { auditSpill } from '../src/run/audit-spill.ts';
 import { seededHistory, type SeededWitnesses } from './seeded-history.ts';
 
 const CROSS_INSTANCE: InvariantName[] = [
@@ -67,13 +68,18 @@ async function child(entries: number, mode: Mode): Promise<ChildReport> {
   let t = performance.now();
   const dir = mode === 'spilled' ? fs.mkdtempSync(path.join(os.tmpdir(), 'stateproof-bench-spill-')) : '';
   const log = mode === 'spilled' ? spillingHistoryLog({ dir, spillAfter: 1 }) : historyLog();
-  const { store, audit } = seededHistory({ entries }, (e) => log.add(e));
+  const spill = mode === 'spilled' ? auditSpill(path.join(dir, 'audit'), SPILL_DEFAULTS.partitions) : undefined;
+  const { store, audit: held } = seededHistory({ entries, ...(spill ? { addAudit: (r) => spill.add(r) } : {}) }, (e) => log.add(e));
+  const auditParts = spill?.partitions();
   const generateMs = performance.now() - t;
   const recordedRssMb = process.memoryUsage().rss / 2 ** 20;
-  const check = mode === 'spilled' ? (o: CheckOptions) => checkPartitioned((log as SpillingHistoryLog).partitions(), o) : (o: CheckOptions) => checkHistory(log.entries, o);
+  const check =
+    mode === 'spilled'
+      ? (o: CheckOptions, withAudit = false) => checkPartitionedWith((log as SpillingHistoryLog).partitions(), o, withAudit ? { auditParts: auditParts! } : {}).report
+      : (o: CheckOptions, withAudit = false) => checkHistory(log.entries, withAudit ? { ...o, audit: held } : o);
   const cpu0 = process.cpuUsage();
   t = performance.now();
-  const cross = check({ invariants: CROSS_INSTANCE, windowTurns: 10, stalenessBoundMs: 1_000, store, audit });
+  const cross = check({ invariants: CROSS_INSTANCE, windowTurns: 10, stalenessBoundMs: 1_000, store }, true);
   const crossInstanceMs = performance.now() - t;
   t = performance.now();
   const long = check({ invariants: LONG_SESSION, windowTurns: 10, maxStateBytes: 51_200, sessionTtlMs: 5_000, store });
@@ -87,7 +93,7 @@ async function child(entries: number, mode: Mode): Promise<ChildReport> {
   // A correct history: anything found is the bench's own bug (or a checker's), and it says so.
   const failed = [...cross.invariants, ...long.invariants].filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  const perInvariant = process.env.STATEPROOF_BENCH_PER_INVARIANT === '1' && mode === 'memory' ? await timeEach(log.entries, { store, audit }) : undefined;
+  const perInvariant = process.env.STATEPROOF_BENCH_PER_INVARIANT === '1' && mode === 'memory' ? await timeEach(log.entries, { store, audit: held }) : undefined;
   return { entries: cross.stats.entries, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb, failed, perInvariant };
 }
 

@@ -21,7 +21,11 @@ export interface SeededHistoryOptions {
   opsPerSession?: number;
   vus?: number;
   windowTurns?: number;
+  /** Where the audit records go, when not into the returned array (which is then empty): a spill. */
+  addAudit?: (r: AuditRecord) => void;
 }
+
+type AuditSink = { push(r: AuditRecord): unknown };
 
 export interface SeededWitnesses {
   store: StoreSnapshot[];
@@ -48,7 +52,8 @@ export function seededHistory(o: SeededHistoryOptions, add: (e: HistoryEntry) =>
   const sessionCount = Math.max(tenants * 2, Math.round(o.entries / (o.opsPerSession ?? 2000)));
   const sessions: Session[] = [];
   for (let i = 0; i < sessionCount; i++) sessions.push({ tenant: `tenant-${i % tenants}`, session: `x-${i}`, ids: [], revision: 0, bytes: 0, pinned: [] });
-  const audit: AuditRecord[] = [];
+  const held: AuditRecord[] = [];
+  const audit: AuditSink = o.addAudit ? { push: o.addAudit } : held;
   const lastTurnOf = new Map<number, { s: Session; turnId: string }>();
   let t = 1_700_000_000_000;
   for (let n = 0; n < o.entries; n++) {
@@ -109,7 +114,7 @@ export function seededHistory(o: SeededHistoryOptions, add: (e: HistoryEntry) =>
   const store: StoreSnapshot[] = sessions
     .filter((s) => s.revision > 0)
     .map((s) => ({ tenant: s.tenant, session: s.session, schemaVersion: 3, revision: s.revision, turnCount: s.revision, turnIds: s.ids.slice(-windowTurns), bytes: s.bytes, ttlSeconds: 3600 }));
-  return { store, audit };
+  return { store, audit: held };
 }
 
 /** Strings of their own, as JSON.parse gives each answer: a read shares no memory with the append that wrote the turn. */
@@ -117,7 +122,7 @@ function fresh(ids: string[]): string[] {
   return ids.map((id) => (' ' + id).slice(1));
 }
 
-function applyTurn(s: Session, turnId: string, audit: AuditRecord[], atMs: number, instance: string): void {
+function applyTurn(s: Session, turnId: string, audit: AuditSink, atMs: number, instance: string): void {
   s.ids.push(turnId);
   if (turnId.endsWith('-pinned')) s.pinned.push(turnId);
   // The store keeps the window; the rest is compacted away.

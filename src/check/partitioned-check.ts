@@ -26,7 +26,7 @@ import { invariantSpec, unmetNeeds, type Finding, type InvariantName, type Measu
 import { DEFAULTS } from './options.ts';
 import { markNormalized, normalizeHistory } from './sessions.ts';
 import { stalenessStats } from './staleness.ts';
-import type { Anomaly, CheckReport, CheckStats } from './types.ts';
+import type { Anomaly, AuditRecord, CheckReport, CheckStats } from './types.ts';
 import type { Consistency } from '../record/history.ts';
 
 export interface HistoryPartitions {
@@ -38,6 +38,15 @@ export interface HistoryPartitions {
   readonly tenanted: boolean;
   /** The whole history, when it is in memory anyway: the run-wide invariants read it instead of a slim copy. */
   whole?(): readonly HistoryEntry[];
+}
+
+/** An audit trail split as the history is (partitionOf(partitionKey(record))), read one partition at a time. */
+export interface AuditPartitions {
+  readonly count: number;
+  /** Records in all partitions. */
+  readonly size: number;
+  /** Partition i's records in the order logged (read anew on each call). */
+  load(i: number): AuditRecord[];
 }
 
 /**
@@ -81,12 +90,22 @@ export interface PartitionHooks {
   onPartition?(entries: readonly HistoryEntry[]): void;
   /** Keep the slim copy of every entry (in id order) for the caller, even when no run-wide invariant needs it. */
   keepSlim?: boolean;
+  /**
+   * The audit trail in the history's partitions, read beside each one, in place of options.audit
+   * (which must then be absent): a trail of millions of records need not be in memory whole.
+   */
+  auditParts?: AuditPartitions;
 }
 
 /** checkPartitioned, and the slim copy of every entry in id order when kept (the whole history when in memory). */
 export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOptions = {}, hooks: PartitionHooks = {}): { report: CheckReport; slim?: readonly HistoryEntry[] } {
-  const names = pickInvariants(options);
-  const unmet = new Map(names.map((n) => [n, unmetNeeds(n, options)] as const).filter(([, u]) => u.length > 0));
+  const auditParts = hooks.auditParts;
+  if (auditParts && options.audit) throw new Error('checkPartitioned: an audit trail given twice (options.audit and auditParts)');
+  if (auditParts && auditParts.count !== parts.count) throw new Error(`checkPartitioned: the audit trail has ${auditParts.count} partitions, the history ${parts.count}`);
+  // An audit given in partitions is an audit given: the checkers that need one run.
+  const inputs = auditParts ? { ...options, audit: [] } : options;
+  const names = pickInvariants(inputs);
+  const unmet = new Map(names.map((n) => [n, unmetNeeds(n, inputs)] as const).filter(([, u]) => u.length > 0));
   const runnable = names.filter((n) => !unmet.has(n));
   const local = runnable.filter((n) => invariantSpec(n).scope === 'session');
   const runWide = runnable.filter((n) => invariantSpec(n).scope !== 'session');
@@ -107,7 +126,7 @@ export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOpt
     const entries = parts.load(i);
     hooks.onPartition?.(entries);
     // No fault windows: only run-wide invariants read them, and recovery is measured once, below.
-    const given = { ...options, audit: audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted, faultWindows: undefined };
+    const given = { ...options, audit: auditParts ? auditParts.load(i) : audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted, faultWindows: undefined };
     const u = checkUncapped(entries, given, local, { conclude: false });
     for (const [name, f] of u.found) found.get(name)!.push(...anomaliesOf(name, f));
     for (const [name, f] of u.figures) figures.set(name, sum(figures.get(name), f));

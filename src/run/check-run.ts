@@ -65,6 +65,7 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
     noTtl: b ? (b.ttlSeconds === null ? 'none' : b.ttlSeconds === undefined ? 'undeclared' : undefined) : undefined,
     maxStateBytes: b ? b.maxStateBytes : check.maxStateBytes,
     metricNames: backend ? metricNamesOf(backend) : undefined,
+    // On disk, the trail is handed to the partitioned check beside the history (below).
     audit: witnesses.audit.length ? witnesses.audit : undefined,
     store: witnesses.store,
     metrics: witnesses.scrapes,
@@ -89,11 +90,13 @@ export function checkRun({ spec, history, witnesses, faultWindows, external, log
   let slim: readonly HistoryEntry[] | undefined;
   if (isPartitions(history)) {
     let counts = evidenceCounts([]);
-    const r = checkPartitionedWith(history, options, { keepSlim: true, onPartition: (entries) => void (counts = addEvidenceCounts(counts, evidenceCounts(entries))) });
+    const auditParts = witnesses.auditParts;
+    const r = checkPartitionedWith(history, options, { keepSlim: true, ...(auditParts ? { auditParts } : {}), onPartition: (entries) => void (counts = addEvidenceCounts(counts, evidenceCounts(entries))) });
     report = r.report;
     slim = r.slim;
     counted = counts;
   } else {
+    if (witnesses.auditParts) throw new Error('checkRun: an audit trail on disk beside a history in memory');
     report = checkHistory(history, options);
     counted = history;
   }

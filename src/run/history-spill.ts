@@ -10,16 +10,14 @@
  *                                                       one partition's entries
  *
  * Below the threshold nothing touches the disk and `entries` is the whole history, as historyLog
- * gives it. Writes are synchronous and batched (a flush per 256 KiB of a partition): at ten
- * thousand answers a second that is a few writes a second, and a crash loses at most the buffers.
+ * gives it. The files are partition-files.ts's: synchronous, batched writes.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { partitionInMemory, partitionKey, partitionOf, type HistoryPartitions } from '../check/partitioned-check.ts';
 import { interner, markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { UsageError } from '../base/errors.ts';
 import { linesOf } from '../base/lines.ts';
+import { partitionFiles, type PartitionFiles } from './partition-files.ts';
 import type { HistoryLog, HistoryLogOptions } from './history-log.ts';
 
 export interface SpillOptions extends HistoryLogOptions {
@@ -54,8 +52,6 @@ export interface SpillingHistoryLog extends HistoryLog {
   close(): void;
 }
 
-const FLUSH_BYTES = 256 * 1024;
-export const READ_CHUNK = 8 * 1024 * 1024;
 const MERGE_CHUNK = 256 * 1024;
 const ID_PREFIX = '{"id":';
 
@@ -86,38 +82,21 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   let size = 0;
   let tenanted = false;
   const instances = new Set<string>();
-  let files: { fd: number; file: string; buffer: string[]; bytes: number }[] | undefined;
+  let files: PartitionFiles | undefined;
   let closed = false;
 
-  const write = (e: HistoryEntry): void => {
-    const f = files![partitionOf(partitionKey(e), count)]!;
-    const line = JSON.stringify(e);
-    f.buffer.push(line);
-    f.bytes += line.length + 1;
-    if (f.bytes >= FLUSH_BYTES) flush(f);
-  };
-  const flush = (f: NonNullable<typeof files>[number]): void => {
-    if (f.buffer.length === 0) return;
-    fs.writeSync(f.fd, f.buffer.join('\n') + '\n');
-    f.buffer = [];
-    f.bytes = 0;
-  };
+  const write = (e: HistoryEntry): void => files!.write(partitionOf(partitionKey(e), count), JSON.stringify(e));
   const spill = (): void => {
-    fs.mkdirSync(dir!, { recursive: true });
-    files = Array.from({ length: count }, (_, i) => {
-      const file = path.join(dir!, `part-${String(i).padStart(2, '0')}.ndjson`);
-      return { fd: fs.openSync(file, 'w'), file, buffer: [], bytes: 0 };
-    });
+    files = partitionFiles(dir!, 'part', count);
     for (const e of memory) write(e);
     memory = markNormalized([]);
     intern = interner();
   };
   const load = (i: number): HistoryEntry[] => {
     if (!files) throw new Error('spillingHistoryLog: load() before the log spilled');
-    flush(files[i]!);
     const internLocal = interner();
     const out: HistoryEntry[] = [];
-    for (const line of linesOf(files[i]!.file, READ_CHUNK)) out.push(normalizeEntry(JSON.parse(line) as HistoryEntry, internLocal));
+    for (const line of files.lines(i)) out.push(normalizeEntry(JSON.parse(line) as HistoryEntry, internLocal));
     return markNormalized(out);
   };
 
@@ -152,13 +131,11 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
     },
     partitions() {
       if (!files) return partitionInMemory(memory, count);
-      for (const f of files) flush(f);
       return { count, tenanted, load };
     },
     jsonInOrder() {
       if (!files) return { *[Symbol.iterator]() { for (const e of memory) yield JSON.stringify(e); } };
-      for (const f of files) flush(f);
-      const names = files.map((f) => f.file);
+      const names = Array.from({ length: count }, (_, i) => files!.file(i));
       return { [Symbol.iterator]: () => mergeById(names) };
     },
     pick(ids) {
@@ -171,11 +148,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
     close() {
       if (closed) return;
       closed = true;
-      if (!files) return;
-      for (const f of files) {
-        flush(f);
-        fs.closeSync(f.fd);
-      }
+      files?.close();
     },
   };
 }

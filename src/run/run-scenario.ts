@@ -198,11 +198,14 @@ async function recordCheckReport(topology: Topology, ctx: RunContext, history: S
   await holdCheckStageForSelfTest(opts.signal, log);
 
   // An adapter's store holds the library's layout: a snapshot in the reference service's would read as empty.
-  const witnesses = await witnessAfter(topology, endpoints, before, history.instances, { storeSnapshot: !ctx.adapter });
+  // A spilled history's audit trail goes to disk beside it, in the same partitions.
+  const parts = history.spilled ? history.partitions() : undefined;
+  const auditSpill = parts ? { dir: path.join(ctx.runDir, SPILL_DIR, 'audit'), partitions: parts.count } : undefined;
+  const witnesses = await witnessAfter(topology, endpoints, before, history.instances, { storeSnapshot: !ctx.adapter, ...(auditSpill ? { auditSpill } : {}) });
   const faultWindows = faultWindowsOf(timeline, endedAtMs);
   const checked = checkRun({
     spec,
-    history: history.spilled ? history.partitions() : history.entries,
+    history: parts ?? history.entries,
     witnesses,
     faultWindows,
     external: topology.provider === 'external',

@@ -7,7 +7,9 @@ import { linesOf } from '../base/lines.ts';
 import { parseAuditLine } from '../check/reconcile.ts';
 import { interner } from '../check/sessions.ts';
 import type { AuditRecord, MetricsScrape, StoreSnapshot } from '../check/types.ts';
+import type { AuditPartitions } from '../check/partitioned-check.ts';
 import type { Topology } from '../topology/index.ts';
+import { auditSpill, type AuditSpill } from './audit-spill.ts';
 import { scrapeMetrics } from './scrape.ts';
 import { snapshotStore, usedMemoryBytes, type SnapshotExtras } from './store-snapshot.ts';
 
@@ -25,8 +27,10 @@ export interface WitnessesBefore {
 
 export interface Witnesses {
   scrapes: MetricsScrape[];
-  /** Empty when no instance wrote an audit log the harness can read. */
+  /** Empty when no instance wrote an audit log the harness can read, or when it went to disk (auditParts). */
   audit: AuditRecord[];
+  /** The audit trail on disk in the history's partitions, when the run spilled (witnessAfter's auditSpill). */
+  auditParts?: AuditPartitions;
   /** Absent when the store is not reachable (an external backend without --redis-url). */
   store: StoreSnapshot[] | undefined;
   /** MEMORY USAGE sampled by key kind, for the capacity breakdown; null without a store. */
@@ -52,7 +56,13 @@ export async function witnessBefore(topology: Topology, endpoints: readonly Endp
 }
 
 /** `instancesSeen`: every instance the history's answers named (attributes an entry point's counters). */
-export async function witnessAfter(topology: Topology, endpoints: readonly Endpoint[], before: WitnessesBefore, instancesSeen: ReadonlySet<string>, opts: { storeSnapshot?: boolean } = {}): Promise<Witnesses> {
+export interface WitnessAfterOptions {
+  storeSnapshot?: boolean;
+  /** Write the audit trail to partition files here, split as the spilled history is, instead of holding it. */
+  auditSpill?: { dir: string; partitions: number };
+}
+
+export async function witnessAfter(topology: Topology, endpoints: readonly Endpoint[], before: WitnessesBefore, instancesSeen: ReadonlySet<string>, opts: WitnessAfterOptions = {}): Promise<Witnesses> {
   const scrapes: MetricsScrape[] = [];
   for (const i of endpoints) {
     const after = await scrapeMetrics(i.url);
@@ -62,11 +72,18 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
     // Scraped at the entry point: attribute the counters to the one instance that answered, if one did.
     if (instancesSeen.size === 1 && scrapes[0]) scrapes[0].instance = [...instancesSeen][0]!;
   }
-  const audit = await readAuditLogs(topology.auditLogPaths);
+  const spill = opts.auditSpill ? auditSpill(opts.auditSpill.dir, opts.auditSpill.partitions) : undefined;
+  let audit: AuditRecord[];
+  try {
+    audit = await readAuditLogs(topology.auditLogPaths, spill);
+  } finally {
+    spill?.close();
+  }
+  const auditParts = spill?.partitions();
   const snapshot = topology.redis && opts.storeSnapshot !== false ? await snapshotStore(topology.redis.url) : undefined;
   const store = snapshot?.sessions;
   const after = topology.redis ? await usedMemoryBytes(topology.redis.url) : null;
-  return { scrapes, audit, store, keyMemory: snapshot?.extras.keyMemory ?? null, shards: snapshot?.extras.shards ?? null, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
+  return { scrapes, audit, ...(auditParts?.size ? { auditParts } : {}), store, keyMemory: snapshot?.extras.keyMemory ?? null, shards: snapshot?.extras.shards ?? null, usedMemoryBytes: { before: before.usedMemoryBytes, after } };
 }
 
 /**
@@ -74,17 +91,20 @@ export async function witnessAfter(topology: Topology, endpoints: readonly Endpo
  * (an external backend, or an instance that never wrote one); one that exists and cannot be read
  * is an error that names it, not an audit quietly missing. The records are appended one by one:
  * spreading a stress run's log (hundreds of thousands of lines) into push() overflows the stack,
- * and that RangeError once made a whole audit vanish into "no audit was given".
+ * and that RangeError once made a whole audit vanish into "no audit was given". Given a spill, the
+ * records go to its files as they are read, and none are returned.
  */
-export async function readAuditLogs(paths: readonly string[]): Promise<AuditRecord[]> {
+export async function readAuditLogs(paths: readonly string[], spill?: AuditSpill): Promise<AuditRecord[]> {
   const audit: AuditRecord[] = [];
-  const intern = interner();
+  // Spilled records are parsed again when read back: interning them here would only hold the strings.
+  const intern = spill ? (x: string) => x : interner();
   for (const p of paths) {
     // Line by line: a stress run's log may be longer than the longest string V8 can hold.
     try {
       for (const line of linesOf(p)) {
         const r = parseAuditLine(line, intern);
-        if (r) audit.push(r);
+        if (r && spill) spill.add(r, line);
+        else if (r) audit.push(r);
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;

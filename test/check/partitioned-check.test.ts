@@ -4,13 +4,17 @@
  * first operation), the same stats and evidence. The history is a correct seeded one broken on
  * purpose in many ways, so most invariants have anomalies to agree on.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededHistory } from '../../bench/seeded-history.ts';
 import { seededRandom } from '../../src/base/random.ts';
 import { checkHistory, INVARIANTS, type CheckOptions, type InvariantName } from '../../src/check/index.ts';
-import { checkPartitioned, partitionInMemory, type HistoryPartitions } from '../../src/check/partitioned-check.ts';
+import { checkPartitioned, checkPartitionedWith, partitionInMemory, type HistoryPartitions } from '../../src/check/partitioned-check.ts';
 import type { AuditRecord, CheckReport, StoreSnapshot } from '../../src/check/types.ts';
 import type { HistoryEntry } from '../../src/record/history.ts';
+import { auditSpill } from '../../src/run/audit-spill.ts';
 import { historyLog } from '../../src/run/history-log.ts';
 
 function brokenRun(entries: number, seed: number): { history: readonly HistoryEntry[]; store: StoreSnapshot[]; audit: AuditRecord[] } {
@@ -129,6 +133,26 @@ describe('checkPartitioned', () => {
     expect(r.invariants[0]!.anomalies).toEqual([{ type: 'not-observed', message: 'no pinned turn was followed by a summary read', ops: [] }]);
     const some = checkPartitioned(partitionInMemory(run.history, 6), { invariants: ['pinned-facts-kept'] });
     expect(some.invariants[0]!.anomalies.map((a) => a.type)).not.toContain('not-observed');
+  });
+
+  it('reads an audit trail on disk partition by partition, beside its history, to the same report', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stateproof-audit-parts-'));
+    try {
+      const count = 7;
+      const spill = auditSpill(dir, count);
+      for (const r of run.audit) spill.add(r);
+      const auditParts = spill.partitions();
+      expect(auditParts.size).toBe(run.audit.length);
+      const { audit: _whole, ...rest } = options(run);
+      const r = checkPartitionedWith(slimOnly(partitionInMemory(run.history, count)), rest, { auditParts });
+      expect(canon(r.report)).toEqual(canon(whole));
+      // Without the trail the audit checker has nothing to read: the files are what it read.
+      expect(checkPartitioned(partitionInMemory(run.history, count), rest).invariants.find((i) => i.name === 'audit-agrees')!.anomalies[0]!.type).toBe('missing-input');
+      expect(() => checkPartitionedWith(partitionInMemory(run.history, count + 1), rest, { auditParts })).toThrow(/the audit trail has 7 partitions, the history 8/);
+      expect(() => checkPartitionedWith(partitionInMemory(run.history, count), options(run), { auditParts })).toThrow(/an audit trail given twice/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names a missing input once, not once per partition', () => {

@@ -6,6 +6,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partitionKey, partitionOf } from '../../src/check/partitioned-check.ts';
+import { auditSpill } from '../../src/run/audit-spill.ts';
 import { readAuditLogs } from '../../src/run/witnesses.ts';
 
 let dir: string;
@@ -39,5 +41,24 @@ describe('readAuditLogs', () => {
     const notAFile = path.join(dir, 'a-directory.log');
     await mkdir(notAFile);
     await expect(readAuditLogs([notAFile])).rejects.toThrow(`could not read the audit log ${notAFile}`);
+  });
+
+  it('given a spill, writes every record to its session\'s partition file in the order logged, and holds none', async () => {
+    const a = path.join(dir, 'spill-i1.log');
+    const b = path.join(dir, 'spill-i2.log');
+    await writeFile(a, Array.from({ length: 5_000 }, (_, i) => line(i)).join('\n') + '\nnot an audit line\n');
+    await writeFile(b, Array.from({ length: 300 }, (_, i) => line(10_000 + i)).join('\n') + '\n');
+    const spill = auditSpill(path.join(dir, 'parts'), 5);
+    expect(await readAuditLogs([a, b], spill)).toEqual([]);
+    const parts = spill.partitions();
+    expect(parts.size).toBe(5_300);
+    const read = Array.from({ length: 5 }, (_, i) => parts.load(i));
+    for (const [i, records] of read.entries()) for (const r of records) expect(partitionOf(partitionKey(r), 5)).toBe(i);
+    const all = read.flat();
+    expect(all).toHaveLength(5_300);
+    expect(new Set(all.map((r) => r.turnId)).size).toBe(5_300);
+    // In each partition, the first log's records in its order, then the second's.
+    for (const records of read) expect(records.map((r) => r.time)).toEqual([...records.map((r) => r.time)].sort((x, y) => x - y));
+    expect(all.find((r) => r.turnId === 'turn-10299')).toMatchObject({ session: `s${10_299 % 97}`, op: 'append', result: 'applied', status: 200 });
   });
 });

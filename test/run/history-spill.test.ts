@@ -12,7 +12,8 @@ import { checkHistory } from '../../src/check/index.ts';
 import { checkPartitioned, partitionKey, partitionOf } from '../../src/check/partitioned-check.ts';
 import type { HistoryEntry } from '../../src/record/history.ts';
 import { historyLog } from '../../src/run/history-log.ts';
-import { READ_CHUNK, spillingHistoryLog } from '../../src/run/history-spill.ts';
+import { spillingHistoryLog } from '../../src/run/history-spill.ts';
+import { READ_CHUNK } from '../../src/run/partition-files.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
