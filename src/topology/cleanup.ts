@@ -20,6 +20,8 @@ import path from 'node:path';
 export const CLEANUP_DEFAULTS = {
   /** How long signal-time teardown may take before the process exits anyway. */
   signalTeardownMs: 15_000,
+  /** How long the sync last resort waits for SIGKILLed processes to be gone. */
+  killWaitMs: 3_000,
 } as const;
 
 export function stateDir(): string {
@@ -163,9 +165,14 @@ export class RunRegistry {
     this.save();
   }
 
-  /** Synchronous last resort: SIGKILL what is left, remove dirs. */
+  /**
+   * Synchronous last resort: SIGKILL what is left, remove dirs. SIGKILL is delivered when the
+   * process is next scheduled, so it waits (bounded) until each is gone: a host that exits right
+   * after must not leave a process that is still dying for whoever looks next.
+   */
   killAllSync(): void {
-    for (const p of this.data.processes) killVerified(p.pid, p.startTime);
+    const killed = this.data.processes.filter((p) => killVerified(p.pid, p.startTime));
+    waitGoneSync(killed, CLEANUP_DEFAULTS.killWaitMs);
     for (const s of this.data.sysvShm ?? []) removeShmVerified(s);
     for (const d of this.data.dirs) rmSync(d, { recursive: true, force: true });
   }
@@ -188,6 +195,17 @@ export class RunRegistry {
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.data));
     renameSync(tmp, this.file);
+  }
+}
+
+/** Polls /proc until every process is gone or a zombie, or `ms` have passed; blocks the thread. */
+function waitGoneSync(procs: Array<{ pid: number; startTime?: string }>, ms: number): void {
+  const deadline = Date.now() + ms;
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  let left = procs;
+  for (let i = 0; i < 1_000 && left.length > 0 && Date.now() < deadline; i++) {
+    Atomics.wait(tick, 0, 0, 5);
+    left = left.filter((p) => isAlive(p.pid, p.startTime));
   }
 }
 

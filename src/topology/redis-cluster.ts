@@ -116,8 +116,11 @@ export interface RedisCluster {
   readonly cli: string;
   readonly nodeTimeoutMs: number;
   readonly processes: Record<string, FaultableProcess>;
-  /** The roles and slots every node agrees on now, from any node that answers. */
-  roles(): Promise<ClusterNodeRole[]>;
+  /**
+   * The roles and slots from any node that answers, or as the node named `node` sees them (a
+   * primary's view of its own slots changes with its own SETSLOT, before the bus carries it on).
+   */
+  roles(node?: string): Promise<ClusterNodeRole[]>;
   stop(): Promise<void>;
 }
 
@@ -266,9 +269,9 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     cli,
     nodeTimeoutMs,
     processes,
-    async roles() {
+    async roles(node?: string) {
       let last: unknown;
-      for (const n of nodes) {
+      for (const n of node === undefined ? nodes : nodes.filter((x) => x.name === node)) {
         try {
           return parseClusterNodes((await withNode(n.url, (r) => r.call('CLUSTER', 'NODES'))) as string, names);
         } catch (e) {

@@ -102,6 +102,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pids still running after a bounded wait: SIGKILL lands when the process is next scheduled. */
+async function stillAlive(pids: number[], ms = 5_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = pids.filter(alive);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = left.filter(alive);
+  }
+  return left;
+}
+
 /** The pids the run recorded in its run file (src/topology/cleanup.ts): what must not outlive it. */
 function recordedPids(stateDir: string): number[] {
   const pids = readdirSync(stateDir)
@@ -130,7 +141,7 @@ async function expectInterrupted(h: Harness, pids: number[], signal: 'SIGINT' | 
   expect(verdictText).toMatch(/^ {2}ok {6}no-lost-writes .*\[partial\]$/m);
   expect(h.stderr()).not.toMatch(/ioredis|Unhandled error event|MaxRetriesPerRequest|internal error/);
   expect(h.stderr()).not.toMatch(/^\s+at /m);
-  for (const pid of pids) expect(alive(pid), `pid ${pid} still running`).toBe(false);
+  for (const pid of await stillAlive(pids)) expect.fail(`pid ${pid} still running 5 s after the harness exited`);
   expect(readdirSync(h.stateDir).filter((f) => f.endsWith('.json'))).toEqual([]);
 
   const runs = readdirSync(h.outDir);
@@ -196,7 +207,7 @@ describe('an interrupted run (real binary)', () => {
     process.kill(-h.child.pid!, 'SIGINT');
     expect(await bounded(h.exit, 30_000, 'the force-quit')).toBe(105);
     expect(h.stderr()).toMatch(/SIGINT again — force-quitting/);
-    for (const pid of pids) expect(alive(pid), `pid ${pid} still running`).toBe(false);
+    for (const pid of await stillAlive(pids)) expect.fail(`pid ${pid} still running 5 s after the harness exited`);
     expect(readdirSync(h.stateDir).filter((f) => f.endsWith('.json'))).toEqual([]);
     // Any report directory there is holds a result; none is left empty.
     for (const run of existsSync(h.outDir) ? readdirSync(h.outDir) : []) expect(existsSync(path.join(h.outDir, run, 'result.json'))).toBe(true);
