@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { seededHistory } from '../../bench/seeded-history.ts';
 import { seededRandom } from '../../src/base/random.ts';
 import { checkHistory, INVARIANTS, type CheckOptions, type InvariantName } from '../../src/check/index.ts';
-import { checkPartitioned, checkPartitionedWith, partitionInMemory, type HistoryPartitions } from '../../src/check/partitioned-check.ts';
+import { checkPartitioned, checkPartitionedWith, inIdOrder, partitionInMemory, type HistoryPartitions } from '../../src/check/partitioned-check.ts';
 import type { AuditRecord, CheckReport, StoreSnapshot } from '../../src/check/types.ts';
 import type { HistoryEntry } from '../../src/record/history.ts';
 import { auditSpill } from '../../src/run/audit-spill.ts';
@@ -174,5 +174,17 @@ describe('checkPartitioned', () => {
     const holding = Array.from({ length: count }, (_, i) => parts.load(i).length).filter((n) => n > 0);
     expect(holding).toEqual([2]);
     expect(parts.tenanted).toBe(true);
+  });
+
+  it('joins partitions into id order: placed by id when dense or nearly so, sorted otherwise', () => {
+    const e = (id: number) => ({ id, vu: 1, op: 'read', session: 's', intendedStartMs: 0, startMs: 0, endMs: 1, outcome: 'ok', status: 200 }) as HistoryEntry;
+    const ids = (parts: number[][]) => inIdOrder(parts.map((p) => p.map(e))).map((x) => x.id);
+    expect(ids([[2, 5], [], [1, 3, 4]])).toEqual([1, 2, 3, 4, 5]);
+    expect(ids([[10, 14], [12]])).toEqual([10, 12, 14]); // gaps
+    expect(ids([[1, 1_000_000], [7]])).toEqual([1, 7, 1_000_000]); // too sparse to place
+    expect(ids([[3, 1], [2]])).toEqual([1, 2, 3]); // a partition out of order
+    expect(ids([[1, 2], [2, 3]])).toEqual([1, 2, 2, 3]); // a repeated id keeps both
+    expect(ids([[0.5, 1], [2]])).toEqual([0.5, 1, 2]);
+    expect(ids([[], []])).toEqual([]);
   });
 });
