@@ -17,40 +17,45 @@ export interface TenantIsolationResult {
 
 /** Entries without a tenant belong to the scenario's own (first) tenant. */
 const FIRST = '(first tenant)';
+const tenantOf = (e: HistoryEntry) => e.tenant ?? FIRST;
 
-export function checkTenantIsolation(input: readonly HistoryEntry[]): TenantIsolationResult {
-  const history = input.map((e) => (e.tenant === undefined ? { ...e, tenant: FIRST } : e));
+export function checkTenantIsolation(history: readonly HistoryEntry[]): TenantIsolationResult {
+  const crossTenant = crossTenantReads(history);
+  // Only turn ids some cross-tenant read's window holds can prove a leak: their writers are all
+  // that is indexed (at millions of appends, an index of every turn id is most of the check's memory).
+  const shown = new Set<string>();
+  for (const e of history) if (e.turnIds !== undefined && crossTenant(e)) for (const id of e.turnIds) shown.add(id);
   const writerOfTurn = new Map<string, Set<string>>(); // turnId -> tenants that appended it
   const ownSessions = new Set<string>(); // `${tenant}\0${exact session id}`
   const tenants = new Set<string>();
   for (const e of history) {
-    if (e.tenant === undefined) continue;
-    tenants.add(e.tenant);
+    const tenant = tenantOf(e);
+    tenants.add(tenant);
     if (e.op !== 'append' || e.outcome === 'fail') continue;
-    ownSessions.add(`${e.tenant}\0${e.session}`);
-    if (e.turnId !== undefined) add(writerOfTurn, e.turnId, e.tenant);
+    ownSessions.add(`${tenant}\0${e.session}`);
+    if (e.turnId !== undefined && shown.has(e.turnId)) add(writerOfTurn, e.turnId, tenant);
   }
-  const crossTenant = crossTenantReads(history);
   const anomalies: Anomaly[] = [];
   let crossReads = 0;
   const reported = new Set<string>();
   for (const e of history) {
     if (!crossTenant(e)) continue;
     crossReads++;
-    const key = `${e.tenant}/${e.session}`;
+    const tenant = tenantOf(e);
+    const key = `${tenant}/${e.session}`;
     if (reported.has(key)) continue;
     const foreign = (e.turnIds ?? []).find((id) => {
       const by = writerOfTurn.get(id);
-      return by !== undefined && !by.has(e.tenant!);
+      return by !== undefined && !by.has(tenant);
     });
     if (foreign !== undefined) {
       reported.add(key);
       const owner = [...writerOfTurn.get(foreign)!][0];
-      anomalies.push({ type: 'tenant-leak', session: key, message: `tenant ${e.tenant} read session ${e.session} (op ${e.id}) and saw turn ${foreign}, which only tenant ${owner} appended`, ops: [e.id] });
-    } else if (e.status === 200 && ((e.turnCount ?? 0) > 0 || (e.turnIds?.length ?? 0) > 0) && !ownSessions.has(`${e.tenant}\0${e.session}`)) {
+      anomalies.push({ type: 'tenant-leak', session: key, message: `tenant ${tenant} read session ${e.session} (op ${e.id}) and saw turn ${foreign}, which only tenant ${owner} appended`, ops: [e.id] });
+    } else if (e.status === 200 && ((e.turnCount ?? 0) > 0 || (e.turnIds?.length ?? 0) > 0) && !ownSessions.has(`${tenant}\0${e.session}`)) {
       // An empty answer (a degraded read's default context, say) shows nothing of anyone's.
       reported.add(key);
-      anomalies.push({ type: 'tenant-visible', session: key, message: `tenant ${e.tenant} never wrote session ${e.session}, yet reading it answered 200 (op ${e.id}); another tenant's session of that id (or a case variant) must be invisible (404)`, ops: [e.id] });
+      anomalies.push({ type: 'tenant-visible', session: key, message: `tenant ${tenant} never wrote session ${e.session}, yet reading it answered 200 (op ${e.id}); another tenant's session of that id (or a case variant) must be invisible (404)`, ops: [e.id] });
     }
   }
   return { anomalies, tenants: tenants.size, crossReads };
@@ -64,11 +69,11 @@ export function checkTenantIsolation(input: readonly HistoryEntry[]): TenantIsol
  */
 export function crossTenantReads(part: readonly HistoryEntry[]): (e: HistoryEntry) => boolean {
   const writersOfSession = new Map<string, Set<string>>();
-  for (const e of part) if (e.op === 'append' && e.outcome !== 'fail') add(writersOfSession, e.session.toLowerCase(), e.tenant ?? FIRST);
+  for (const e of part) if (e.op === 'append' && e.outcome !== 'fail') add(writersOfSession, e.session.toLowerCase(), tenantOf(e));
   return (e) => {
     if (e.op !== 'read' || e.outcome !== 'ok') return false;
     const writers = writersOfSession.get(e.session.toLowerCase());
-    const tenant = e.tenant ?? FIRST;
+    const tenant = tenantOf(e);
     return writers !== undefined && [...writers].some((t) => t !== tenant);
   };
 }
