@@ -20,7 +20,7 @@ import { crossCheckMetrics } from './metrics-cross-check.ts';
 import { DEFAULTS, type CheckInputs, type ResolvedOptions } from './options.ts';
 import { checkPhantomWrites } from './phantom-writes.ts';
 import { degradedUnflagged, reconcileAuditTurns, reconcileStore } from './reconcile.ts';
-import { checkBytesWithinCap, checkIdleExpired, checkLatencyFlat, checkOversizedRejected, checkTtlSet, OVERSIZED_SUFFIX, pinnedFactsLost, pinnedNotObserved } from './scenario/bounded-growth.ts';
+import { bytesWithinCapFold, foldOver, idleExpiredFold, latencyFlatFold, oversizedRejectedFold, ttlSetFold, pinnedFactsLost, pinnedNotObserved, type HistoryFold } from './scenario/bounded-growth.ts';
 import { checkDivergenceAfterFailover, checkFailoverLoss, failoverFromWindows } from './scenario/failover-loss.ts';
 import { checkFaultLatency } from './scenario/fault-windows.ts';
 import { checkFinalSchemaVersion, checkSchemaRegression } from './schema-regression.ts';
@@ -84,15 +84,25 @@ export interface InvariantSpec {
   scope?: 'session';
   /**
    * What a run-wide invariant reads of windows and summaries, which slim entries drop: 'windows'
-   * keeps them whole; `ids` keeps the window turn ids it is true of; `windowsOf`, given one
-   * partition, names the entries whose whole window it reads (a partition holds every entry of a
-   * session id, so whatever a session id's own entries decide can be decided there). Summaries are
-   * kept only with 'windows'.
+   * keeps them whole; `windowsOf`, given one partition, names the entries whose whole window it
+   * reads (a partition holds every entry of a session id, so whatever a session id's own entries
+   * decide can be decided there). Summaries are kept only with 'windows'.
    */
-  reads?: 'windows' | { ids?: (turnId: string) => boolean; windowsOf?: (partition: readonly HistoryEntry[]) => (e: HistoryEntry) => boolean };
+  reads?: 'windows' | { windowsOf: (partition: readonly HistoryEntry[]) => (e: HistoryEntry) => boolean };
   /** The anomalies only the whole run shows, from the figures its check tallied (summed over parts). */
   conclude?(tally: readonly number[]): Anomaly[];
+  /**
+   * A run-wide invariant that folds over the history part by part (HistoryFold): a partitioned
+   * check feeds it each partition as loaded, and keeps no slim copy of the entries for it.
+   * `check` is then the same fold over the whole history (streamed() below).
+   */
+  stream?(given: CheckInputs, opts: ResolvedOptions): HistoryFold;
   check(c: CheckContext): Finding;
+}
+
+/** An invariant checked by one fold, given the history whole (check) or in parts (stream). */
+function streamed(make: (given: CheckInputs, opts: ResolvedOptions) => HistoryFold): Pick<InvariantSpec, 'stream' | 'check'> {
+  return { stream: make, check: (c) => foldOver(make(c.given, c.opts), c.history) };
 }
 
 export const INVARIANTS = {
@@ -226,22 +236,20 @@ export const INVARIANTS = {
   },
   'bytes-within-cap': {
     description: 'Stored state per session never exceeds the size cap, as reported by the service on reads and, when a store snapshot is given, as held in the store.',
-    check: (c) => checkBytesWithinCap(c.history, c.given.store ?? [], c.given.maxStateBytes ?? DEFAULTS.capBytes),
+    ...streamed((given) => bytesWithinCapFold(given.store ?? [], given.maxStateBytes ?? DEFAULTS.capBytes)),
   },
   'ttl-set': {
     description: 'Every session key in the store has a TTL, so abandoned sessions do not accumulate.',
     needs: ['store'],
-    check: (c) => checkTtlSet(c.given.store!),
+    ...streamed((given) => ttlSetFold(given.store!)),
   },
   'idle-expired': {
     description: 'Sessions the scenario left idle longer than their TTL are gone.',
-    check: (c) => checkIdleExpired(c.history, c.given.idleSessionPrefix ?? DEFAULTS.idleSessionPrefix, (c.given.sessionTtlMs ?? DEFAULTS.idleTtlMs) / 1000, c.given.noTtl),
+    ...streamed((given) => idleExpiredFold(given.idleSessionPrefix ?? DEFAULTS.idleSessionPrefix, (given.sessionTtlMs ?? DEFAULTS.idleTtlMs) / 1000, given.noTtl)),
   },
   'oversized-rejected': {
-    // Only ids of oversized turns can be found stored: the windows' other ids are never compared.
-    reads: { ids: (id) => id.endsWith(OVERSIZED_SUFFIX) },
     description: 'A turn over the size limit gets 413 state_too_large and changes nothing.',
-    check: (c) => checkOversizedRejected(c.history),
+    ...streamed(() => oversizedRejectedFold()),
   },
   'pinned-facts-kept': {
     description: 'Facts the user pinned ("remember: ...") survive compaction: the last summary (or window) still holds them.',
@@ -255,7 +263,7 @@ export const INVARIANTS = {
   },
   'latency-flat': {
     description: "Appends do not get slower as a session grows: p99 of a session's last appends stays near the p99 of its first, unless the median stayed put (a tail that moves alone is machine noise).",
-    check: (c) => checkLatencyFlat(c.history, { baselineSuffix: c.given.baselineSuffix }).result,
+    ...streamed((given) => latencyFlatFold({ baselineSuffix: given.baselineSuffix })),
   },
   'failover-loss-window': {
     reads: 'windows',

@@ -6,8 +6,9 @@
  *        each partition with its own sessions' audit records, store keys and seeded sessions
  *        │ anomalies joined, evidence figures and stats summed, staleness samples merged
  *        ▼
- *   the run-wide invariants (fault windows, percentiles over every answer, /metrics, medians)
- *   over one slim copy of every entry (no window, no summary) ─▶ one CheckReport
+ *   the run-wide invariants that fold (stream) see each partition as it is loaded; the others
+ *   (fault windows, /metrics, medians) run over one slim copy of every entry (no window, no
+ *   summary), built only when one of them is picked ─▶ one CheckReport
  *
  * Why: checking a whole history indexes it several times over (sessions, epochs, observations);
  * at millions of operations that index is gigabytes and falls out of every cache. A partition's
@@ -23,7 +24,7 @@
 import type { HistoryEntry } from '../record/history.ts';
 import { checkUncapped, missingInput, pickInvariants, wordReport, type CheckOptions } from './check-history.ts';
 import { invariantSpec, unmetNeeds, type Finding, type InvariantName, type MeasuredInvariant } from './invariants.ts';
-import { DEFAULTS } from './options.ts';
+import { DEFAULTS, resolveOptions } from './options.ts';
 import { markNormalized, normalizeHistory } from './sessions.ts';
 import { stalenessStats } from './staleness.ts';
 import type { Anomaly, AuditRecord, CheckReport, CheckStats } from './types.ts';
@@ -108,7 +109,9 @@ export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOpt
   const unmet = new Map(names.map((n) => [n, unmetNeeds(n, inputs)] as const).filter(([, u]) => u.length > 0));
   const runnable = names.filter((n) => !unmet.has(n));
   const local = runnable.filter((n) => invariantSpec(n).scope === 'session');
-  const runWide = runnable.filter((n) => invariantSpec(n).scope !== 'session');
+  // Run-wide invariants that fold over the partitions as they are loaded need no slim copy.
+  const folds = new Map(runnable.flatMap((n) => (invariantSpec(n).scope !== 'session' && invariantSpec(n).stream ? [[n, invariantSpec(n).stream!(options, resolveOptions(options))] as const] : [])));
+  const runWide = runnable.filter((n) => invariantSpec(n).scope !== 'session' && !folds.has(n));
 
   const slimEntry = slimmer(runWide);
   const audit = splitBy(options.audit, parts.count);
@@ -125,6 +128,7 @@ export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOpt
   for (let i = 0; i < parts.count; i++) {
     const entries = parts.load(i);
     hooks.onPartition?.(entries);
+    for (const f of folds.values()) f.add(entries);
     // No fault windows: only run-wide invariants read them, and recovery is measured once, below.
     const given = { ...options, audit: auditParts ? auditParts.load(i) : audit?.[i], store: store?.[i], seeded: seeded?.[i], tenanted: parts.tenanted, faultWindows: undefined };
     const u = checkUncapped(entries, given, local, { conclude: false });
@@ -149,6 +153,7 @@ export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOpt
     recovery = u.recovery;
   }
   for (const [name, f] of found) findings.set(name, [...f.sort(byFirstOp), ...(invariantSpec(name).conclude?.(tallies.get(name) ?? []) ?? [])]);
+  for (const [name, f] of folds) findings.set(name, f.finish());
   for (const [name, u] of unmet) findings.set(name, [missingInput(name, u)]);
   const merged: CheckStats = {
     ...(stats ?? emptyStats()),
@@ -168,23 +173,20 @@ function anomaliesOf(name: InvariantName, f: Finding): Anomaly[] {
 
 /**
  * Entries without what only session-scoped checkers read (the window's turn ids, the summary),
- * keeping what the run-wide ones picked declare they read (InvariantSpec.reads), decided for each
- * partition over its own entries. The run-wide checkers read times, outcomes, statuses, modes
+ * keeping the windows the run-wide ones picked declare they read (InvariantSpec.reads), decided
+ * for each partition over its own entries. The run-wide checkers read times, outcomes, statuses, modes
  * and counts.
  */
 function slimmer(runWide: readonly InvariantName[]): (partition: readonly HistoryEntry[]) => (e: HistoryEntry) => HistoryEntry {
   const reads = runWide.map((n) => invariantSpec(n).reads).filter((r) => r !== undefined);
   if (reads.includes('windows')) return () => (e) => e;
   const declared = reads.filter((r) => r !== 'windows');
-  const ids = declared.map((r) => r.ids).filter((f) => f !== undefined);
-  const kept = (id: string) => ids.some((k) => k(id));
   return (partition) => {
-    const whole = declared.map((r) => r.windowsOf?.(partition)).filter((f) => f !== undefined);
+    const whole = declared.map((r) => r.windowsOf(partition));
     return (e) => {
       if (e.turnIds === undefined && e.summary === undefined) return e;
       if (whole.some((w) => w(e))) return e.summary === undefined ? e : { ...e, summary: undefined };
-      const some = ids.length && e.turnIds ? e.turnIds.filter(kept) : [];
-      return { ...e, turnIds: some.length ? some : undefined, summary: undefined };
+      return { ...e, turnIds: undefined, summary: undefined };
     };
   };
 }

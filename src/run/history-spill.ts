@@ -94,9 +94,16 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   };
   const load = (i: number): HistoryEntry[] => {
     if (!files) throw new Error('spillingHistoryLog: load() before the log spilled');
-    const internLocal = interner();
+    // One interner per session: a window's ids are its own session's, and maps of one session's
+    // ids stay small where one map of the whole partition's grew with the run (and out of cache).
+    const interners = new Map<string, (s: string) => string>();
     const out: HistoryEntry[] = [];
-    for (const line of files.lines(i)) out.push(normalizeEntry(JSON.parse(line) as HistoryEntry, internLocal));
+    for (const line of files.lines(i)) {
+      const raw = JSON.parse(line) as HistoryEntry;
+      let intern = interners.get(raw.session);
+      if (!intern) interners.set(raw.session, (intern = interner()));
+      out.push(normalizeEntry(raw, intern));
+    }
     return markNormalized(out);
   };
 
