@@ -20,7 +20,8 @@ import { crossCheckMetrics } from './metrics-cross-check.ts';
 import { DEFAULTS, type CheckInputs, type ResolvedOptions } from './options.ts';
 import { checkPhantomWrites } from './phantom-writes.ts';
 import { degradedUnflagged, reconcileAuditTurns, reconcileStore } from './reconcile.ts';
-import { bytesWithinCapFold, foldOver, idleExpiredFold, latencyFlatFold, oversizedRejectedFold, ttlSetFold, pinnedFactsLost, pinnedNotObserved, type HistoryFold } from './scenario/bounded-growth.ts';
+import { foldOver, type HistoryFold } from './history-fold.ts';
+import { bytesWithinCapFold, idleExpiredFold, latencyFlatFold, oversizedRejectedFold, ttlSetFold, pinnedFactsLost, pinnedNotObserved } from './scenario/bounded-growth.ts';
 import { checkDivergenceAfterFailover, checkFailoverLoss, failoverFromWindows } from './scenario/failover-loss.ts';
 import { checkFaultLatency } from './scenario/fault-windows.ts';
 import { checkFinalSchemaVersion, checkSchemaRegression } from './schema-regression.ts';
@@ -96,13 +97,13 @@ export interface InvariantSpec {
    * check feeds it each partition as loaded, and keeps no slim copy of the entries for it.
    * `check` is then the same fold over the whole history (streamed() below).
    */
-  stream?(given: CheckInputs, opts: ResolvedOptions): HistoryFold;
+  stream?(given: CheckInputs): HistoryFold;
   check(c: CheckContext): Finding;
 }
 
 /** An invariant checked by one fold, given the history whole (check) or in parts (stream). */
-function streamed(make: (given: CheckInputs, opts: ResolvedOptions) => HistoryFold): Pick<InvariantSpec, 'stream' | 'check'> {
-  return { stream: make, check: (c) => foldOver(make(c.given, c.opts), c.history) };
+function streamed(make: (given: CheckInputs) => HistoryFold): Pick<InvariantSpec, 'stream' | 'check'> {
+  return { stream: make, check: (c) => foldOver(make(c.given), c.history) };
 }
 
 export const INVARIANTS = {

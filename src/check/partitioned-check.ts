@@ -24,7 +24,7 @@
 import type { HistoryEntry } from '../record/history.ts';
 import { checkUncapped, missingInput, pickInvariants, wordReport, type CheckOptions } from './check-history.ts';
 import { invariantSpec, unmetNeeds, type Finding, type InvariantName, type MeasuredInvariant } from './invariants.ts';
-import { DEFAULTS, resolveOptions } from './options.ts';
+import { DEFAULTS } from './options.ts';
 import { markNormalized, normalizeHistory } from './sessions.ts';
 import { stalenessStats } from './staleness.ts';
 import type { Anomaly, AuditRecord, CheckReport, CheckStats } from './types.ts';
@@ -110,7 +110,7 @@ export function checkPartitionedWith(parts: HistoryPartitions, options: CheckOpt
   const runnable = names.filter((n) => !unmet.has(n));
   const local = runnable.filter((n) => invariantSpec(n).scope === 'session');
   // Run-wide invariants that fold over the partitions as they are loaded need no slim copy.
-  const folds = new Map(runnable.flatMap((n) => (invariantSpec(n).scope !== 'session' && invariantSpec(n).stream ? [[n, invariantSpec(n).stream!(options, resolveOptions(options))] as const] : [])));
+  const folds = new Map(runnable.flatMap((n) => (invariantSpec(n).scope !== 'session' && invariantSpec(n).stream ? [[n, invariantSpec(n).stream!(options)] as const] : [])));
   const runWide = runnable.filter((n) => invariantSpec(n).scope !== 'session' && !folds.has(n));
 
   const slimEntry = slimmer(runWide);
@@ -174,8 +174,8 @@ function anomaliesOf(name: InvariantName, f: Finding): Anomaly[] {
 /**
  * Entries without what only session-scoped checkers read (the window's turn ids, the summary),
  * keeping the windows the run-wide ones picked declare they read (InvariantSpec.reads), decided
- * for each partition over its own entries. The run-wide checkers read times, outcomes, statuses, modes
- * and counts.
+ * for each partition over its own entries. The run-wide checkers read times, outcomes, statuses,
+ * modes and counts.
  */
 function slimmer(runWide: readonly InvariantName[]): (partition: readonly HistoryEntry[]) => (e: HistoryEntry) => HistoryEntry {
   const reads = runWide.map((n) => invariantSpec(n).reads).filter((r) => r !== undefined);

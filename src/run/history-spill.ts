@@ -94,8 +94,8 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   };
   const load = (i: number): HistoryEntry[] => {
     if (!files) throw new Error('spillingHistoryLog: load() before the log spilled');
-    // One interner per session: a window's ids are its own session's, and maps of one session's
-    // ids stay small where one map of the whole partition's grew with the run (and out of cache).
+    // One interner per session: a window's ids are its own session's, and a session's map stays
+    // the same size however long the run, where one map per partition grew with it.
     const interners = new Map<string, (s: string) => string>();
     const out: HistoryEntry[] = [];
     for (const line of files.lines(i)) {

@@ -6,28 +6,11 @@
 import { CONTRACT_PROBLEMS } from '../../contract/wire.ts';
 import type { HistoryEntry } from '../../record/history.ts';
 import type { Anomaly, InvariantResult, StoreSnapshot } from '../types.ts';
+import { foldOver, type HistoryFold } from '../history-fold.ts';
 import { percentile } from '../sessions.ts';
 
 const serviceMs = (e: HistoryEntry) => e.endMs - e.startMs;
 const MAX_LISTED = 50;
-
-/**
- * A run-wide checker fed the history in parts of whole sessions (every entry of a session id,
- * ids ascending), each part once, then asked for its finding: what it keeps between parts is
- * its own small state, not the entries, so a history checked from disk (partitioned-check.ts)
- * need not hold a copy of every entry for it. Given the whole history as one part it is the
- * checker; its anomalies come out in id order whichever way the parts came.
- */
-export interface HistoryFold {
-  add(part: readonly HistoryEntry[]): void;
-  finish(): InvariantResult;
-}
-
-/** A fold over one history given whole. */
-export function foldOver(fold: HistoryFold, history: readonly HistoryEntry[]): InvariantResult {
-  fold.add(history);
-  return fold.finish();
-}
 
 const byFirstOp = (a: Anomaly, b: Anomaly) => (a.ops[0] ?? Infinity) - (b.ops[0] ?? Infinity);
 
