@@ -8,7 +8,8 @@
  * audit trail; metrics-agree is left out, there is no /metrics text). Two ways, side by side:
  *   memory   the run's history log (historyLog) and checkHistory over the whole of it;
  *   spilled  the spilling log (history-spill.ts) and the audit trail (audit-spill.ts) on disk
- *            from the first entry, and checkPartitioned reading one partition of each at a time.
+ *            from the first entry, and checkPartitioned reading one partition of each at a time
+ *            (as many as keep a partition near PARTITION_LINES entries).
  * Medians over rounds: the machine is shared.
  *
  *   STATEPROOF_BENCH_SIZES=100000,1000000   sizes to run (default 100000,1000000,5000000)
@@ -49,6 +50,8 @@ const LONG_SESSION: InvariantName[] = ['bytes-within-cap', 'latency-flat', 'ttl-
 
 interface ChildReport {
   entries: number;
+  /** Partitions the spilled history was checked in (1 in memory). */
+  partitions: number;
   generateMs: number;
   crossInstanceMs: number;
   longSessionMs: number;
@@ -70,12 +73,14 @@ async function child(entries: number, mode: Mode): Promise<ChildReport> {
   const log = mode === 'spilled' ? spillingHistoryLog({ dir, spillAfter: 1 }) : historyLog();
   const spill = mode === 'spilled' ? auditSpill(path.join(dir, 'audit'), SPILL_DEFAULTS.partitions) : undefined;
   const { store, audit: held } = seededHistory({ entries, ...(spill ? { addAudit: (r) => spill.add(r) } : {}) }, (e) => log.add(e));
-  const auditParts = spill?.partitions();
+  // The history is read as partitions of about PARTITION_LINES entries, its audit trail as the same.
+  const parts = mode === 'spilled' ? (log as SpillingHistoryLog).partitions() : undefined;
+  const auditParts = spill?.partitions(parts!.count);
   const generateMs = performance.now() - t;
   const recordedRssMb = process.memoryUsage().rss / 2 ** 20;
   const check =
     mode === 'spilled'
-      ? (o: CheckOptions, withAudit = false) => checkPartitionedWith((log as SpillingHistoryLog).partitions(), o, withAudit ? { auditParts: auditParts! } : {}).report
+      ? (o: CheckOptions, withAudit = false) => checkPartitionedWith(parts!, o, withAudit ? { auditParts: auditParts! } : {}).report
       : (o: CheckOptions, withAudit = false) => checkHistory(log.entries, withAudit ? { ...o, audit: held } : o);
   const cpu0 = process.cpuUsage();
   t = performance.now();
@@ -94,7 +99,7 @@ async function child(entries: number, mode: Mode): Promise<ChildReport> {
   const failed = [...cross.invariants, ...long.invariants].filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const perInvariant = process.env.STATEPROOF_BENCH_PER_INVARIANT === '1' && mode === 'memory' ? await timeEach(log.entries, { store, audit: held }) : undefined;
-  return { entries: cross.stats.entries, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb, failed, perInvariant };
+  return { entries: cross.stats.entries, partitions: parts?.count ?? 1, generateMs, crossInstanceMs, longSessionMs, checkCpuMs, recordedRssMb, peakRssMb, failed, perInvariant };
 }
 
 /**
@@ -145,7 +150,7 @@ function main(): void {
         const rep = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildReport;
         if (rep.failed.length) console.log(`  ${n} ${mode}: a correct history was judged wrong: ${rep.failed.slice(0, 3).join('; ')}`);
         runs.set(key(mode, n), [...(runs.get(key(mode, n)) ?? []), rep]);
-        console.log(`  round ${round + 1}, ${n.toLocaleString('en')} ops, ${mode}: check ${((rep.crossInstanceMs + rep.longSessionMs) / 1000).toFixed(1)} s (CPU ${(rep.checkCpuMs / 1000).toFixed(1)} s), peak RSS ${rep.peakRssMb.toFixed(0)} MB`);
+        console.log(`  round ${round + 1}, ${n.toLocaleString('en')} ops, ${mode}${mode === 'spilled' ? ` (${rep.partitions} partitions)` : ''}: check ${((rep.crossInstanceMs + rep.longSessionMs) / 1000).toFixed(1)} s (CPU ${(rep.checkCpuMs / 1000).toFixed(1)} s), peak RSS ${rep.peakRssMb.toFixed(0)} MB`);
       }
     }
   }

@@ -46,7 +46,7 @@ export interface AuditPartitions {
   readonly count: number;
   /** Records in all partitions. */
   readonly size: number;
-  /** Partition i's records in the order logged (read anew on each call). */
+  /** Partition i's records, each session's in the order logged (read anew on each call). */
   load(i: number): AuditRecord[];
 }
 

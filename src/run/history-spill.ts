@@ -1,11 +1,13 @@
 /**
  * A history that moves to disk once it is large: past `spillAfter` entries, every entry (those
- * held so far, then each new one) is written as one NDJSON line to the partition file its session
- * id names (partitionOf), and memory keeps only the write buffers. checkPartitioned then reads one
- * partition at a time.
+ * held so far, then each new one) is written as one NDJSON line to the file its session id names
+ * (partitionOf over the files), and memory keeps only the write buffers. checkPartitioned then
+ * reads one partition at a time, a partition being as many files as keep it near
+ * PARTITION_LINES entries (groupCount): small partitions however long the run.
  *
- *   add ─▶ entries in memory ──(spillAfter reached)──▶ dir/part-00.ndjson … part-NN.ndjson
- *                                                            │ load(i): lines parsed, strings interned
+ *   add ─▶ entries in memory ──(spillAfter reached)──▶ dir/part-00.ndjson … part-255.ndjson
+ *                                                            │ load(i): files i, i + count, …
+ *                                                            │ parsed, strings interned, id order
  *                                                            ▼
  *                                                       one partition's entries
  *
@@ -17,7 +19,7 @@ import { interner, markNormalized, normalizeEntry } from '../check/sessions.ts';
 import type { HistoryEntry } from '../record/history.ts';
 import { UsageError } from '../base/errors.ts';
 import { linesOf } from '../base/lines.ts';
-import { partitionFiles, type PartitionFiles } from './partition-files.ts';
+import { filesOf, groupCount, PARTITION_LINES, partitionFiles, type PartitionFiles } from './partition-files.ts';
 import type { HistoryLog, HistoryLogOptions } from './history-log.ts';
 
 export interface SpillOptions extends HistoryLogOptions {
@@ -25,8 +27,10 @@ export interface SpillOptions extends HistoryLogOptions {
   dir?: string;
   /** Entries held in memory before the log moves to disk. Default 500,000 (with a `dir`). */
   spillAfter?: number;
-  /** Partition files once spilled. Default 32. */
+  /** Files the history is split into once spilled. Default 256. */
   partitions?: number;
+  /** Entries a partition holds on average, at most, where the files allow it (groupCount). Default PARTITION_LINES. */
+  partitionEntries?: number;
 }
 
 export interface SpillingHistoryLog extends HistoryLog {
@@ -52,20 +56,30 @@ export interface SpillingHistoryLog extends HistoryLog {
   close(): void;
 }
 
-const MERGE_CHUNK = 256 * 1024;
+// Read by jsonInOrder from every file at once: 256 files, 16 MiB.
+const MERGE_CHUNK = 64 * 1024;
 const ID_PREFIX = '{"id":';
 
-export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 32 };
+export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 256 };
 
 /** The run directory's folder for the partition files while the run lasts (removed when it ends). */
 export const SPILL_DIR = '.history-parts';
 
 /** Entries a run holds in memory before its history spills: STATEPROOF_SPILL_AFTER, or the default. */
 export function spillThreshold(env: NodeJS.ProcessEnv = process.env): number {
-  const given = env.STATEPROOF_SPILL_AFTER;
-  if (given === undefined || given === '') return SPILL_DEFAULTS.spillAfter;
+  return operationsEnv(env, 'STATEPROOF_SPILL_AFTER', SPILL_DEFAULTS.spillAfter);
+}
+
+/** Entries a spilled run's partitions hold on average, at most: STATEPROOF_PARTITION_ENTRIES, or PARTITION_LINES. */
+export function partitionEntries(env: NodeJS.ProcessEnv = process.env): number {
+  return operationsEnv(env, 'STATEPROOF_PARTITION_ENTRIES', PARTITION_LINES);
+}
+
+function operationsEnv(env: NodeJS.ProcessEnv, name: string, otherwise: number): number {
+  const given = env[name];
+  if (given === undefined || given === '') return otherwise;
   const n = Number(given);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`STATEPROOF_SPILL_AFTER must be a whole number of operations (at least 1), got '${given}'`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of operations (at least 1), got '${given}'`);
   return n;
 }
 
@@ -74,6 +88,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
   const spillAfter = dir === undefined ? Infinity : (opts.spillAfter ?? SPILL_DEFAULTS.spillAfter);
   const count = opts.partitions ?? SPILL_DEFAULTS.partitions;
   if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`partitions must be a whole number >= 1, got ${count}`);
+  const perPartition = opts.partitionEntries ?? PARTITION_LINES;
   const limit = opts.softLimit ?? Infinity;
   let told = false;
   let memory: HistoryEntry[] = markNormalized([]);
@@ -92,18 +107,22 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
     memory = markNormalized([]);
     intern = interner();
   };
-  const load = (i: number): HistoryEntry[] => {
+  const loadFiles = (which: readonly number[]): HistoryEntry[] => {
     if (!files) throw new Error('spillingHistoryLog: load() before the log spilled');
     // One interner per session: a window's ids are its own session's, and a session's map stays
     // the same size however long the run, where one map per partition grew with it.
     const interners = new Map<string, (s: string) => string>();
     const out: HistoryEntry[] = [];
-    for (const line of files.lines(i)) {
-      const raw = JSON.parse(line) as HistoryEntry;
-      let intern = interners.get(raw.session);
-      if (!intern) interners.set(raw.session, (intern = interner()));
-      out.push(normalizeEntry(raw, intern));
+    for (const f of which) {
+      for (const line of files.lines(f)) {
+        const raw = JSON.parse(line) as HistoryEntry;
+        let intern = interners.get(raw.session);
+        if (!intern) interners.set(raw.session, (intern = interner()));
+        out.push(normalizeEntry(raw, intern));
+      }
     }
+    // Each file is in id order: the sort (a merge sort that finds those runs) joins them.
+    if (which.length > 1) out.sort((a, b) => a.id - b.id);
     return markNormalized(out);
   };
 
@@ -137,8 +156,9 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
       }
     },
     partitions() {
-      if (!files) return partitionInMemory(memory, count);
-      return { count, tenanted, load };
+      const groups = groupCount(count, size, perPartition);
+      if (!files) return partitionInMemory(memory, groups);
+      return { count: groups, tenanted, load: (i) => loadFiles(filesOf(i, groups, count)) };
     },
     jsonInOrder() {
       if (!files) return { *[Symbol.iterator]() { for (const e of memory) yield JSON.stringify(e); } };
@@ -149,7 +169,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
       if (!files) return memory.filter((e) => ids.has(e.id));
       if (ids.size === 0) return [];
       const out: HistoryEntry[] = [];
-      for (let i = 0; i < count; i++) for (const e of load(i)) if (ids.has(e.id)) out.push(e);
+      for (let i = 0; i < count; i++) for (const e of loadFiles([i])) if (ids.has(e.id)) out.push(e);
       return out.sort((a, b) => a.id - b.id);
     },
     close() {
@@ -162,19 +182,40 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
 
 /** The lines of partition files (each in id order) merged into one id order, a chunk of each file in memory. */
 function* mergeById(files: readonly string[]): Generator<string> {
-  const heads: { id: number; line: string; next: Iterator<string> }[] = [];
-  const advance = (next: Iterator<string>): void => {
-    const r = next.next();
-    if (!r.done) heads.push({ id: idOf(r.value), line: r.value, next });
+  // A binary heap of each file's next line by id: hundreds of files, millions of lines.
+  const heap: { id: number; line: string; next: Iterator<string> }[] = [];
+  const less = (a: number, b: number) => heap[a]!.id < heap[b]!.id;
+  const swap = (a: number, b: number) => ([heap[a], heap[b]] = [heap[b]!, heap[a]!]);
+  const down = (at: number): void => {
+    for (;;) {
+      const l = 2 * at + 1;
+      const r = l + 1;
+      let min = at;
+      if (l < heap.length && less(l, min)) min = l;
+      if (r < heap.length && less(r, min)) min = r;
+      if (min === at) return;
+      swap(at, min);
+      at = min;
+    }
   };
-  for (const f of files) advance(linesOf(f, MERGE_CHUNK));
-  // A few dozen partitions: a linear scan for the smallest head costs less than keeping a heap.
-  while (heads.length) {
-    let min = 0;
-    for (let i = 1; i < heads.length; i++) if (heads[i]!.id < heads[min]!.id) min = i;
-    const [h] = heads.splice(min, 1);
-    yield h!.line;
-    advance(h!.next);
+  for (const f of files) {
+    const next = linesOf(f, MERGE_CHUNK);
+    const r = next.next();
+    if (!r.done) heap.push({ id: idOf(r.value), line: r.value, next });
+  }
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  while (heap.length) {
+    const top = heap[0]!;
+    yield top.line;
+    const r = top.next.next();
+    if (!r.done) {
+      top.id = idOf(r.value);
+      top.line = r.value;
+    } else {
+      heap[0] = heap[heap.length - 1]!;
+      heap.pop();
+    }
+    if (heap.length) down(0);
   }
 }
 

@@ -42,7 +42,7 @@ import { startBreakerSampler } from './breaker-sampler.ts';
 import { checkRun } from './check-run.ts';
 import { faultWindowsOf, startFaultPlan } from './fault-plan.ts';
 import { historyBound, historyBoundReason } from './history-bound.ts';
-import { spillingHistoryLog, spillThreshold, SPILL_DIR, type SpillingHistoryLog } from './history-spill.ts';
+import { partitionEntries, spillingHistoryLog, spillThreshold, SPILL_DIR, type SpillingHistoryLog } from './history-spill.ts';
 import { runLoad } from './load.ts';
 import { loadSpec } from './load-spec.ts';
 import { newRunId, parseRunId, refuseUsedRunDir } from './run-id.ts';
@@ -126,6 +126,7 @@ function scenarioEnv(topology: Topology, backend: ResolvedProfile | undefined): 
 async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutcome> {
   const { log } = ctx;
   const spillAfter = spillThreshold();
+  const perPartition = partitionEntries();
   const bound = historyBound(process.env, spillAfter);
   // Bound hit: the load stops as a signal would stop it, and the verdict says why.
   const abort = new AbortController();
@@ -133,6 +134,7 @@ async function runAgainst(topology: Topology, ctx: RunContext): Promise<RunOutco
   const history = spillingHistoryLog({
     dir: path.join(ctx.runDir, SPILL_DIR),
     spillAfter,
+    partitionEntries: perPartition,
     softLimit: bound,
     onSoftLimit: () => {
       boundHitAtMs = Date.now();
@@ -200,6 +202,7 @@ async function recordCheckReport(topology: Topology, ctx: RunContext, history: S
   // An adapter's store holds the library's layout: a snapshot in the reference service's would read as empty.
   // A spilled history's audit trail goes to disk beside it, in the same partitions.
   const parts = history.spilled ? history.partitions() : undefined;
+  if (parts) log(`stateproof: the history is checked in ${parts.count} partition(s) of whole sessions, about ${Math.ceil(history.size / parts.count).toLocaleString('en-US')} operations each (STATEPROOF_PARTITION_ENTRIES)`);
   const auditSpill = parts ? { dir: path.join(ctx.runDir, SPILL_DIR, 'audit'), partitions: parts.count } : undefined;
   const witnesses = await witnessAfter(topology, endpoints, before, history.instances, { storeSnapshot: !ctx.adapter, ...(auditSpill ? { auditSpill } : {}) });
   const faultWindows = faultWindowsOf(timeline, endedAtMs);

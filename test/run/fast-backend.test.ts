@@ -68,11 +68,14 @@ describe('a fast, correct backend', () => {
     // A backend of its own: the sessions the runs above grew would read as turns this run never sent.
     const fresh = await startContractBackend({ windowTurns: 10 });
     process.env.STATEPROOF_SPILL_AFTER = '2000';
+    // Several partitions, as a long run has: the default would check a run this short in one.
+    process.env.STATEPROOF_PARTITION_ENTRIES = '500';
     try {
       const o = await runScenario({ scenario: 'cross-instance', target: fresh.url, outDir, log: (l) => lines.push(l) });
       const entries = o.result.historyEntries;
       expect(entries).toBeGreaterThan(2000);
       expect(lines.some((l) => /load finished \([\d,]+ operations recorded, on disk past 2,000 \(STATEPROOF_SPILL_AFTER\)\)/.test(l))).toBe(true);
+      expect(lines.some((l) => /the history is checked in ([2-9]|\d\d+) partition\(s\) of whole sessions/.test(l))).toBe(true);
       expect(o.result.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`)).toEqual([]);
       expect(o.result.invariants.every((i) => i.status === 'held' || i.status === 'not-applicable')).toBe(true);
       expect(o.exitCode).toBe(0);
@@ -83,6 +86,7 @@ describe('a fast, correct backend', () => {
       await expect(stat(path.join(o.runDir, '.history-parts'))).rejects.toThrow();
     } finally {
       delete process.env.STATEPROOF_SPILL_AFTER;
+      delete process.env.STATEPROOF_PARTITION_ENTRIES;
       await fresh.close();
     }
   }, 180_000);
@@ -92,6 +96,14 @@ describe('a fast, correct backend', () => {
     expect(() => spillThreshold({ STATEPROOF_SPILL_AFTER: '0' })).toThrow(/STATEPROOF_SPILL_AFTER must be a whole number of operations \(at least 1\), got '0'/);
     expect(spillThreshold({ STATEPROOF_SPILL_AFTER: '1234' })).toBe(1234);
     expect(spillThreshold({})).toBe(500_000);
+  });
+
+  it('a bad STATEPROOF_PARTITION_ENTRIES is refused in words', async () => {
+    const { partitionEntries } = await import('../../src/run/history-spill.ts');
+    expect(() => partitionEntries({ STATEPROOF_PARTITION_ENTRIES: '1.5' })).toThrow(/STATEPROOF_PARTITION_ENTRIES must be a whole number of operations \(at least 1\), got '1.5'/);
+    expect(() => partitionEntries({ STATEPROOF_PARTITION_ENTRIES: 'lots' })).toThrow(/got 'lots'/);
+    expect(partitionEntries({ STATEPROOF_PARTITION_ENTRIES: '4000' })).toBe(4000);
+    expect(partitionEntries({})).toBe(32_000);
   });
 
   it('a bad STATEPROOF_MAX_HISTORY is refused in words', async () => {

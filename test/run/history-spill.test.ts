@@ -9,11 +9,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededHistory } from '../../bench/seeded-history.ts';
 import { checkHistory } from '../../src/check/index.ts';
-import { checkPartitioned, partitionKey, partitionOf } from '../../src/check/partitioned-check.ts';
+import { checkPartitioned, checkPartitionedWith, partitionKey, partitionOf } from '../../src/check/partitioned-check.ts';
+import type { AuditRecord } from '../../src/check/types.ts';
+import { auditSpill } from '../../src/run/audit-spill.ts';
 import type { HistoryEntry } from '../../src/record/history.ts';
 import { historyLog } from '../../src/run/history-log.ts';
 import { spillingHistoryLog } from '../../src/run/history-spill.ts';
-import { READ_CHUNK } from '../../src/run/partition-files.ts';
+import { groupCount, READ_CHUNK } from '../../src/run/partition-files.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -46,7 +48,7 @@ describe('spillingHistoryLog', () => {
 
   it('past its threshold holds nothing in memory, and its partitions check as the whole history does', () => {
     const dir = tmp();
-    const log = spillingHistoryLog({ dir, spillAfter: 4_000, partitions: 7 });
+    const log = spillingHistoryLog({ dir, spillAfter: 4_000, partitions: 7, partitionEntries: 3_000 });
     const plain = historyLog();
     const { store, audit } = seededHistory({ entries: 20_000, opsPerSession: 300 }, (e) => {
       log.add({ ...e, turnIds: e.turnIds && [...e.turnIds] });
@@ -71,6 +73,46 @@ describe('spillingHistoryLog', () => {
     const options = { ...CHECK, invariants: [...CHECK.invariants], store, audit };
     const whole = checkHistory(plain.entries, options);
     expect(checkPartitioned(parts, options)).toEqual(whole);
+    log.close();
+  });
+
+  it('reads its files as the fewest partitions (a divisor of the files) that keep each near its size, every partition one of partitionOf', () => {
+    const dir = tmp();
+    const log = spillingHistoryLog({ dir, spillAfter: 1, partitions: 12, partitionEntries: 6_000 });
+    const plain = historyLog();
+    const spill = auditSpill(path.join(dir, 'audit'), 12);
+    const { store } = seededHistory({ entries: 20_000, opsPerSession: 300, addAudit: (r) => spill.add(r) }, (e) => {
+      log.add({ ...e, turnIds: e.turnIds && [...e.turnIds] });
+      plain.add(e);
+    });
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('part-'))).toHaveLength(12);
+    // 20,000 entries at 6,000 a partition: 4 partitions (12 / 3) of 3 files each, not 12 of one.
+    const parts = log.partitions();
+    expect(parts.count).toBe(4);
+    const loaded: HistoryEntry[] = [];
+    for (let i = 0; i < parts.count; i++) {
+      const p = parts.load(i);
+      for (const e of p) expect(partitionOf(partitionKey(e), 4)).toBe(i);
+      expect(p.map((e) => e.id)).toEqual([...p.map((e) => e.id)].sort((a, b) => a - b));
+      loaded.push(...p);
+    }
+    expect(loaded.sort((a, b) => a.id - b.id)).toEqual(plain.entries);
+    const auditParts = spill.partitions(parts.count);
+    const audit: AuditRecord[] = [];
+    for (let i = 0; i < auditParts.count; i++) {
+      const p = auditParts.load(i);
+      for (const r of p) expect(partitionOf(partitionKey(r), 4)).toBe(i);
+      audit.push(...p);
+    }
+    expect(audit).toHaveLength(auditParts.size);
+    const options = { ...CHECK, invariants: [...CHECK.invariants], store };
+    const whole = checkHistory(plain.entries, { ...options, audit });
+    expect(checkPartitionedWith(parts, options, { auditParts }).report).toEqual(whole);
+    expect(() => spill.partitions(5)).toThrow(/12 files cannot be read as 5 partitions/);
+    expect(groupCount(256, 1_000_000)).toBe(32);
+    expect(groupCount(256, 5_000_000)).toBe(256);
+    expect(groupCount(256, 100)).toBe(1);
+    expect(groupCount(7, 1_000_000)).toBe(7);
     log.close();
   });
 

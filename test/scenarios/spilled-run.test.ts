@@ -23,9 +23,12 @@ describe('a spilled run against the reference service', () => {
   it('checks the audit trail from disk beside the history, and every invariant holds', async () => {
     const lines: string[] = [];
     process.env.STATEPROOF_SPILL_AFTER = '1000';
+    // Several partitions, as a long run has: the default would check a run this short in one.
+    process.env.STATEPROOF_PARTITION_ENTRIES = '500';
     try {
       const o = await runScenario({ scenario: 'cross-instance', outDir, log: (l) => lines.push(l) });
       expect(lines.some((l) => /operations recorded, on disk past 1,000 \(STATEPROOF_SPILL_AFTER\)/.test(l))).toBe(true);
+      expect(lines.some((l) => /the history is checked in ([2-9]|\d\d+) partition\(s\) of whole sessions/.test(l))).toBe(true);
       expect(o.result.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.anomalies[0]?.message}`)).toEqual([]);
       // Read, not skipped for want of an audit: a missing input would be an anomaly, and no evidence.
       const audit = o.result.invariants.find((i) => i.name === 'audit-agrees')!;
@@ -34,6 +37,7 @@ describe('a spilled run against the reference service', () => {
       expect(await readdir(o.runDir)).not.toContain('.history-parts');
     } finally {
       delete process.env.STATEPROOF_SPILL_AFTER;
+      delete process.env.STATEPROOF_PARTITION_ENTRIES;
     }
   }, 240_000);
 });
