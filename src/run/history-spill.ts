@@ -5,7 +5,7 @@
  * reads one partition at a time, a partition being as many files as keep it near
  * PARTITION_LINES entries (groupCount): small partitions however long the run.
  *
- *   add ─▶ entries in memory ──(spillAfter reached)──▶ dir/part-00.ndjson … part-255.ndjson
+ *   add ─▶ entries in memory ──(spillAfter reached)──▶ dir/part-0000.ndjson … part-2047.ndjson
  *                                                            │ load(i): files i, i + count, …
  *                                                            │ parsed, strings interned, id order
  *                                                            ▼
@@ -27,7 +27,7 @@ export interface SpillOptions extends HistoryLogOptions {
   dir?: string;
   /** Entries held in memory before the log moves to disk. Default 500,000 (with a `dir`). */
   spillAfter?: number;
-  /** Files the history is split into once spilled. Default 256. */
+  /** Files the history is split into once spilled. Default 2,048. */
   partitions?: number;
   /** Entries a partition holds on average, at most, where the files allow it (groupCount). Default PARTITION_LINES. */
   partitionEntries?: number;
@@ -56,11 +56,13 @@ export interface SpillingHistoryLog extends HistoryLog {
   close(): void;
 }
 
-// Read by jsonInOrder from every file at once: 256 files, 16 MiB.
-const MERGE_CHUNK = 64 * 1024;
+// Read by jsonInOrder from every file at once: 2,048 files, 32 MiB.
+const MERGE_CHUNK = 16 * 1024;
 const ID_PREFIX = '{"id":';
 
-export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 256 };
+// Files enough that a history at the spilled cap (about 7.2 M operations at Node 20's default
+// heap, history-bound.ts) is still read in partitions of PARTITION_LINES.
+export const SPILL_DEFAULTS = { spillAfter: 500_000, partitions: 2048 };
 
 /** The run directory's folder for the partition files while the run lasts (removed when it ends). */
 export const SPILL_DIR = '.history-parts';
@@ -182,7 +184,7 @@ export function spillingHistoryLog(opts: SpillOptions): SpillingHistoryLog {
 
 /** The lines of partition files (each in id order) merged into one id order, a chunk of each file in memory. */
 function* mergeById(files: readonly string[]): Generator<string> {
-  // A binary heap of each file's next line by id: hundreds of files, millions of lines.
+  // A binary heap of each file's next line by id: thousands of files, millions of lines.
   const heap: { id: number; line: string; next: Iterator<string> }[] = [];
   const less = (a: number, b: number) => heap[a]!.id < heap[b]!.id;
   const swap = (a: number, b: number) => ([heap[a], heap[b]] = [heap[b]!, heap[a]!]);
@@ -199,7 +201,8 @@ function* mergeById(files: readonly string[]): Generator<string> {
     }
   };
   for (const f of files) {
-    const next = linesOf(f, MERGE_CHUNK);
+    // Reopened for each chunk: thousands of files read side by side hold no descriptors.
+    const next = linesOf(f, MERGE_CHUNK, true);
     const r = next.next();
     if (!r.done) heap.push({ id: idOf(r.value), line: r.value, next });
   }

@@ -103,7 +103,7 @@ describe('a fast, correct backend', () => {
     expect(() => partitionEntries({ STATEPROOF_PARTITION_ENTRIES: '1.5' })).toThrow(/STATEPROOF_PARTITION_ENTRIES must be a whole number of operations \(at least 1\), got '1.5'/);
     expect(() => partitionEntries({ STATEPROOF_PARTITION_ENTRIES: 'lots' })).toThrow(/got 'lots'/);
     expect(partitionEntries({ STATEPROOF_PARTITION_ENTRIES: '4000' })).toBe(4000);
-    expect(partitionEntries({})).toBe(32_000);
+    expect(partitionEntries({})).toBe(4_000);
   });
 
   it('a bad STATEPROOF_MAX_HISTORY is refused in words', async () => {

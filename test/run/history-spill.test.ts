@@ -57,7 +57,7 @@ describe('spillingHistoryLog', () => {
     expect(log.spilled).toBe(true);
     expect(log.entries).toHaveLength(0);
     expect(log.size).toBe(20_000);
-    expect(fs.readdirSync(dir).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `part-0${i}.ndjson`));
+    expect(fs.readdirSync(dir).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `part-000${i}.ndjson`));
     const parts = log.partitions();
     const loaded: HistoryEntry[] = [];
     for (let i = 0; i < parts.count; i++) {
@@ -109,9 +109,10 @@ describe('spillingHistoryLog', () => {
     const whole = checkHistory(plain.entries, { ...options, audit });
     expect(checkPartitionedWith(parts, options, { auditParts }).report).toEqual(whole);
     expect(() => spill.partitions(5)).toThrow(/12 files cannot be read as 5 partitions/);
-    expect(groupCount(256, 1_000_000)).toBe(32);
-    expect(groupCount(256, 5_000_000)).toBe(256);
-    expect(groupCount(256, 100)).toBe(1);
+    expect(groupCount(2048, 1_000_000)).toBe(256);
+    expect(groupCount(2048, 5_000_000)).toBe(2048);
+    expect(groupCount(2048, 100)).toBe(1);
+    expect(groupCount(256, 1_000_000, 32_000)).toBe(32);
     expect(groupCount(7, 1_000_000)).toBe(7);
     log.close();
   });
@@ -124,7 +125,7 @@ describe('spillingHistoryLog', () => {
     const got = log.partitions().load(0);
     expect(got.map((e) => e.summary)).toEqual(summaries);
     // The case this is about: some chunk of the reader ends on a continuation byte.
-    const bytes = fs.readFileSync(path.join(dir, 'part-00.ndjson'));
+    const bytes = fs.readFileSync(path.join(dir, 'part-0000.ndjson'));
     const cuts = [];
     for (let at = READ_CHUNK; at < bytes.length; at += READ_CHUNK) if ((bytes[at]! & 0xc0) === 0x80) cuts.push(at);
     expect(cuts.length).toBeGreaterThan(0);

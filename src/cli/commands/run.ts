@@ -92,7 +92,7 @@ writes every report with the verdict INTERRUPTED (invariants marked partial: the
 not decide), then stops what the run started; exit 105. A second Ctrl-C force-quits: every process
 the run started is killed, exit 105, no report beyond what was already written. Past 500,000
 operations (STATEPROOF_SPILL_AFTER=N) the history, and then the audit trail, move to disk in the run
-directory and are checked a partition of sessions at a time, about 32,000 operations a partition
+directory and are checked a partition of sessions at a time, about 4,000 operations a partition
 (STATEPROOF_PARTITION_ENTRIES=N; history.edn is then not written). A
 history that reaches its memory bound (about 7 M operations at Node's default heap once spilled;
 STATEPROOF_MAX_HISTORY=N sets it) stops the load the same way: INTERRUPTED, saying so, exit 105,
