@@ -3,7 +3,7 @@
  * held so far, then each new one) is written as one NDJSON line to the file its session id names
  * (partitionOf over the files), and memory keeps only the write buffers. checkPartitioned then
  * reads one partition at a time, a partition being as many files as keep it near
- * PARTITION_LINES entries (groupCount): small partitions however long the run.
+ * PARTITION_LINES entries (groupCount): small partitions up to about 8 M entries (2,048 files).
  *
  *   add ─▶ entries in memory ──(spillAfter reached)──▶ dir/part-0000.ndjson … part-2047.ndjson
  *                                                            │ load(i): files i, i + count, …
