@@ -9,7 +9,7 @@ import { partitionKey, partitionOf, type AuditPartitions } from '../check/partit
 import { parseAuditLine } from '../check/reconcile.ts';
 import { interner } from '../check/sessions.ts';
 import type { AuditRecord } from '../check/types.ts';
-import { filesOf, partitionFiles } from './partition-files.ts';
+import { checkGroups, filesOf, partitionFiles } from './partition-files.ts';
 
 export interface AuditSpill {
   /** Files record r; `line` is its text as logged, when there is one (else it is written as JSON). */
@@ -33,7 +33,7 @@ export function auditSpill(dir: string, count: number): AuditSpill {
     },
     partitions(groups = count) {
       files.close();
-      if (!Number.isSafeInteger(groups) || groups < 1 || count % groups !== 0) throw new RangeError(`an audit trail in ${count} files cannot be read as ${groups} partitions: the count must divide the files`);
+      checkGroups(count, groups);
       return {
         count: groups,
         size,

@@ -5,7 +5,7 @@
  * Writes are synchronous and batched, a flush per 8 KiB of one file: at ten thousand lines a
  * second that is some hundreds of appends a second, and a crash loses at most the buffers (16 MiB
  * at most over 2,048 files). No file is held open between flushes: an append opens and closes
- * its file (about 12 µs here), so thousands of files cost no descriptors.
+ * its file (12 µs here for open, a 16 KiB append and close), so thousands of files cost no descriptors.
  *
  * There are more files than a check's partitions need, so that however many lines the run
  * recorded, its partitions can be made small by grouping files (groupCount): file f belongs to
@@ -37,19 +37,27 @@ export function partitionFiles(dir: string, prefix: string, count: number): Part
   fs.mkdirSync(dir, { recursive: true });
   const files = Array.from({ length: count }, (_, i) => {
     const file = path.join(dir, `${prefix}-${String(i).padStart(4, '0')}.ndjson`);
-    fs.writeFileSync(file, '');
-    return { file, buffer: [] as string[], bytes: 0 };
+    return { file, buffer: [] as string[], bytes: 0, made: false };
   });
   let closed = false;
+  // A file is made by its first flush (truncating whatever was there), not all at once: making
+  // 2,048 files took 50 ms to 2 s here (ext4 with discard, just after removals).
   const flush = (f: (typeof files)[number]): void => {
     if (f.buffer.length === 0 || closed) return;
-    fs.appendFileSync(f.file, f.buffer.join('\n') + '\n');
+    const text = f.buffer.join('\n') + '\n';
+    if (f.made) fs.appendFileSync(f.file, text);
+    else fs.writeFileSync(f.file, text);
+    f.made = true;
     f.buffer = [];
     f.bytes = 0;
   };
   const file = (i: number): string => {
     const f = files[i]!;
     flush(f);
+    if (!f.made) {
+      fs.writeFileSync(f.file, '');
+      f.made = true;
+    }
     return f.file;
   };
   return {
@@ -73,10 +81,9 @@ export function partitionFiles(dir: string, prefix: string, count: number): Part
 
 /**
  * Lines a partition holds, on average, at most, where the files allow it. Per entry, checking a
- * partition costs more as the partition grows (its indexes leave the caches and the collector
- * has more live heap to trace): bench check, 5 M operations, took 125 s in 32 partitions of
- * 156,000 entries and 95 s in 160 of 31,000; 1 M took a median 19.1 s in 32 partitions of 31,000
- * and 15.1 s in 256 of 3,900 (three rounds each, alternated, 2026-12-03).
+ * partition cost more as the partition grew (bench check, spilled, 2026-12-03): 5 M operations
+ * took 120-129 s in 32 partitions of 156,000 entries and 95 s in 160 of 31,000; 1 M took 19.1-21.1 s
+ * in 32 partitions of 31,000 and 14.3-18.2 s in 256 of 3,900 (three rounds each, alternated).
  */
 export const PARTITION_LINES = 4_000;
 
@@ -92,9 +99,14 @@ export function groupCount(files: number, lines: number, per: number = PARTITION
   return files;
 }
 
+/** Refuses a partition count that is not a whole number dividing `files`: its partitions would not be partitionOf's. */
+export function checkGroups(files: number, count: number): void {
+  if (!Number.isSafeInteger(count) || count < 1 || files % count !== 0) throw new RangeError(`${files} files cannot be read as ${count} partitions: the count must be a whole number that divides the files`);
+}
+
 /** The files partition i of `count` reads (count divides `files`). */
 export function filesOf(i: number, count: number, files: number): number[] {
-  if (files % count !== 0) throw new RangeError(`${files} files cannot be read as ${count} partitions: the count must divide the files`);
+  checkGroups(files, count);
   const out: number[] = [];
   for (let f = i; f < files; f += count) out.push(f);
   return out;

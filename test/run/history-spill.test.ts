@@ -6,16 +6,28 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { seededHistory } from '../../bench/seeded-history.ts';
 import { checkHistory } from '../../src/check/index.ts';
-import { checkPartitioned, checkPartitionedWith, partitionKey, partitionOf } from '../../src/check/partitioned-check.ts';
+import { checkPartitioned, checkPartitionedWith, partitionKey, partitionOf, type HistoryPartitions } from '../../src/check/partitioned-check.ts';
 import type { AuditRecord } from '../../src/check/types.ts';
 import { auditSpill } from '../../src/run/audit-spill.ts';
 import type { HistoryEntry } from '../../src/record/history.ts';
 import { historyLog } from '../../src/run/history-log.ts';
 import { spillingHistoryLog } from '../../src/run/history-spill.ts';
 import { groupCount, READ_CHUNK } from '../../src/run/partition-files.ts';
+
+/** Every partition's entries, each partition checked to be partitionOf's and in id order, joined in id order. */
+function loadEach(parts: HistoryPartitions): HistoryEntry[] {
+  const loaded: HistoryEntry[] = [];
+  for (let i = 0; i < parts.count; i++) {
+    const p = parts.load(i);
+    for (const e of p) expect(partitionOf(partitionKey(e), parts.count)).toBe(i);
+    expect(p.map((e) => e.id)).toEqual([...p.map((e) => e.id)].sort((a, b) => a - b));
+    loaded.push(...p);
+  }
+  return loaded.sort((a, b) => a.id - b.id);
+}
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -59,14 +71,8 @@ describe('spillingHistoryLog', () => {
     expect(log.size).toBe(20_000);
     expect(fs.readdirSync(dir).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `part-000${i}.ndjson`));
     const parts = log.partitions();
-    const loaded: HistoryEntry[] = [];
-    for (let i = 0; i < parts.count; i++) {
-      const p = parts.load(i);
-      for (const e of p) expect(partitionOf(partitionKey(e), 7)).toBe(i);
-      expect(p.map((e) => e.id)).toEqual([...p.map((e) => e.id)].sort((a, b) => a - b));
-      loaded.push(...p);
-    }
-    expect(loaded.sort((a, b) => a.id - b.id)).toEqual(plain.entries);
+    expect(parts.count).toBe(7);
+    expect(loadEach(parts)).toEqual(plain.entries);
     expect([...log.jsonInOrder()]).toEqual(plain.entries.map((e) => JSON.stringify(e)));
     const ids = new Set([5, 4_001, 19_999, 123_456]);
     expect(log.pick(ids)).toEqual(plain.entries.filter((e) => ids.has(e.id)));
@@ -74,6 +80,37 @@ describe('spillingHistoryLog', () => {
     const whole = checkHistory(plain.entries, options);
     expect(checkPartitioned(parts, options)).toEqual(whole);
     log.close();
+  });
+
+  it('writes the entries it held a few per later add, never all at once, and close() loses none of them', () => {
+    const dir = tmp();
+    const log = spillingHistoryLog({ dir, spillAfter: 1_000, partitions: 8 });
+    const plain = historyLog();
+    const entries: HistoryEntry[] = [];
+    seededHistory({ entries: 1_100, opsPerSession: 100 }, (e) => entries.push(e));
+    const add = (e: HistoryEntry) => {
+      log.add({ ...e, turnIds: e.turnIds && [...e.turnIds] });
+      plain.add(e);
+    };
+    entries.slice(0, 999).forEach(add);
+    expect(log.spilled).toBe(false);
+    // The add that reaches the threshold, and the next: each stringifies a handful, not 1,000.
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      add(entries[999]!);
+      expect(log.spilled).toBe(true);
+      expect(stringify.mock.calls.length).toBeLessThanOrEqual(5);
+      stringify.mockClear();
+      add(entries[1_000]!);
+      expect(stringify.mock.calls.length).toBeLessThanOrEqual(5);
+    } finally {
+      stringify.mockRestore();
+    }
+    expect(log.entries).toHaveLength(0);
+    // Closed before the drain ends (1,001 entries at 4 an add would take 250 adds): all of it on disk.
+    log.close();
+    const onDisk = fs.readdirSync(dir).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as HistoryEntry));
+    expect(onDisk.sort((a, b) => a.id - b.id)).toEqual(plain.entries);
   });
 
   it('reads its files as the fewest partitions (a divisor of the files) that keep each near its size, every partition one of partitionOf', () => {
@@ -89,14 +126,7 @@ describe('spillingHistoryLog', () => {
     // 20,000 entries at 6,000 a partition: 4 partitions (12 / 3) of 3 files each, not 12 of one.
     const parts = log.partitions();
     expect(parts.count).toBe(4);
-    const loaded: HistoryEntry[] = [];
-    for (let i = 0; i < parts.count; i++) {
-      const p = parts.load(i);
-      for (const e of p) expect(partitionOf(partitionKey(e), 4)).toBe(i);
-      expect(p.map((e) => e.id)).toEqual([...p.map((e) => e.id)].sort((a, b) => a - b));
-      loaded.push(...p);
-    }
-    expect(loaded.sort((a, b) => a.id - b.id)).toEqual(plain.entries);
+    expect(loadEach(parts)).toEqual(plain.entries);
     const auditParts = spill.partitions(parts.count);
     const audit: AuditRecord[] = [];
     for (let i = 0; i < auditParts.count; i++) {
@@ -109,6 +139,7 @@ describe('spillingHistoryLog', () => {
     const whole = checkHistory(plain.entries, { ...options, audit });
     expect(checkPartitionedWith(parts, options, { auditParts }).report).toEqual(whole);
     expect(() => spill.partitions(5)).toThrow(/12 files cannot be read as 5 partitions/);
+    expect(() => spill.partitions(1.5)).toThrow(/12 files cannot be read as 1.5 partitions/);
     expect(groupCount(2048, 1_000_000)).toBe(256);
     expect(groupCount(2048, 5_000_000)).toBe(2048);
     expect(groupCount(2048, 100)).toBe(1);
